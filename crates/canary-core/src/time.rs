@@ -1,0 +1,188 @@
+//! Timestamps as PostgreSQL writes them (`2025-10-16 18:35:00.175522+00`) and as RFC 3339
+//! (`2025-10-16T18:35:00.175522Z`), to and from [`Micros`].
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::event::{Micros, MICROS_PER_SECOND};
+
+/// Why a timestamp could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimestampError {
+    #[error("expected a timestamp like 2025-10-16 18:35:00.175522+00 or 2025-10-16T18:35:00Z, got {0:?}")]
+    Shape(String),
+    #[error("{0:?} is not a calendar date and time")]
+    OutOfRange(String),
+    #[error("{0:?} has no UTC offset (add +00 or Z)")]
+    NoOffset(String),
+}
+
+fn digits(s: &[u8]) -> Option<u32> {
+    if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(s.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')))
+}
+
+/// Parses a timestamp with date, time, optional fraction (up to microseconds) and a UTC offset
+/// (`Z`, `+HH`, `+HH:MM`, `+HHMM`, `+HH:MM:SS`).
+pub fn parse_timestamp(text: &str) -> Result<Micros, TimestampError> {
+    let shape = || TimestampError::Shape(text.to_owned());
+    let b = text.trim().as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
+        return Err(shape());
+    }
+    if b[10] != b' ' && b[10] != b'T' && b[10] != b't' {
+        return Err(shape());
+    }
+    let year = digits(&b[0..4]).ok_or_else(shape)?;
+    let month = digits(&b[5..7]).ok_or_else(shape)?;
+    let day = digits(&b[8..10]).ok_or_else(shape)?;
+    let hour = digits(&b[11..13]).ok_or_else(shape)?;
+    let minute = digits(&b[14..16]).ok_or_else(shape)?;
+    let second = digits(&b[17..19]).ok_or_else(shape)?;
+    let mut rest = &b[19..];
+    let mut micros = 0u32;
+    if let Some(frac) = rest.strip_prefix(b".") {
+        let len = frac.iter().take_while(|c| c.is_ascii_digit()).count();
+        if len == 0 || len > 9 {
+            return Err(shape());
+        }
+        // Keep microseconds; PostgreSQL rounds input to microseconds, so do the same.
+        let mut nanos = digits(&frac[..len]).ok_or_else(shape)?;
+        for _ in len..9 {
+            nanos *= 10;
+        }
+        micros = (nanos + 500) / 1000;
+        rest = &frac[len..];
+    }
+    let offset_seconds: i64 = match rest {
+        [] => return Err(TimestampError::NoOffset(text.to_owned())),
+        [b'Z'] | [b'z'] => 0,
+        [sign @ (b'+' | b'-'), tail @ ..] => {
+            let parts: Vec<&[u8]> = if tail.contains(&b':') {
+                tail.split(|&c| c == b':').collect()
+            } else if tail.len() == 4 {
+                vec![&tail[..2], &tail[2..]]
+            } else {
+                vec![tail]
+            };
+            if parts.is_empty() || parts.len() > 3 || parts.iter().any(|p| p.len() != 2) {
+                return Err(shape());
+            }
+            let mut secs = 0i64;
+            for (i, part) in parts.iter().enumerate() {
+                let v = i64::from(digits(part).ok_or_else(shape)?);
+                secs += v * [3600, 60, 1][i];
+            }
+            if *sign == b'-' {
+                -secs
+            } else {
+                secs
+            }
+        }
+        _ => return Err(shape()),
+    };
+    let naive = NaiveDate::from_ymd_opt(year as i32, month, day)
+        .and_then(|d| d.and_hms_opt(hour, minute, second))
+        .ok_or_else(|| TimestampError::OutOfRange(text.to_owned()))?;
+    let base = naive.and_utc().timestamp();
+    Ok((base - offset_seconds) * MICROS_PER_SECOND + i64::from(micros))
+}
+
+/// A [`Micros`] as a `DateTime<Utc>` (clamped to chrono's range, far beyond any real data).
+pub fn to_datetime(micros: Micros) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or(if micros < 0 {
+        DateTime::<Utc>::MIN_UTC
+    } else {
+        DateTime::<Utc>::MAX_UTC
+    })
+}
+
+/// A `DateTime<Utc>` as [`Micros`].
+pub fn from_datetime(t: DateTime<Utc>) -> Micros {
+    t.timestamp_micros()
+}
+
+/// RFC 3339 with as many fractional digits as needed, `Z` for UTC.
+pub fn format_rfc3339(micros: Micros) -> String {
+    to_datetime(micros).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// PostgreSQL's own text form in UTC, `2025-10-16 18:35:00.175522+00` (fraction only when
+/// non-zero), as `\copy` writes it.
+pub fn format_postgres(micros: Micros) -> String {
+    let t = to_datetime(micros);
+    let fraction = micros.rem_euclid(MICROS_PER_SECOND);
+    if fraction == 0 {
+        t.format("%Y-%m-%d %H:%M:%S+00").to_string()
+    } else {
+        let digits = format!("{fraction:06}");
+        format!(
+            "{}.{}+00",
+            t.format("%Y-%m-%d %H:%M:%S"),
+            digits.trim_end_matches('0')
+        )
+    }
+}
+
+/// `2025-10-16 18:35 UTC`: for people.
+pub fn format_minute(micros: Micros) -> String {
+    to_datetime(micros).format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str, expected: Result<&str, ()>) {
+        let got = parse_timestamp(text).map(format_rfc3339).map_err(|_| ());
+        assert_eq!(got.as_deref().map_err(|_| ()), expected, "{text}");
+    }
+
+    #[test]
+    fn timestamp_table() {
+        check(
+            "2025-10-16 18:35:00.175522+00",
+            Ok("2025-10-16T18:35:00.175522Z"),
+        );
+        check("2025-10-16T18:35:00Z", Ok("2025-10-16T18:35:00Z"));
+        check(
+            "2025-10-16T18:35:00.5+00:00",
+            Ok("2025-10-16T18:35:00.500Z"),
+        );
+        check("2025-10-16 20:35:00+02", Ok("2025-10-16T18:35:00Z"));
+        check("2025-10-16 13:05:00-0530", Ok("2025-10-16T18:35:00Z"));
+        check(
+            "2025-10-16 18:35:00.1234567+00",
+            Ok("2025-10-16T18:35:00.123457Z"),
+        );
+        check("2024-02-29 00:00:00+00", Ok("2024-02-29T00:00:00Z"));
+        check("2025-02-29 00:00:00+00", Err(()));
+        check("2025-10-16 18:35:00", Err(()));
+        check("2025-10-16", Err(()));
+        check("", Err(()));
+        check("2025-10-16 18:35:00+0", Err(()));
+        check("yesterday", Err(()));
+    }
+
+    #[test]
+    fn postgres_form_round_trips() {
+        for text in [
+            "2025-10-16 18:35:00.175522+00",
+            "2025-10-16 18:35:00+00",
+            "1969-12-31 23:59:59.5+00",
+        ] {
+            assert_eq!(format_postgres(parse_timestamp(text).unwrap()), text);
+        }
+    }
+
+    #[test]
+    fn errors_say_what_is_wrong() {
+        assert_eq!(
+            parse_timestamp("2025-10-16 18:35:00")
+                .unwrap_err()
+                .to_string(),
+            "\"2025-10-16 18:35:00\" has no UTC offset (add +00 or Z)"
+        );
+    }
+}

@@ -1,0 +1,190 @@
+//! Command-line parsing (SPEC §6).
+
+use std::ffi::OsString;
+
+use canary_core::time::parse_timestamp;
+use canary_core::Micros;
+
+use crate::CliError;
+
+pub const HELP: &str = "\
+canary-report: canary rollout metrics from observability_events
+
+USAGE:
+    canary-report metrics (--demo | --input FILE) [--from T] [--to T] [--json]
+
+SOURCES:
+    --demo          the embedded demo data set (24 h of a Phase 1 canary at 10 %)
+    --input FILE    a CSV export (psql \\copy ... with (format csv, header true), or
+                    Supabase's CSV export) or a PostgREST JSON array
+
+OPTIONS:
+    --from T        window start, RFC 3339 (e.g. 2025-10-16T18:35:00Z); default: first event
+    --to T          window end (exclusive); default: just after the last event
+    --json          one JSON object (keys: latency, latency_by_endpoint, errors,
+                    errors_by_type, cache, cache_by_prefix, cache_stampedes, mem0,
+                    mem0_failures_by_type, circuit_breaker, alerts, criteria, window)
+    -h, --help      this text
+    -V, --version   the version
+
+Exit status: 0 on success, 2 on bad input (one line on stderr says what and where).
+";
+
+/// Where the events come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    Demo,
+    File(String),
+}
+
+impl Source {
+    /// For report headers.
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Demo => "embedded demo data".to_owned(),
+            Source::File(path) => path.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricsArgs {
+    pub source: Source,
+    pub from: Option<Micros>,
+    pub to: Option<Micros>,
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Help,
+    Version,
+    Metrics(MetricsArgs),
+}
+
+fn usage(message: impl Into<String>) -> CliError {
+    CliError::Usage(format!("{} (see canary-report --help)", message.into()))
+}
+
+fn time_value(parser: &mut lexopt::Parser, flag: &str) -> Result<Micros, CliError> {
+    let value = parser
+        .value()
+        .map_err(|_| usage(format!("{flag} needs a time, e.g. 2025-10-16T18:35:00Z")))?;
+    let text = value.to_string_lossy();
+    parse_timestamp(&text).map_err(|e| usage(format!("{flag}: {e}")))
+}
+
+/// Parses the arguments after the program name.
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, CliError> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_args(args);
+    let mut command: Option<String> = None;
+    let mut demo = false;
+    let mut input: Option<String> = None;
+    let mut from = None;
+    let mut to = None;
+    let mut json = false;
+    while let Some(arg) = parser.next().map_err(|e| usage(e.to_string()))? {
+        match arg {
+            Short('h') | Long("help") => return Ok(Command::Help),
+            Short('V') | Long("version") => return Ok(Command::Version),
+            Long("demo") => demo = true,
+            Long("input") => {
+                let value = parser
+                    .value()
+                    .map_err(|_| usage("--input needs a file name"))?;
+                input = Some(value.to_string_lossy().into_owned());
+            }
+            Long("from") => from = Some(time_value(&mut parser, "--from")?),
+            Long("to") => to = Some(time_value(&mut parser, "--to")?),
+            Long("json") => json = true,
+            Value(v) if command.is_none() => command = Some(v.to_string_lossy().into_owned()),
+            other => return Err(usage(other.unexpected().to_string())),
+        }
+    }
+    match command.as_deref() {
+        None => Err(usage("no command given; try: canary-report metrics --demo")),
+        Some("metrics") => {
+            let source = match (demo, input) {
+                (true, None) => Source::Demo,
+                (false, Some(path)) => Source::File(path),
+                (true, Some(_)) => return Err(usage("give either --demo or --input, not both")),
+                (false, None) => {
+                    return Err(usage("metrics needs a source: --demo or --input FILE"))
+                }
+            };
+            Ok(Command::Metrics(MetricsArgs {
+                source,
+                from,
+                to,
+                json,
+            }))
+        }
+        Some(other) => Err(usage(format!(
+            "unknown command {other:?}; the command is: metrics"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(args: &[&str], expected: Result<Command, &str>) {
+        let got = parse(args.iter().map(OsString::from)).map_err(|e| e.to_string());
+        assert_eq!(got, expected.map_err(str::to_owned), "{args:?}");
+    }
+
+    #[test]
+    fn argument_table() {
+        check(&["--help"], Ok(Command::Help));
+        check(
+            &["metrics", "--demo", "--json"],
+            Ok(Command::Metrics(MetricsArgs {
+                source: Source::Demo,
+                from: None,
+                to: None,
+                json: true,
+            })),
+        );
+        check(
+            &[
+                "metrics",
+                "--input",
+                "x.csv",
+                "--from",
+                "2025-10-16T18:35:00Z",
+            ],
+            Ok(Command::Metrics(MetricsArgs {
+                source: Source::File("x.csv".into()),
+                from: Some(1_760_639_700_000_000),
+                to: None,
+                json: false,
+            })),
+        );
+        check(
+            &[],
+            Err("no command given; try: canary-report metrics --demo (see canary-report --help)"),
+        );
+        check(
+            &["metrics"],
+            Err("metrics needs a source: --demo or --input FILE (see canary-report --help)"),
+        );
+        check(
+            &["metrics", "--demo", "--input", "a"],
+            Err("give either --demo or --input, not both (see canary-report --help)"),
+        );
+        check(
+            &["metrics", "--demo", "--from", "noon"],
+            Err("--from: expected a timestamp like 2025-10-16 18:35:00.175522+00 or 2025-10-16T18:35:00Z, got \"noon\" (see canary-report --help)"),
+        );
+        check(
+            &["report", "--demo"],
+            Err("unknown command \"report\"; the command is: metrics (see canary-report --help)"),
+        );
+        check(
+            &["metrics", "--demo", "--colour"],
+            Err("invalid option '--colour' (see canary-report --help)"),
+        );
+    }
+}

@@ -1,0 +1,271 @@
+//! The readable (non-JSON) report: the success-metrics table first, then each section.
+
+use std::fmt::Write;
+
+use canary_core::metrics::Metrics;
+use canary_core::summary::{format_ms, format_pct, success_rows};
+use canary_core::time::{format_rfc3339, from_datetime};
+
+/// Renders rows as a plain-text table with a header and aligned columns; numbers right-aligned.
+fn table(out: &mut String, header: &[&str], rows: &[Vec<String>], right: &[bool]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |out: &mut String, cells: &[String]| {
+        let mut text = String::from("  ");
+        for (i, cell) in cells.iter().enumerate() {
+            let pad = widths[i] - cell.chars().count();
+            if right.get(i).copied().unwrap_or(false) {
+                text.push_str(&" ".repeat(pad));
+                text.push_str(cell);
+            } else {
+                text.push_str(cell);
+                text.push_str(&" ".repeat(pad));
+            }
+            text.push_str("  ");
+        }
+        let _ = writeln!(out, "{}", text.trim_end());
+    };
+    line(
+        out,
+        &header.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+    );
+    line(
+        out,
+        &widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>(),
+    );
+    for row in rows {
+        line(out, row);
+    }
+}
+
+fn or_null(text: &Option<String>) -> String {
+    text.clone().unwrap_or_else(|| "(null)".to_owned())
+}
+
+fn time(t: chrono::DateTime<chrono::Utc>) -> String {
+    format_rfc3339(from_datetime(t))
+}
+
+/// The whole human report of one window.
+pub fn metrics_report(m: &Metrics, source: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Canary Console metrics: {source}");
+    match (m.window.from, m.window.to) {
+        (Some(from), Some(to)) => {
+            let _ = writeln!(
+                out,
+                "Window: {} to {} (exclusive), {} events",
+                time(from),
+                time(to),
+                m.window.events
+            );
+        }
+        _ => {
+            let _ = writeln!(out, "Window: no events in the input");
+        }
+    }
+    for note in &m.window.notes {
+        let _ = writeln!(out, "Note: {note}");
+    }
+
+    let _ = writeln!(out, "\nSuccess metrics");
+    let rows: Vec<Vec<String>> = success_rows(m)
+        .into_iter()
+        .map(|r| {
+            vec![
+                r.metric.to_owned(),
+                r.target.to_owned(),
+                r.alert_threshold.to_owned(),
+                r.measured,
+                r.status.label().to_owned(),
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        &["Metric", "Target", "Alert threshold", "Measured", "Status"],
+        &rows,
+        &[false, false, false, true, false],
+    );
+
+    let l = &m.latency;
+    let _ = writeln!(
+        out,
+        "\nLatency: {} requests, P50 {}, P95 {}, P99 {}, mean {}",
+        l.requests,
+        format_ms(l.p50_ms),
+        format_ms(l.p95_ms),
+        format_ms(l.p99_ms),
+        format_ms(l.mean_ms)
+    );
+    let rows: Vec<Vec<String>> = m
+        .latency_by_endpoint
+        .iter()
+        .map(|e| {
+            vec![
+                or_null(&e.endpoint),
+                e.requests.to_string(),
+                format_ms(e.p50_ms),
+                format_ms(e.p95_ms),
+                format_ms(e.p99_ms),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        table(
+            &mut out,
+            &["Endpoint", "Requests", "P50", "P95", "P99"],
+            &rows,
+            &[false, true, true, true, true],
+        );
+    }
+
+    let e = &m.errors;
+    let last = &e.last_1000_requests;
+    let _ = writeln!(
+        out,
+        "\nErrors: {} of {} requests failed ({}); last {} requests: {} ({})",
+        e.failures,
+        e.requests,
+        format_pct(e.error_rate_pct),
+        last.requests,
+        last.failures,
+        format_pct(last.error_rate_pct)
+    );
+    let rows: Vec<Vec<String>> = m
+        .errors_by_type
+        .iter()
+        .map(|g| {
+            vec![
+                or_null(&g.error_type),
+                or_null(&g.error_message),
+                g.occurrences.to_string(),
+                time(g.last_seen),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        table(
+            &mut out,
+            &["Error type", "Message", "Occurrences", "Last seen"],
+            &rows,
+            &[false, false, true, false],
+        );
+    }
+
+    let c = &m.cache;
+    let _ = writeln!(
+        out,
+        "\nCache: {} hits of {} accesses ({})",
+        c.hits,
+        c.accesses,
+        format_pct(c.hit_rate_pct)
+    );
+    let rows: Vec<Vec<String>> = m
+        .cache_by_prefix
+        .iter()
+        .map(|p| {
+            vec![
+                or_null(&p.resource_type),
+                p.accesses.to_string(),
+                format_pct(p.hit_rate_pct),
+                format_ms(p.avg_miss_time_ms),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        table(
+            &mut out,
+            &["Resource type", "Accesses", "Hit rate", "Avg miss time"],
+            &rows,
+            &[false, true, true, true],
+        );
+    }
+    if m.cache_stampedes.is_empty() {
+        let _ = writeln!(
+            out,
+            "Cache stampedes: none (no key missed more than 10 times in 15 minutes)"
+        );
+    } else {
+        let _ = writeln!(out, "Cache stampedes:");
+        let rows: Vec<Vec<String>> = m
+            .cache_stampedes
+            .iter()
+            .map(|s| {
+                vec![
+                    or_null(&s.cache_key),
+                    s.concurrent_misses.to_string(),
+                    time(s.first_miss),
+                    time(s.last_miss),
+                    format!("{:.1} s", s.duration_sec),
+                ]
+            })
+            .collect();
+        table(
+            &mut out,
+            &["Cache key", "Misses", "First miss", "Last miss", "Duration"],
+            &rows,
+            &[false, true, false, false, true],
+        );
+    }
+
+    let w = &m.mem0;
+    let _ = writeln!(
+        out,
+        "\nmem0 writes: {} ({} succeeded), avg {}, max {}, {} slower than 5 s",
+        w.total_writes,
+        format_pct(w.success_rate_pct),
+        format_ms(w.avg_write_time_ms),
+        format_ms(w.max_write_time_ms),
+        w.slow_writes_over_5s
+    );
+    let rows: Vec<Vec<String>> = m
+        .mem0_failures_by_type
+        .iter()
+        .map(|f| {
+            vec![
+                or_null(&f.error_type),
+                f.failures.to_string(),
+                format_ms(f.avg_time_ms),
+                time(f.last_failure),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        table(
+            &mut out,
+            &["Error type", "Failures", "Avg time", "Last failure"],
+            &rows,
+            &[false, true, true, false],
+        );
+    }
+
+    let b = &m.circuit_breaker;
+    let _ = writeln!(out, "\nCircuit breaker: {}", b.current_state);
+    let count = |c: Option<i64>| c.map_or_else(|| "-".to_owned(), |c| c.to_string());
+    let rows: Vec<Vec<String>> = b
+        .transitions
+        .iter()
+        .map(|t| {
+            vec![
+                or_null(&t.state),
+                count(t.failure_count),
+                count(t.success_count),
+                time(t.at),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        table(
+            &mut out,
+            &["State", "Failures", "Successes", "At"],
+            &rows,
+            &[false, true, true, false],
+        );
+    }
+    out
+}

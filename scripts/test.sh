@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# Canary Console: run EVERY check and test (README command 2; CI runs it through .ci/run).
+#
+#   bash scripts/test.sh
+#
+# Steps, in order, stopping at the first failure:
+#   1 tools      scripts/install-tools.sh app test (pinned; skips what is already there)
+#   2 fetch      cargo fetch --locked (Cargo.lock must be committed and up to date)
+#   3 fmt        cargo fmt --all --check
+#   4 clippy     cargo clippy --workspace --all-targets -- -D warnings
+#   5 test       cargo test --workspace (native)
+#   6 postgres   throw-away PostgreSQL 15 (scripts/pg.sh) + the SQL exactness test
+#   7 wasm       trunk build --release --offline  (into dist/)
+#   8 e2e        dist/ served by python3 on 127.0.0.1 + node --test tests/e2e/ (Chromium)
+# Logs of the test steps are kept in target/test-logs/. PostgreSQL and the web server are
+# stopped on exit, also on failure.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+TOTAL_STEPS=8
+STEP_NO=0
+STEP_NAME="start"
+STEP_START=$SECONDS
+RUN_START=$SECONDS
+LOG_DIR="$ROOT/target/test-logs"
+HTTP_PID=""
+TIMINGS=()
+PASSED=0
+FAILED=0
+SKIPPED=0
+
+if [[ -t 1 ]]; then
+  BOLD=$'\033[1m' RED=$'\033[1;31m' RESET=$'\033[0m'
+else
+  BOLD="" RED="" RESET=""
+fi
+
+say() { printf '\n%s==> %s%s\n' "$BOLD" "$*" "$RESET"; }
+
+step() {
+  finish_step
+  STEP_NO=$((STEP_NO + 1))
+  STEP_NAME="$1"
+  STEP_START=$SECONDS
+  say "[$STEP_NO/$TOTAL_STEPS] $STEP_NAME"
+}
+
+finish_step() {
+  if ((STEP_NO > 0)); then
+    TIMINGS+=("$(printf '  %-46s %5d s' "$STEP_NO. $STEP_NAME" $((SECONDS - STEP_START)))")
+  fi
+}
+
+# Adds the counts of a cargo test or node --test log to the totals.
+count_tests() {
+  local log=$1 kind=$2 p f s
+  if [[ "$kind" == cargo ]]; then
+    read -r p f s < <(awk '/^test result: /{
+        for (i = 1; i <= NF; i++) {
+          if ($(i+1) ~ /^passed;?$/) p += $i
+          if ($(i+1) ~ /^failed;?$/) f += $i
+          if ($(i+1) ~ /^ignored;?$/) s += $i
+        }
+      } END { print p + 0, f + 0, s + 0 }' "$log")
+  else
+    read -r p f s < <(awk '/^# pass /{p += $3} /^# fail /{f += $3} /^# (skipped|todo) /{s += $3}
+      END { print p + 0, f + 0, s + 0 }' "$log")
+  fi
+  PASSED=$((PASSED + p))
+  FAILED=$((FAILED + f))
+  SKIPPED=$((SKIPPED + s))
+}
+
+# Runs a test command, keeping its output in target/test-logs/NAME.log, and counts its tests.
+run_tests() {
+  local name=$1 kind=$2
+  shift 2
+  local log="$LOG_DIR/$name.log" rc=0
+  "$@" 2>&1 | tee "$log" || rc=$?
+  count_tests "$log" "$kind"
+  return "$rc"
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# shellcheck source=scripts/env.sh
+source "$ROOT/scripts/env.sh"
+# shellcheck source=scripts/pg.sh
+source "$ROOT/scripts/pg.sh"
+
+cleanup() {
+  local rc=$?
+  set +e
+  if [[ -n "$HTTP_PID" ]]; then
+    kill "$HTTP_PID" 2>/dev/null
+    wait "$HTTP_PID" 2>/dev/null
+    HTTP_PID=""
+  fi
+  pg_stop
+  if ((rc != 0)); then
+    printf '\n%stest.sh: FAILED at step %d/%d "%s" (exit %d) after %d s; tests so far: %d passed, %d failed; logs in target/test-logs/%s\n' \
+      "$RED" "$STEP_NO" "$TOTAL_STEPS" "$STEP_NAME" "$rc" $((SECONDS - RUN_START)) "$PASSED" "$FAILED" "$RESET"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+mkdir -p "$LOG_DIR"
+
+step "install pinned tools (app test)"
+bash scripts/install-tools.sh app test
+
+step "cargo fetch --locked"
+cargo fetch --locked
+
+step "cargo fmt --all --check"
+cargo fmt --all --check
+
+step "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo test --workspace"
+run_tests cargo-test cargo cargo test --workspace
+
+step "PostgreSQL exactness (postgres_exactness, release)"
+pg_start
+run_tests postgres-exactness cargo \
+  cargo test --release -p canary-report --test postgres_exactness -- --include-ignored
+pg_stop
+
+step "trunk build --release --offline"
+trunk build --release --offline
+[[ -f dist/index.html ]] || {
+  echo "trunk build produced no dist/index.html" >&2
+  exit 1
+}
+compgen -G "dist/*.wasm" >/dev/null || {
+  echo "trunk build produced no .wasm in dist/" >&2
+  exit 1
+}
+ls -l dist/*.wasm
+
+step "browser e2e (node --test tests/e2e/)"
+PORT="$(free_port)"
+python3 -m http.server --bind 127.0.0.1 --directory dist "$PORT" >"$LOG_DIR/http-server.log" 2>&1 &
+HTTP_PID=$!
+SITE_URL="http://127.0.0.1:$PORT/"
+for _ in $(seq 1 50); do
+  if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' "$SITE_URL" 2>/dev/null; then
+    break
+  fi
+  kill -0 "$HTTP_PID" 2>/dev/null || {
+    echo "the web server exited:" >&2
+    cat "$LOG_DIR/http-server.log" >&2
+    exit 1
+  }
+  sleep 0.2
+done
+echo "serving dist/ at $SITE_URL"
+export CANARY_SITE_URL="$SITE_URL"
+run_tests e2e node node --test tests/e2e/
+kill "$HTTP_PID" 2>/dev/null || true
+wait "$HTTP_PID" 2>/dev/null || true
+HTTP_PID=""
+
+finish_step
+STEP_NO=0
+say "all $TOTAL_STEPS steps passed in $((SECONDS - RUN_START)) s"
+printf '%s\n' "${TIMINGS[@]}"
+echo "screenshot: target/e2e/page.png"
+printf 'summary: %d passed, %d failed, %d skipped\n' "$PASSED" "$FAILED" "$SKIPPED"

@@ -1,0 +1,12 @@
+//! Canary Console, the browser app: a Leptos front-end over `canary-core`.
+//!
+//! [`App`] loads a data set (the embedded demo by default) through [`data`], computes every
+//! number with the core, and hands plain values to one component per panel. Charts are drawn by
+//! [`charts`] into SVG strings that the components put into the DOM.
+
+pub mod app;
+pub mod charts;
+pub mod components;
+pub mod data;
+
+pub use app::App;
