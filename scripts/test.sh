@@ -164,6 +164,9 @@ for _ in $(seq 1 50); do
 done
 echo "serving dist/ at $SITE_URL"
 export CANARY_SITE_URL="$SITE_URL"
+# The page's demo numbers are compared with the native CLI's.
+cargo build --release --bin canary-report
+export CANARY_REPORT_BIN="$ROOT/target/release/canary-report"
 run_tests e2e node node --test tests/e2e/
 kill "$HTTP_PID" 2>/dev/null || true
 wait "$HTTP_PID" 2>/dev/null || true

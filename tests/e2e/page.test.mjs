@@ -12,11 +12,14 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
 
 const SITE_URL = process.env.CANARY_SITE_URL;
 const EXECUTABLE = process.env.CANARY_CHROMIUM || '/usr/bin/chromium';
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCREENSHOT = path.join(REPO_ROOT, 'target', 'e2e', 'page.png');
+// The native CLI, built by the test command before this runs: the page must show its numbers.
+const REPORT_BIN = process.env.CANARY_REPORT_BIN || path.join(REPO_ROOT, 'target', 'release', 'canary-report');
 // The app renders after the WASM has been fetched, compiled and run.
 const RENDER_TIMEOUT_MS = 30_000;
 // Minimum number of data points of a chart line (one per time bucket of the demo data).
@@ -188,4 +191,31 @@ test('the page loaded without errors and without leaving its origin', async () =
   await page.waitForLoadState('networkidle', { timeout: RENDER_TIMEOUT_MS }).catch(() => {});
   assert.deepEqual(offOrigin, [], `requests to other origins were attempted (and blocked):\n${offOrigin.join('\n')}`);
   assert.deepEqual(problems, [], `the page reported problems:\n${problems.join('\n')}`);
+});
+
+test('the page shows the same demo numbers as the native canary-report', async () => {
+  const json = JSON.parse(execFileSync(REPORT_BIN, ['metrics', '--demo', '--json'], { encoding: 'utf8' }));
+  const expected = {
+    p50_latency: [json.latency.p50_ms, 0.05],
+    p95_latency: [json.latency.p95_ms, 0.05],
+    error_rate: [json.errors.error_rate_pct, 0.005],
+    cache_hit_rate: [json.cache.hit_rate_pct, 0.005],
+    mem0_write_success: [json.mem0.success_rate_pct, 0.005],
+  };
+  const shown = await page.$$eval('[data-testid="success-metrics"] tbody tr', (rows) =>
+    Object.fromEntries(rows.map((r) => [r.dataset.metric, r.querySelector('td.num')?.textContent ?? ''])),
+  );
+  for (const [metric, [value, halfUnit]] of Object.entries(expected)) {
+    assert.equal(typeof value, 'number', `the CLI has no value for ${metric}: ${JSON.stringify(json)}`);
+    const text = shown[metric];
+    assert.ok(text !== undefined, `the page has no row data-metric="${metric}"`);
+    const number = Number.parseFloat(text);
+    // The page rounds to its last shown digit; the CLI gives the full value.
+    assert.ok(
+      Math.abs(number - value) <= halfUnit + 1e-9,
+      `${metric}: the page shows ${JSON.stringify(text)}, the CLI computes ${value}`,
+    );
+  }
+  const breaker = shown.circuit_breaker ?? '';
+  assert.ok(breaker.startsWith(json.circuit_breaker.current_state), `breaker: page ${breaker}, CLI ${json.circuit_breaker.current_state}`);
 });

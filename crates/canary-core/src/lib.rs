@@ -6,6 +6,7 @@
 //! success-metrics table. Nothing here reads a clock, touches the network or the file system, or
 //! knows about the browser: callers pass the current time and the bytes in.
 
+pub mod alerts;
 pub mod demo;
 pub mod details;
 pub mod event;

@@ -555,6 +555,9 @@ fn opt_text(s: Option<&str>) -> Option<Cow<'static, str>> {
     s.map(|s| Cow::Owned(s.to_owned()))
 }
 
+/// A check of the whole window's JSON against what SPEC §2 says it must hold.
+type Expectation = fn(&J) -> Result<(), String>;
+
 /// A time window and its name; `None` is the CLI's default (the whole input).
 type NamedWindow = (String, Option<(Micros, Micros)>);
 
@@ -567,7 +570,7 @@ struct Dataset {
     windows: Vec<NamedWindow>,
     /// What SPEC §2 says about the whole window, independent of both implementations: guards
     /// against the two agreeing on nothing.
-    expect_whole: Option<fn(&J) -> Result<(), String>>,
+    expect_whole: Option<Expectation>,
 }
 
 impl Dataset {
@@ -915,12 +918,16 @@ fn mixed() -> Dataset {
         row.details.error_type = opt_text(error);
     }
     for i in 0..13 {
-        let ms = if i < 10 { 5000.0 } else { 5000.000_000_000_001 };
+        let ms = if i < 10 {
+            5000.0
+        } else {
+            5_000.000_000_000_001
+        };
         let at = T0 + i * 17 * M + 19;
         let row = b.push(EventType::Mem0Write, at);
         row.processing_time_ms = Some(ms);
         row.success = Some(i % 2 == 0);
-        row.details.error_type = (i % 2 == 1).then(|| Cow::Borrowed("Mem0TimeoutError"));
+        row.details.error_type = (i % 2 == 1).then_some(Cow::Borrowed("Mem0TimeoutError"));
     }
     for i in 0..3 {
         let row = b.push(EventType::Mem0Write, T0 + (50 + i) * M);
@@ -929,7 +936,8 @@ fn mixed() -> Dataset {
     }
 
     // Circuit breaker: open, half_open, closed; missing keys; a non-number count; a tie.
-    let transitions: [(Micros, Option<&str>, Option<&str>, Option<&str>); 11] = [
+    type Transition<'a> = (Micros, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+    let transitions: [Transition; 11] = [
         (45 * M + 1, Some("open"), Some("5"), Some("0")),
         (46 * M + 2, Some("half_open"), Some("5"), Some("0")),
         (46 * M + 30 * S, Some("open"), Some("6"), Some("1")),
@@ -978,7 +986,10 @@ fn mixed() -> Dataset {
 fn mixed_expectations(core: &J) -> Result<(), String> {
     let requests = core.get("latency").get("requests");
     if *requests != J::Num("6005".to_owned()) {
-        return Err(format!("latency.requests {}, 6005 generated", requests.show()));
+        return Err(format!(
+            "latency.requests {}, 6005 generated",
+            requests.show()
+        ));
     }
     let got: Vec<(Option<String>, String, String)> = core
         .get("cache_stampedes")
@@ -996,7 +1007,11 @@ fn mixed_expectations(core: &J) -> Result<(), String> {
     let key = |k: &str| Some(k.to_owned());
     let want = vec![
         (key("patient:42:profile"), "25".to_owned(), None),
-        (key("clinic:12:availability"), "21".to_owned(), Some(at(200 * M))),
+        (
+            key("clinic:12:availability"),
+            "21".to_owned(),
+            Some(at(200 * M)),
+        ),
         (key("tie:1"), "12".to_owned(), Some(at(20 * M))),
         (None, "12".to_owned(), Some(at(120 * M + 1))),
         (key("wide:1"), "12".to_owned(), Some(at(140 * M))),
@@ -1008,7 +1023,9 @@ fn mixed_expectations(core: &J) -> Result<(), String> {
         && got.iter().zip(&want).all(|(g, w)| {
             g.0 == w.0
                 && g.1 == w.1
-                && w.2.as_ref().is_none_or(|t| parse_timestamp(t) == parse_timestamp(&g.2))
+                && w.2
+                    .as_ref()
+                    .is_none_or(|t| parse_timestamp(t) == parse_timestamp(&g.2))
         });
     if !matches {
         return Err(format!("cache_stampedes {got:?}, SPEC §2 gives {want:?}"));
@@ -1045,7 +1062,9 @@ fn demo_expectations(core: &J) -> Result<(), String> {
         .map(|s| Some((*s).to_owned()))
         .collect();
     if states != want {
-        return Err(format!("breaker transitions {states:?}, the demo has {want:?}"));
+        return Err(format!(
+            "breaker transitions {states:?}, the demo has {want:?}"
+        ));
     }
     Ok(())
 }
@@ -1055,21 +1074,22 @@ fn demo_expectations(core: &J) -> Result<(), String> {
 fn same_time() -> Dataset {
     let mut b = Builder::new(0x7135);
     for slot in 0..3 {
-        for _ in 0..500 {
+        for _ in 0..600 {
             request(&mut b, T0 + slot * M, Some("/tied"), Dist::IntTies);
         }
         for state in ["open", "half_open", "closed", "open"] {
             breaker(&mut b, T0 + slot * M, Some(state), Some("1"), Some("1"));
         }
     }
-    // Failures in the tied rows: which 500 of slot 1 are among the newest 1000 matters.
+    // Failures in the tied rows: which 400 of slot 1 are among the newest 1000 matters.
     for row in &mut b.rows {
         if row.event_type == EventType::RequestCompleted {
             row.success = Some(b.rng.chance(0.8));
         }
     }
     let mut ds = b.finish("same_time");
-    ds.windows.push(("two_slots".to_owned(), Some((T0, T0 + M + 1))));
+    ds.windows
+        .push(("two_slots".to_owned(), Some((T0, T0 + M + 1))));
     ds
 }
 
@@ -1083,7 +1103,7 @@ fn small(n: i64) -> Dataset {
         row.processing_time_ms = Some(values[i as usize]);
         row.success = Some(i != 1);
         row.details.endpoint = text(if i == 2 { "/b" } else { "/a" });
-        row.details.error_type = (i == 1).then(|| Cow::Borrowed("TimeoutError"));
+        row.details.error_type = (i == 1).then_some(Cow::Borrowed("TimeoutError"));
         let row = b.push(EventType::CacheAccess, at + 1);
         row.cache_hit = Some(i == 0);
         row.processing_time_ms = Some(values[i as usize] / 3.0);
@@ -1093,7 +1113,7 @@ fn small(n: i64) -> Dataset {
         let row = b.push(EventType::Mem0Write, at + 3);
         row.processing_time_ms = Some(values[i as usize] * 100.0);
         row.success = Some(i != 2);
-        row.details.error_type = (i == 2).then(|| Cow::Borrowed("Mem0TimeoutError"));
+        row.details.error_type = (i == 2).then_some(Cow::Borrowed("Mem0TimeoutError"));
         let state = ["open", "half_open", "closed"][i as usize];
         breaker(&mut b, at + 4, Some(state), Some("1"), Some("2"));
     }
@@ -1884,6 +1904,7 @@ fn demo_data_set_matches_postgres() {
         rows: demo::rows(&config).collect(),
         extra_csv: String::new(),
         windows: Vec::new(),
+        expect_whole: Some(demo_expectations),
     };
     assert!(
         ds.rows.len() > 100_000,

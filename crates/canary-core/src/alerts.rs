@@ -1,0 +1,973 @@
+//! The alert engine of SPEC §3, evaluated the one way every implementation must agree on:
+//!
+//! - Samples are taken at every whole UTC minute `t` inside the window; a windowed rule's value
+//!   at `t` is computed over the window's events in the trailing five minutes `(t − 5 min, t]`.
+//!   A sample with fewer than 20 relevant events is NoData.
+//! - A level breaches when its value crosses the threshold strictly (`>` or `<`).
+//! - A level with a duration of D minutes fires at the first sample that ends a run of D + 1
+//!   consecutive breaching samples (NoData breaks the run); a level without one fires on its first
+//!   breaching sample. A firing alert resolves at the first sample that is not breaching (NoData
+//!   included).
+//! - State rules are not windowed: the circuit breaker warns from a transition away from `closed`
+//!   until it is closed again and is critical while `open`; a cache stampede is critical while a
+//!   key has more than 20 misses in the trailing 15 minutes.
+//!
+//! Samples are built from one pass over the window into per-minute buckets; each sample then
+//! reads five contiguous buckets, so 24 h of a million events evaluates without rescanning.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::event::{EventType, Micros, MICROS_PER_MINUTE};
+use crate::metrics::{rate_pct, Window, STAMPEDE_SPAN};
+use crate::percentile::percentiles_cont;
+use crate::store::EventStore;
+use crate::time::{from_datetime, to_datetime};
+
+/// How bad a firing alert is, in escalation order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Warning,
+    Critical,
+    Emergency,
+}
+
+/// The metric a rule watches; its `as_str` is the id used in every output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricId {
+    P50Latency,
+    P95Latency,
+    ErrorRate,
+    CacheHitRate,
+    CacheStampede,
+    Mem0WriteSuccess,
+    CircuitBreaker,
+    RedisMemory,
+}
+
+/// One alert that fired: since when, until when (`None` while still firing at the end of the
+/// evaluated window), and the worst value seen while it fired.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Alert {
+    pub metric: MetricId,
+    pub level: Level,
+    /// The rule's threshold; `None` for state rules (circuit breaker), which have none.
+    pub threshold: Option<f64>,
+    pub since: DateTime<Utc>,
+    pub until: Option<DateTime<Utc>>,
+    pub worst_value: f64,
+}
+
+impl Level {
+    /// `warning`, `critical`, `emergency`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Warning => "warning",
+            Level::Critical => "critical",
+            Level::Emergency => "emergency",
+        }
+    }
+}
+
+impl MetricId {
+    /// The id used in every output (`p50_latency`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricId::P50Latency => "p50_latency",
+            MetricId::P95Latency => "p95_latency",
+            MetricId::ErrorRate => "error_rate",
+            MetricId::CacheHitRate => "cache_hit_rate",
+            MetricId::CacheStampede => "cache_stampede",
+            MetricId::Mem0WriteSuccess => "mem0_write_success",
+            MetricId::CircuitBreaker => "circuit_breaker",
+            MetricId::RedisMemory => "redis_memory",
+        }
+    }
+
+    /// How the metric is named for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            MetricId::P50Latency => "P50 latency",
+            MetricId::P95Latency => "P95 latency",
+            MetricId::ErrorRate => "Error rate",
+            MetricId::CacheHitRate => "Cache hit rate",
+            MetricId::CacheStampede => "Cache stampede",
+            MetricId::Mem0WriteSuccess => "mem0 write success",
+            MetricId::CircuitBreaker => "Circuit breaker",
+            MetricId::RedisMemory => "Redis memory",
+        }
+    }
+
+    /// The unit of the metric's values.
+    pub fn unit(self) -> &'static str {
+        match self {
+            MetricId::P50Latency | MetricId::P95Latency => "ms",
+            MetricId::ErrorRate
+            | MetricId::CacheHitRate
+            | MetricId::Mem0WriteSuccess
+            | MetricId::RedisMemory => "%",
+            MetricId::CacheStampede => "misses",
+            MetricId::CircuitBreaker => "failures",
+        }
+    }
+}
+
+/// Which side of the threshold breaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparator {
+    /// Breaches when the value is strictly greater.
+    Above,
+    /// Breaches when the value is strictly smaller.
+    Below,
+}
+
+impl Comparator {
+    fn breaches(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Comparator::Above => value > threshold,
+            Comparator::Below => value < threshold,
+        }
+    }
+
+    /// The worse of two values for this direction.
+    fn worse(self, a: f64, b: f64) -> f64 {
+        match self {
+            Comparator::Above => a.max(b),
+            Comparator::Below => a.min(b),
+        }
+    }
+
+    fn symbol(self) -> &'static str {
+        match self {
+            Comparator::Above => ">",
+            Comparator::Below => "<",
+        }
+    }
+}
+
+/// A windowed alert rule: one level of one metric.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    pub metric: WindowedMetric,
+    pub level: Level,
+    pub comparator: Comparator,
+    pub threshold: f64,
+    /// Minutes the breach must last; `None` fires on the first breaching sample.
+    pub duration_minutes: Option<u32>,
+}
+
+impl Rule {
+    /// `P50 latency > 500 ms for 10 min`.
+    pub fn describe(&self) -> String {
+        let id = self.metric.id();
+        let unit = if id.unit() == "%" { " %" } else { " ms" };
+        let duration = self
+            .duration_minutes
+            .map_or(String::new(), |d| format!(" for {d} min"));
+        format!(
+            "{} {} {}{unit}{duration}",
+            id.label(),
+            self.comparator.symbol(),
+            self.threshold
+        )
+    }
+}
+
+/// The metrics a windowed rule can watch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowedMetric {
+    P50Latency,
+    P95Latency,
+    ErrorRate,
+    CacheHitRate,
+    Mem0WriteSuccess,
+}
+
+impl WindowedMetric {
+    /// The metric's id in outputs.
+    pub fn id(self) -> MetricId {
+        match self {
+            WindowedMetric::P50Latency => MetricId::P50Latency,
+            WindowedMetric::P95Latency => MetricId::P95Latency,
+            WindowedMetric::ErrorRate => MetricId::ErrorRate,
+            WindowedMetric::CacheHitRate => MetricId::CacheHitRate,
+            WindowedMetric::Mem0WriteSuccess => MetricId::Mem0WriteSuccess,
+        }
+    }
+}
+
+/// The windowed rules of SPEC §3 (the guide's alert thresholds).
+pub fn default_rules() -> Vec<Rule> {
+    use Comparator::{Above, Below};
+    use Level::{Critical, Emergency, Warning};
+    use WindowedMetric::*;
+    let rule = |metric, level, comparator, threshold, duration_minutes| Rule {
+        metric,
+        level,
+        comparator,
+        threshold,
+        duration_minutes,
+    };
+    vec![
+        rule(P50Latency, Warning, Above, 400.0, Some(5)),
+        rule(P50Latency, Critical, Above, 500.0, Some(10)),
+        rule(P50Latency, Emergency, Above, 1000.0, Some(5)),
+        rule(P95Latency, Critical, Above, 1500.0, Some(10)),
+        rule(ErrorRate, Warning, Above, 1.0, Some(5)),
+        rule(ErrorRate, Critical, Above, 2.0, Some(5)),
+        rule(ErrorRate, Emergency, Above, 5.0, None),
+        rule(CacheHitRate, Warning, Below, 95.0, Some(10)),
+        rule(CacheHitRate, Critical, Below, 90.0, Some(5)),
+        rule(Mem0WriteSuccess, Warning, Below, 99.0, Some(10)),
+        rule(Mem0WriteSuccess, Critical, Below, 95.0, Some(5)),
+        rule(Mem0WriteSuccess, Emergency, Below, 90.0, None),
+    ]
+}
+
+/// Length of the trailing window of a sample.
+pub const SAMPLE_SPAN: Micros = 5 * MICROS_PER_MINUTE;
+/// A sample with fewer relevant events than this is NoData.
+pub const MIN_SAMPLE_EVENTS: u64 = 20;
+/// More misses than this on one key in the trailing 15 minutes is a critical stampede.
+pub const STAMPEDE_CRITICAL_MISSES: u64 = 20;
+/// The breaker counts as recovered once closed this long after having been open.
+pub const BREAKER_RECOVERY: Micros = 15 * MICROS_PER_MINUTE;
+
+/// One sample of one windowed metric: `None` is NoData.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sample {
+    pub at: Micros,
+    pub value: Option<f64>,
+}
+
+/// The state of a rule at the end of the window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleState {
+    Normal,
+    Pending,
+    Firing,
+    NoData,
+}
+
+/// A rule and its state now (at the window's last sample).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RuleStatus {
+    pub metric: MetricId,
+    pub level: Level,
+    /// The rule in words, e.g. `P50 latency > 500 ms for 10 min`.
+    pub rule: String,
+    pub state: RuleState,
+    /// The metric's value at the last sample (`None`: NoData).
+    pub value_now: Option<f64>,
+}
+
+/// The guide's three status words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    OnTrack,
+    IssuesDetected,
+    RollbackRequired,
+}
+
+impl Status {
+    /// The status of the worst level among `levels`: emergency → Rollback Required; warning or
+    /// critical → Issues Detected; none → On Track.
+    pub fn of_levels(levels: impl IntoIterator<Item = Level>) -> Status {
+        match levels.into_iter().max() {
+            None => Status::OnTrack,
+            Some(Level::Warning | Level::Critical) => Status::IssuesDetected,
+            Some(Level::Emergency) => Status::RollbackRequired,
+        }
+    }
+
+    /// `On Track`, `Issues Detected`, `Rollback Required`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::OnTrack => "On Track",
+            Status::IssuesDetected => "Issues Detected",
+            Status::RollbackRequired => "Rollback Required",
+        }
+    }
+}
+
+/// Everything the engine says about one window.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Evaluation {
+    /// Alerts that fired in the window, oldest first.
+    pub alerts: Vec<Alert>,
+    /// Every windowed rule and its state at the end of the window.
+    pub rules: Vec<RuleStatus>,
+    /// The highest level firing at the end of the window.
+    pub status_now: Status,
+    /// The worst level that fired at any time in the window (the daily report's status).
+    pub status_in_window: Status,
+    /// When the breaker had been closed for 15 minutes after its last open, if it has.
+    pub breaker_recovered_at: Option<DateTime<Utc>>,
+}
+
+/// Per-minute counts; bucket `j` holds the events with `(j − 1) min < created_at ≤ j min`, so
+/// five consecutive buckets are exactly one sample's `(t − 5 min, t]`.
+struct Buckets {
+    first: i64,
+    requests: Vec<u64>,
+    failures: Vec<u64>,
+    /// End offset of each bucket's latencies in `latencies` (time order keeps them contiguous).
+    latency_end: Vec<usize>,
+    latencies: Vec<f64>,
+    cache_accesses: Vec<u64>,
+    cache_hits: Vec<u64>,
+    writes: Vec<u64>,
+    write_successes: Vec<u64>,
+}
+
+fn minute_ceil(t: Micros) -> i64 {
+    t.div_euclid(MICROS_PER_MINUTE) + i64::from(t.rem_euclid(MICROS_PER_MINUTE) != 0)
+}
+
+impl Buckets {
+    fn build(store: &EventStore, window: Window) -> Buckets {
+        let first = minute_ceil(window.from);
+        let last = minute_ceil(window.to - 1);
+        let n = (last - first + 1).max(0) as usize;
+        let mut b = Buckets {
+            first,
+            requests: vec![0; n],
+            failures: vec![0; n],
+            latency_end: vec![0; n],
+            latencies: Vec::new(),
+            cache_accesses: vec![0; n],
+            cache_hits: vec![0; n],
+            writes: vec![0; n],
+            write_successes: vec![0; n],
+        };
+        let mut filled = 0usize;
+        for row in store.rows_in(window.from, window.to) {
+            let j = (minute_ceil(store.created_at[row]) - first) as usize;
+            // Close the latency ranges of the buckets passed since the last row.
+            while filled < j {
+                b.latency_end[filled] = b.latencies.len();
+                filled += 1;
+            }
+            match store.kind(row) {
+                EventType::RequestCompleted => {
+                    b.requests[j] += 1;
+                    if store.success(row) == Some(false) {
+                        b.failures[j] += 1;
+                    }
+                    let t = store.processing_time_ms[row];
+                    if !t.is_nan() {
+                        b.latencies.push(t);
+                    }
+                }
+                EventType::CacheAccess => {
+                    b.cache_accesses[j] += 1;
+                    if store.cache_hit(row) == Some(true) {
+                        b.cache_hits[j] += 1;
+                    }
+                }
+                EventType::Mem0Write => {
+                    b.writes[j] += 1;
+                    if store.success(row) == Some(true) {
+                        b.write_successes[j] += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        while filled < n {
+            b.latency_end[filled] = b.latencies.len();
+            filled += 1;
+        }
+        b
+    }
+
+    /// Bucket indexes of the sample at minute `k` (clipped to the window's buckets).
+    fn span(&self, k: i64) -> std::ops::Range<usize> {
+        let hi = (k - self.first + 1).clamp(0, self.requests.len() as i64) as usize;
+        let lo = (k - self.first - 4).clamp(0, self.requests.len() as i64) as usize;
+        lo..hi
+    }
+
+    fn sum(v: &[u64], r: std::ops::Range<usize>) -> u64 {
+        v[r].iter().sum()
+    }
+
+    fn latency_slice(&self, r: std::ops::Range<usize>) -> &[f64] {
+        if r.is_empty() {
+            return &[];
+        }
+        let start = if r.start == 0 {
+            0
+        } else {
+            self.latency_end[r.start - 1]
+        };
+        &self.latencies[start..self.latency_end[r.end - 1]]
+    }
+}
+
+/// Samples of every windowed metric, at every whole minute of the window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricSamples {
+    pub p50_latency: Vec<Sample>,
+    pub p95_latency: Vec<Sample>,
+    pub error_rate: Vec<Sample>,
+    pub cache_hit_rate: Vec<Sample>,
+    pub mem0_write_success: Vec<Sample>,
+}
+
+impl MetricSamples {
+    /// The samples of one metric.
+    pub fn of(&self, metric: WindowedMetric) -> &[Sample] {
+        match metric {
+            WindowedMetric::P50Latency => &self.p50_latency,
+            WindowedMetric::P95Latency => &self.p95_latency,
+            WindowedMetric::ErrorRate => &self.error_rate,
+            WindowedMetric::CacheHitRate => &self.cache_hit_rate,
+            WindowedMetric::Mem0WriteSuccess => &self.mem0_write_success,
+        }
+    }
+}
+
+fn enough(n: u64) -> bool {
+    n >= MIN_SAMPLE_EVENTS
+}
+
+/// Samples at every whole UTC minute `t` with `from <= t < to`, each over `(t − 5 min, t]`.
+pub fn sample(store: &EventStore, window: Window) -> MetricSamples {
+    let buckets = Buckets::build(store, window);
+    let first_k = minute_ceil(window.from);
+    let last_k = minute_ceil(window.to) - 1;
+    let count = (last_k - first_k + 1).max(0) as usize;
+    let mut out = MetricSamples {
+        p50_latency: Vec::with_capacity(count),
+        p95_latency: Vec::with_capacity(count),
+        error_rate: Vec::with_capacity(count),
+        cache_hit_rate: Vec::with_capacity(count),
+        mem0_write_success: Vec::with_capacity(count),
+    };
+    let mut scratch: Vec<f64> = Vec::new();
+    for k in first_k..=last_k {
+        let at = k * MICROS_PER_MINUTE;
+        let r = buckets.span(k);
+        scratch.clear();
+        scratch.extend_from_slice(buckets.latency_slice(r.clone()));
+        let [p50, p95] = if enough(scratch.len() as u64) {
+            let p = percentiles_cont(&mut scratch, &[0.5, 0.95]);
+            [p[0], p[1]]
+        } else {
+            [None, None]
+        };
+        out.p50_latency.push(Sample { at, value: p50 });
+        out.p95_latency.push(Sample { at, value: p95 });
+        let requests = Buckets::sum(&buckets.requests, r.clone());
+        let failures = Buckets::sum(&buckets.failures, r.clone());
+        out.error_rate.push(Sample {
+            at,
+            value: rate_pct(failures, requests).filter(|_| enough(requests)),
+        });
+        let accesses = Buckets::sum(&buckets.cache_accesses, r.clone());
+        let hits = Buckets::sum(&buckets.cache_hits, r.clone());
+        out.cache_hit_rate.push(Sample {
+            at,
+            value: rate_pct(hits, accesses).filter(|_| enough(accesses)),
+        });
+        let writes = Buckets::sum(&buckets.writes, r.clone());
+        let successes = Buckets::sum(&buckets.write_successes, r);
+        out.mem0_write_success.push(Sample {
+            at,
+            value: rate_pct(successes, writes).filter(|_| enough(writes)),
+        });
+    }
+    out
+}
+
+/// Runs one rule over its samples: the alerts it fired and its state at the last sample.
+pub fn evaluate_rule(rule: &Rule, samples: &[Sample]) -> (Vec<Alert>, RuleState) {
+    let needed = rule.duration_minutes.map_or(1, |d| d as usize + 1);
+    let mut alerts = Vec::new();
+    let mut run = 0usize;
+    let mut firing: Option<(Micros, f64)> = None;
+    let close = |since: Micros, worst: f64, until: Option<Micros>| Alert {
+        metric: rule.metric.id(),
+        level: rule.level,
+        threshold: Some(rule.threshold),
+        since: to_datetime(since),
+        until: until.map(to_datetime),
+        worst_value: worst,
+    };
+    for s in samples {
+        match s.value.filter(|&v| rule.comparator.breaches(v, rule.threshold)) {
+            Some(v) => {
+                run += 1;
+                firing = match firing {
+                    Some((since, worst)) => Some((since, rule.comparator.worse(worst, v))),
+                    None if run >= needed => Some((s.at, v)),
+                    None => None,
+                };
+            }
+            None => {
+                run = 0;
+                if let Some((since, worst)) = firing.take() {
+                    alerts.push(close(since, worst, Some(s.at)));
+                }
+            }
+        }
+    }
+    let state = match (firing, samples.last()) {
+        (Some(_), _) => RuleState::Firing,
+        (None, None) => RuleState::NoData,
+        (None, Some(last)) if last.value.is_none() => RuleState::NoData,
+        (None, Some(_)) if run > 0 => RuleState::Pending,
+        (None, Some(_)) => RuleState::Normal,
+    };
+    if let Some((since, worst)) = firing {
+        alerts.push(close(since, worst, None));
+    }
+    (alerts, state)
+}
+
+/// Breaker alerts from its transitions: warning from a transition away from `closed` until it is
+/// closed again, critical while `open`; the state before the window carries in. Worst value: the
+/// highest `failure_count` reported while the alert lasted.
+fn breaker_alerts(store: &EventStore, window: Window) -> (Vec<Alert>, Option<DateTime<Utc>>) {
+    let rows = store.rows_in(window.from, window.to);
+    let transitions = store.breaker_in(&(0..rows.end));
+    let mut alerts = Vec::new();
+    let mut warning: Option<(Micros, f64)> = None;
+    let mut critical: Option<(Micros, f64)> = None;
+    let mut last_open_closed_at: Option<Micros> = None;
+    let mut was_open = false;
+    for b in transitions {
+        let row = b.row as usize;
+        let at = store.created_at[row];
+        let state = store.text(store.label[row]).unwrap_or("closed");
+        let failures = store
+            .text(b.failure_count)
+            .and_then(|t| t.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite())
+            .unwrap_or(0.0);
+        let keep = |alert: &mut Option<(Micros, f64)>| {
+            if let Some((_, worst)) = alert {
+                *worst = worst.max(failures);
+            }
+        };
+        let end = |alert: &mut Option<(Micros, f64)>, level: Level, alerts: &mut Vec<Alert>| {
+            if let Some((since, worst)) = alert.take() {
+                alerts.push(Alert {
+                    metric: MetricId::CircuitBreaker,
+                    level,
+                    threshold: None,
+                    since: to_datetime(since),
+                    until: Some(to_datetime(at)),
+                    worst_value: worst,
+                });
+            }
+        };
+        if state == "closed" {
+            end(&mut warning, Level::Warning, &mut alerts);
+            end(&mut critical, Level::Critical, &mut alerts);
+            if was_open {
+                last_open_closed_at = Some(at);
+            }
+            was_open = false;
+        } else {
+            if warning.is_none() {
+                warning = Some((at, failures));
+            }
+            keep(&mut warning);
+            if state == "open" {
+                was_open = true;
+                last_open_closed_at = None;
+                if critical.is_none() {
+                    critical = Some((at, failures));
+                }
+                keep(&mut critical);
+            } else {
+                end(&mut critical, Level::Critical, &mut alerts);
+            }
+        }
+    }
+    for (alert, level) in [(warning, Level::Warning), (critical, Level::Critical)] {
+        if let Some((since, worst)) = alert {
+            alerts.push(Alert {
+                metric: MetricId::CircuitBreaker,
+                level,
+                threshold: None,
+                since: to_datetime(since),
+                until: None,
+                worst_value: worst,
+            });
+        }
+    }
+    // Only transitions inside the window matter for its alerts; earlier ones that ended before
+    // the window are not part of it.
+    alerts.retain(|a| a.until.is_none_or(|u| from_datetime(u) > window.from));
+    let recovered = last_open_closed_at
+        .map(|closed| closed + BREAKER_RECOVERY)
+        .filter(|&t| t < window.to)
+        .map(to_datetime);
+    (alerts, recovered)
+}
+
+/// Stampede alerts: critical while a key has more than 20 misses in the trailing 15 minutes
+/// `(t − 15 min, t]`. Worst value: the most misses seen in one span.
+fn stampede_alerts(store: &EventStore, window: Window) -> Vec<Alert> {
+    let mut by_key: HashMap<u32, Vec<Micros>> = HashMap::new();
+    for row in store.rows_in(window.from, window.to) {
+        if store.kind(row) == EventType::CacheMiss {
+            by_key
+                .entry(store.cache_key[row])
+                .or_default()
+                .push(store.created_at[row]);
+        }
+    }
+    let mut alerts = Vec::new();
+    for times in by_key.values() {
+        // Sweep: each miss enters the trailing window at its time and leaves 15 min later.
+        let mut leave = 0usize;
+        let mut active: Option<(Micros, u64)> = None;
+        for (enter, &t) in times.iter().enumerate() {
+            // Misses that left before t (at t − 15 min or earlier) end or shrink the run first.
+            while times[leave] + STAMPEDE_SPAN <= t {
+                let left_at = times[leave] + STAMPEDE_SPAN;
+                leave += 1;
+                let count = (enter - leave) as u64;
+                if count <= STAMPEDE_CRITICAL_MISSES {
+                    if let Some((since, worst)) = active.take() {
+                        alerts.push(stampede_alert(since, worst, Some(left_at)));
+                    }
+                }
+            }
+            let count = (enter + 1 - leave) as u64;
+            if count > STAMPEDE_CRITICAL_MISSES {
+                active = match active {
+                    Some((since, worst)) => Some((since, worst.max(count))),
+                    None => Some((t, count)),
+                };
+            }
+        }
+        if let Some((since, worst)) = active {
+            // It ends when enough of the last misses have left the trailing window.
+            let n = times.len();
+            let ends = times[n - STAMPEDE_CRITICAL_MISSES as usize - 1] + STAMPEDE_SPAN;
+            alerts.push(stampede_alert(since, worst, (ends < window.to).then_some(ends)));
+        }
+    }
+    alerts
+}
+
+fn stampede_alert(since: Micros, worst: u64, until: Option<Micros>) -> Alert {
+    Alert {
+        metric: MetricId::CacheStampede,
+        level: Level::Critical,
+        threshold: Some(STAMPEDE_CRITICAL_MISSES as f64),
+        since: to_datetime(since),
+        until: until.map(to_datetime),
+        worst_value: worst as f64,
+    }
+}
+
+/// Evaluates `rules` and the state rules over `window` (`None`: no data, nothing fires).
+pub fn evaluate(store: &EventStore, window: Option<Window>, rules: &[Rule]) -> Evaluation {
+    let Some(window) = window else {
+        return Evaluation {
+            alerts: Vec::new(),
+            rules: rules
+                .iter()
+                .map(|r| RuleStatus {
+                    metric: r.metric.id(),
+                    level: r.level,
+                    rule: r.describe(),
+                    state: RuleState::NoData,
+                    value_now: None,
+                })
+                .collect(),
+            status_now: Status::OnTrack,
+            status_in_window: Status::OnTrack,
+            breaker_recovered_at: None,
+        };
+    };
+    let samples = sample(store, window);
+    let mut alerts = Vec::new();
+    let mut statuses = Vec::with_capacity(rules.len());
+    for rule in rules {
+        let s = samples.of(rule.metric);
+        let (fired, state) = evaluate_rule(rule, s);
+        alerts.extend(fired);
+        statuses.push(RuleStatus {
+            metric: rule.metric.id(),
+            level: rule.level,
+            rule: rule.describe(),
+            state,
+            value_now: s.last().and_then(|x| x.value),
+        });
+    }
+    let (breaker, breaker_recovered_at) = breaker_alerts(store, window);
+    alerts.extend(breaker);
+    alerts.extend(stampede_alerts(store, window));
+    alerts.sort_by(|a, b| {
+        (a.since, a.metric, a.level).cmp(&(b.since, b.metric, b.level))
+    });
+    let status_now = Status::of_levels(alerts.iter().filter(|a| a.until.is_none()).map(|a| a.level));
+    let status_in_window = Status::of_levels(alerts.iter().map(|a| a.level));
+    Evaluation {
+        alerts,
+        rules: statuses,
+        status_now,
+        status_in_window,
+        breaker_recovered_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Details, EventRow, MICROS_PER_SECOND};
+    use std::borrow::Cow;
+
+    const M: Micros = MICROS_PER_MINUTE;
+
+    fn rule(comparator: Comparator, threshold: f64, duration: Option<u32>) -> Rule {
+        Rule {
+            metric: WindowedMetric::P50Latency,
+            level: Level::Warning,
+            comparator,
+            threshold,
+            duration_minutes: duration,
+        }
+    }
+
+    /// Samples one minute apart from minute 1; `None` is NoData.
+    fn samples(values: &[Option<f64>]) -> Vec<Sample> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, &value)| Sample {
+                at: (i as Micros + 1) * M,
+                value,
+            })
+            .collect()
+    }
+
+    /// (since minute, until minute, worst) of each alert, and the state at the end.
+    fn check(
+        rule: Rule,
+        values: &[Option<f64>],
+        expected: (&[(i64, Option<i64>, f64)], RuleState),
+    ) {
+        let (alerts, state) = evaluate_rule(&rule, &samples(values));
+        let got: Vec<(i64, Option<i64>, f64)> = alerts
+            .iter()
+            .map(|a| {
+                (
+                    from_datetime(a.since) / M,
+                    a.until.map(|u| from_datetime(u) / M),
+                    a.worst_value,
+                )
+            })
+            .collect();
+        assert_eq!((got.as_slice(), state), expected, "{values:?}");
+    }
+
+    const B: Option<f64> = Some(600.0); // breaching an `Above 500` rule
+    const OK: Option<f64> = Some(100.0);
+    const ND: Option<f64> = None;
+
+    #[test]
+    fn rule_table() {
+        let above = |d| rule(Comparator::Above, 500.0, d);
+        // No samples at all.
+        check(above(Some(2)), &[], (&[], RuleState::NoData));
+        // Exactly on the threshold does not breach.
+        check(above(None), &[Some(500.0)], (&[], RuleState::Normal));
+        check(above(None), &[Some(500.000001)], (&[(1, None, 500.000001)], RuleState::Firing));
+        // Duration 2 needs 3 consecutive breaching samples; one short stays pending.
+        check(above(Some(2)), &[B, B], (&[], RuleState::Pending));
+        check(above(Some(2)), &[B, B, B], (&[(3, None, 600.0)], RuleState::Firing));
+        // It resolves at the first non-breaching sample, keeping the worst value seen.
+        check(
+            above(Some(2)),
+            &[B, B, B, Some(900.0), OK, OK],
+            (&[(3, Some(5), 900.0)], RuleState::Normal),
+        );
+        // NoData breaks a run and resolves a firing alert.
+        check(above(Some(2)), &[B, B, ND, B, B], (&[], RuleState::Pending));
+        check(above(Some(1)), &[B, B, ND], (&[(2, Some(3), 600.0)], RuleState::NoData));
+        // Two separate incidents give two alerts.
+        check(
+            above(Some(1)),
+            &[B, B, OK, B, B, B],
+            (&[(2, Some(3), 600.0), (5, None, 600.0)], RuleState::Firing),
+        );
+        // Below rules: the worst value is the lowest.
+        let below = rule(Comparator::Below, 95.0, Some(1));
+        check(
+            below,
+            &[Some(94.0), Some(90.0), Some(95.0)],
+            (&[(2, Some(3), 90.0)], RuleState::Normal),
+        );
+    }
+
+    fn request(id: i64, at: Micros, ms: f64, ok: bool) -> EventRow<'static> {
+        EventRow {
+            id,
+            event_type: EventType::RequestCompleted,
+            success: Some(ok),
+            cache_hit: None,
+            processing_time_ms: Some(ms),
+            cache_key: None,
+            details: Details::default(),
+            created_at: at,
+        }
+    }
+
+    fn store(rows: Vec<EventRow<'static>>) -> EventStore {
+        let mut s = EventStore::new();
+        s.extend(rows);
+        s
+    }
+
+    #[test]
+    fn samples_cover_the_trailing_five_minutes_and_need_twenty_events() {
+        // 20 requests exactly at minute 10, 19 at minute 20 (+ 1 at minute 15, 5 minutes before
+        // the sample at 20, which is outside (t − 5 min, t]).
+        let mut rows: Vec<_> = (0..20).map(|i| request(i, 10 * M, 100.0, i != 0)).collect();
+        rows.push(request(100, 15 * M, 900.0, true));
+        rows.extend((0..19).map(|i| request(200 + i, 20 * M, 200.0, true)));
+        let s = sample(&store(rows), Window { from: 10 * M, to: 21 * M });
+        let at = |v: &[Sample], minute: i64| v.iter().find(|s| s.at == minute * M).unwrap().value;
+        assert_eq!(s.p50_latency.len(), 11);
+        assert_eq!(at(&s.p50_latency, 10), Some(100.0));
+        assert_eq!(at(&s.error_rate, 10), Some(5.0));
+        assert_eq!(at(&s.p50_latency, 14), Some(100.0));
+        // At 15 the window (10, 15] holds only the one request at 15: NoData.
+        assert_eq!(at(&s.p50_latency, 15), None);
+        assert_eq!(at(&s.p50_latency, 20), None);
+        assert_eq!(at(&s.cache_hit_rate, 10), None);
+    }
+
+    #[test]
+    fn empty_input_evaluates_to_no_data_and_on_track() {
+        let e = evaluate(&EventStore::new(), None, &default_rules());
+        assert!(e.alerts.is_empty());
+        assert!(e.rules.iter().all(|r| r.state == RuleState::NoData));
+        assert_eq!(e.status_now, Status::OnTrack);
+    }
+
+    fn breaker(id: i64, second: i64, state: &'static str, failures: &'static str) -> EventRow<'static> {
+        EventRow {
+            id,
+            event_type: EventType::CircuitBreakerStateChange,
+            success: None,
+            cache_hit: None,
+            processing_time_ms: None,
+            cache_key: None,
+            details: Details {
+                state: Some(Cow::Borrowed(state)),
+                failure_count: Some(Cow::Borrowed(failures)),
+                ..Details::default()
+            },
+            created_at: second * MICROS_PER_SECOND,
+        }
+    }
+
+    fn alert_summary(e: &Evaluation) -> Vec<(MetricId, Level, i64, Option<i64>, f64)> {
+        e.alerts
+            .iter()
+            .map(|a| {
+                (
+                    a.metric,
+                    a.level,
+                    from_datetime(a.since) / MICROS_PER_SECOND,
+                    a.until.map(|u| from_datetime(u) / MICROS_PER_SECOND),
+                    a.worst_value,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn breaker_cycle_warns_and_is_critical_while_open_then_recovers() {
+        let s = store(vec![
+            breaker(1, 100, "open", "5"),
+            breaker(2, 160, "half_open", "5"),
+            breaker(3, 200, "closed", "0"),
+        ]);
+        let window = Window { from: 0, to: 3600 * MICROS_PER_SECOND };
+        let e = evaluate(&s, Some(window), &[]);
+        assert_eq!(
+            alert_summary(&e),
+            vec![
+                (MetricId::CircuitBreaker, Level::Warning, 100, Some(200), 5.0),
+                (MetricId::CircuitBreaker, Level::Critical, 100, Some(160), 5.0),
+            ]
+        );
+        assert_eq!(e.breaker_recovered_at.map(|t| from_datetime(t) / MICROS_PER_SECOND), Some(1100));
+        assert_eq!(e.status_now, Status::OnTrack);
+        assert_eq!(e.status_in_window, Status::IssuesDetected);
+        // Still open at the end of a shorter window: both firing, not yet recovered.
+        let e = evaluate(&s, Window::new(0, 150 * MICROS_PER_SECOND), &[]);
+        assert_eq!(e.alerts.iter().filter(|a| a.until.is_none()).count(), 2);
+        assert_eq!(e.breaker_recovered_at, None);
+        assert_eq!(e.status_now, Status::IssuesDetected);
+        // A closed → half_open change alone is a warning only.
+        let s = store(vec![breaker(1, 10, "half_open", "1")]);
+        let e = evaluate(&s, Window::new(0, 60 * MICROS_PER_SECOND), &[]);
+        assert_eq!(alert_summary(&e), vec![(MetricId::CircuitBreaker, Level::Warning, 10, None, 1.0)]);
+    }
+
+    fn miss(id: i64, second: i64) -> EventRow<'static> {
+        EventRow {
+            id,
+            event_type: EventType::CacheMiss,
+            success: None,
+            cache_hit: Some(false),
+            processing_time_ms: Some(1.0),
+            cache_key: Some(Cow::Borrowed("clinic:1")),
+            details: Details::default(),
+            created_at: second * MICROS_PER_SECOND,
+        }
+    }
+
+    #[test]
+    fn stampede_is_critical_above_twenty_misses_in_fifteen_minutes() {
+        let window = Window { from: 0, to: 7200 * MICROS_PER_SECOND };
+        // Exactly 20 misses: detected elsewhere, but not critical.
+        let e = evaluate(&store((0..20).map(|i| miss(i, i)).collect()), Some(window), &[]);
+        assert!(e.alerts.is_empty());
+        // 40 misses in 40 s: critical from the 21st until the 20th-from-last leaves (15 min after
+        // the 20th miss, at second 19 + 900).
+        let e = evaluate(&store((0..40).map(|i| miss(i, i)).collect()), Some(window), &[]);
+        assert_eq!(
+            alert_summary(&e),
+            vec![(MetricId::CacheStampede, Level::Critical, 20, Some(919), 40.0)]
+        );
+        // 21 misses spread so that no 15-minute span holds more than 20.
+        let spread: Vec<_> = (0..21).map(|i| miss(i, i * 45)).collect();
+        assert!(evaluate(&store(spread), Some(window), &[]).alerts.is_empty());
+    }
+
+    #[test]
+    fn statuses_follow_the_worst_level() {
+        assert_eq!(Status::of_levels([]), Status::OnTrack);
+        assert_eq!(Status::of_levels([Level::Warning]), Status::IssuesDetected);
+        assert_eq!(Status::of_levels([Level::Critical, Level::Warning]), Status::IssuesDetected);
+        assert_eq!(Status::of_levels([Level::Warning, Level::Emergency]), Status::RollbackRequired);
+    }
+
+    #[test]
+    fn rules_read_as_the_guide_writes_them() {
+        let text: Vec<String> = default_rules().iter().map(Rule::describe).collect();
+        assert_eq!(text[1], "P50 latency > 500 ms for 10 min");
+        assert_eq!(text[6], "Error rate > 5 %");
+        assert_eq!(text[7], "Cache hit rate < 95 % for 10 min");
+    }
+}
