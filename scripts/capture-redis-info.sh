@@ -53,7 +53,7 @@ cli() { redis-cli -h 127.0.0.1 -p "$PORT" "$@"; }
 
 # A free port can be taken between the probe and the bind: try a few.
 start_server() {
-  local attempt i
+  local attempt _
   for attempt in 1 2 3 4 5; do
     PORT="$(free_port)"
     # --daemonize no + `&`: the server is our child, so its pid is known and ours to stop. The
@@ -62,7 +62,7 @@ start_server() {
       --save '' --appendonly no --daemonize no \
       --dir "$WORK_DIR" --logfile "$WORK_DIR/redis.log" &
     SERVER_PID=$!
-    for i in $(seq 1 50); do
+    for _ in $(seq 1 50); do
       if [[ "$(cli PING 2>/dev/null || true)" == "PONG" ]]; then
         return 0
       fi

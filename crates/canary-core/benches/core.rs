@@ -3,6 +3,7 @@
 //! - (a) `read::read_csv` of the CSV text `write_csv_row` writes (PostgreSQL's export form),
 //! - (b) `metrics::compute` over the whole window (every SPEC §2 metric),
 //! - (c) `series::compute_with` with 1-minute buckets over the whole window,
+//! - (d) `alerts::evaluate` with the default rules over the whole window (1,440 samples),
 //!
 //! plus, once, the store's heap bytes per event. With `CANARY_BENCH_PG` (a libpq connection
 //! string) set, the same rows are loaded into PostgreSQL and the guide's grouped
@@ -20,6 +21,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use canary_core::alerts;
 use canary_core::demo::{self, DemoConfig};
 use canary_core::event::MICROS_PER_MINUTE;
 use canary_core::metrics::{self, Window};
@@ -85,6 +87,10 @@ fn main() {
         });
         group.bench_function("c_series_compute_per_minute", |b| {
             b.iter(|| series::compute_with(black_box(&store), window, MICROS_PER_MINUTE))
+        });
+        let rules = alerts::default_rules();
+        group.bench_function("d_alerts_evaluate_whole_window", |b| {
+            b.iter(|| alerts::evaluate(black_box(&store), Some(window), &rules))
         });
         group.finish();
     }

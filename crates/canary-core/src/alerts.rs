@@ -504,7 +504,10 @@ pub fn evaluate_rule(rule: &Rule, samples: &[Sample]) -> (Vec<Alert>, RuleState)
         worst_value: worst,
     };
     for s in samples {
-        match s.value.filter(|&v| rule.comparator.breaches(v, rule.threshold)) {
+        match s
+            .value
+            .filter(|&v| rule.comparator.breaches(v, rule.threshold))
+        {
             Some(v) => {
                 run += 1;
                 firing = match firing {
@@ -658,7 +661,11 @@ fn stampede_alerts(store: &EventStore, window: Window) -> Vec<Alert> {
             // It ends when enough of the last misses have left the trailing window.
             let n = times.len();
             let ends = times[n - STAMPEDE_CRITICAL_MISSES as usize - 1] + STAMPEDE_SPAN;
-            alerts.push(stampede_alert(since, worst, (ends < window.to).then_some(ends)));
+            alerts.push(stampede_alert(
+                since,
+                worst,
+                (ends < window.to).then_some(ends),
+            ));
         }
     }
     alerts
@@ -713,10 +720,9 @@ pub fn evaluate(store: &EventStore, window: Option<Window>, rules: &[Rule]) -> E
     let (breaker, breaker_recovered_at) = breaker_alerts(store, window);
     alerts.extend(breaker);
     alerts.extend(stampede_alerts(store, window));
-    alerts.sort_by(|a, b| {
-        (a.since, a.metric, a.level).cmp(&(b.since, b.metric, b.level))
-    });
-    let status_now = Status::of_levels(alerts.iter().filter(|a| a.until.is_none()).map(|a| a.level));
+    alerts.sort_by_key(|a| (a.since, a.metric, a.level));
+    let status_now =
+        Status::of_levels(alerts.iter().filter(|a| a.until.is_none()).map(|a| a.level));
     let status_in_window = Status::of_levels(alerts.iter().map(|a| a.level));
     Evaluation {
         alerts,
@@ -757,14 +763,17 @@ mod tests {
             .collect()
     }
 
-    /// (since minute, until minute, worst) of each alert, and the state at the end.
+    /// (since minute, until minute, worst) of one alert.
+    type Fired = (i64, Option<i64>, f64);
+
+    /// The alerts a rule fires over samples, and its state at the end.
     fn check(
         rule: Rule,
         values: &[Option<f64>],
-        expected: (&[(i64, Option<i64>, f64)], RuleState),
+        expected: (&[Fired], RuleState),
     ) {
         let (alerts, state) = evaluate_rule(&rule, &samples(values));
-        let got: Vec<(i64, Option<i64>, f64)> = alerts
+        let got: Vec<Fired> = alerts
             .iter()
             .map(|a| {
                 (
@@ -788,10 +797,18 @@ mod tests {
         check(above(Some(2)), &[], (&[], RuleState::NoData));
         // Exactly on the threshold does not breach.
         check(above(None), &[Some(500.0)], (&[], RuleState::Normal));
-        check(above(None), &[Some(500.000001)], (&[(1, None, 500.000001)], RuleState::Firing));
+        check(
+            above(None),
+            &[Some(500.000001)],
+            (&[(1, None, 500.000001)], RuleState::Firing),
+        );
         // Duration 2 needs 3 consecutive breaching samples; one short stays pending.
         check(above(Some(2)), &[B, B], (&[], RuleState::Pending));
-        check(above(Some(2)), &[B, B, B], (&[(3, None, 600.0)], RuleState::Firing));
+        check(
+            above(Some(2)),
+            &[B, B, B],
+            (&[(3, None, 600.0)], RuleState::Firing),
+        );
         // It resolves at the first non-breaching sample, keeping the worst value seen.
         check(
             above(Some(2)),
@@ -800,7 +817,11 @@ mod tests {
         );
         // NoData breaks a run and resolves a firing alert.
         check(above(Some(2)), &[B, B, ND, B, B], (&[], RuleState::Pending));
-        check(above(Some(1)), &[B, B, ND], (&[(2, Some(3), 600.0)], RuleState::NoData));
+        check(
+            above(Some(1)),
+            &[B, B, ND],
+            (&[(2, Some(3), 600.0)], RuleState::NoData),
+        );
         // Two separate incidents give two alerts.
         check(
             above(Some(1)),
@@ -842,7 +863,13 @@ mod tests {
         let mut rows: Vec<_> = (0..20).map(|i| request(i, 10 * M, 100.0, i != 0)).collect();
         rows.push(request(100, 15 * M, 900.0, true));
         rows.extend((0..19).map(|i| request(200 + i, 20 * M, 200.0, true)));
-        let s = sample(&store(rows), Window { from: 10 * M, to: 21 * M });
+        let s = sample(
+            &store(rows),
+            Window {
+                from: 10 * M,
+                to: 21 * M,
+            },
+        );
         let at = |v: &[Sample], minute: i64| v.iter().find(|s| s.at == minute * M).unwrap().value;
         assert_eq!(s.p50_latency.len(), 11);
         assert_eq!(at(&s.p50_latency, 10), Some(100.0));
@@ -862,7 +889,12 @@ mod tests {
         assert_eq!(e.status_now, Status::OnTrack);
     }
 
-    fn breaker(id: i64, second: i64, state: &'static str, failures: &'static str) -> EventRow<'static> {
+    fn breaker(
+        id: i64,
+        second: i64,
+        state: &'static str,
+        failures: &'static str,
+    ) -> EventRow<'static> {
         EventRow {
             id,
             event_type: EventType::CircuitBreakerStateChange,
@@ -901,16 +933,35 @@ mod tests {
             breaker(2, 160, "half_open", "5"),
             breaker(3, 200, "closed", "0"),
         ]);
-        let window = Window { from: 0, to: 3600 * MICROS_PER_SECOND };
+        let window = Window {
+            from: 0,
+            to: 3600 * MICROS_PER_SECOND,
+        };
         let e = evaluate(&s, Some(window), &[]);
         assert_eq!(
             alert_summary(&e),
             vec![
-                (MetricId::CircuitBreaker, Level::Warning, 100, Some(200), 5.0),
-                (MetricId::CircuitBreaker, Level::Critical, 100, Some(160), 5.0),
+                (
+                    MetricId::CircuitBreaker,
+                    Level::Warning,
+                    100,
+                    Some(200),
+                    5.0
+                ),
+                (
+                    MetricId::CircuitBreaker,
+                    Level::Critical,
+                    100,
+                    Some(160),
+                    5.0
+                ),
             ]
         );
-        assert_eq!(e.breaker_recovered_at.map(|t| from_datetime(t) / MICROS_PER_SECOND), Some(1100));
+        assert_eq!(
+            e.breaker_recovered_at
+                .map(|t| from_datetime(t) / MICROS_PER_SECOND),
+            Some(1100)
+        );
         assert_eq!(e.status_now, Status::OnTrack);
         assert_eq!(e.status_in_window, Status::IssuesDetected);
         // Still open at the end of a shorter window: both firing, not yet recovered.
@@ -921,7 +972,10 @@ mod tests {
         // A closed → half_open change alone is a warning only.
         let s = store(vec![breaker(1, 10, "half_open", "1")]);
         let e = evaluate(&s, Window::new(0, 60 * MICROS_PER_SECOND), &[]);
-        assert_eq!(alert_summary(&e), vec![(MetricId::CircuitBreaker, Level::Warning, 10, None, 1.0)]);
+        assert_eq!(
+            alert_summary(&e),
+            vec![(MetricId::CircuitBreaker, Level::Warning, 10, None, 1.0)]
+        );
     }
 
     fn miss(id: i64, second: i64) -> EventRow<'static> {
@@ -939,28 +993,53 @@ mod tests {
 
     #[test]
     fn stampede_is_critical_above_twenty_misses_in_fifteen_minutes() {
-        let window = Window { from: 0, to: 7200 * MICROS_PER_SECOND };
+        let window = Window {
+            from: 0,
+            to: 7200 * MICROS_PER_SECOND,
+        };
         // Exactly 20 misses: detected elsewhere, but not critical.
-        let e = evaluate(&store((0..20).map(|i| miss(i, i)).collect()), Some(window), &[]);
+        let e = evaluate(
+            &store((0..20).map(|i| miss(i, i)).collect()),
+            Some(window),
+            &[],
+        );
         assert!(e.alerts.is_empty());
         // 40 misses in 40 s: critical from the 21st until the 20th-from-last leaves (15 min after
         // the 20th miss, at second 19 + 900).
-        let e = evaluate(&store((0..40).map(|i| miss(i, i)).collect()), Some(window), &[]);
+        let e = evaluate(
+            &store((0..40).map(|i| miss(i, i)).collect()),
+            Some(window),
+            &[],
+        );
         assert_eq!(
             alert_summary(&e),
-            vec![(MetricId::CacheStampede, Level::Critical, 20, Some(919), 40.0)]
+            vec![(
+                MetricId::CacheStampede,
+                Level::Critical,
+                20,
+                Some(919),
+                40.0
+            )]
         );
         // 21 misses spread so that no 15-minute span holds more than 20.
         let spread: Vec<_> = (0..21).map(|i| miss(i, i * 45)).collect();
-        assert!(evaluate(&store(spread), Some(window), &[]).alerts.is_empty());
+        assert!(evaluate(&store(spread), Some(window), &[])
+            .alerts
+            .is_empty());
     }
 
     #[test]
     fn statuses_follow_the_worst_level() {
         assert_eq!(Status::of_levels([]), Status::OnTrack);
         assert_eq!(Status::of_levels([Level::Warning]), Status::IssuesDetected);
-        assert_eq!(Status::of_levels([Level::Critical, Level::Warning]), Status::IssuesDetected);
-        assert_eq!(Status::of_levels([Level::Warning, Level::Emergency]), Status::RollbackRequired);
+        assert_eq!(
+            Status::of_levels([Level::Critical, Level::Warning]),
+            Status::IssuesDetected
+        );
+        assert_eq!(
+            Status::of_levels([Level::Warning, Level::Emergency]),
+            Status::RollbackRequired
+        );
     }
 
     #[test]

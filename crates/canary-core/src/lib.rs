@@ -7,12 +7,16 @@
 //! knows about the browser: callers pass the current time and the bytes in.
 
 pub mod alerts;
+pub mod cohort;
 pub mod demo;
 pub mod details;
 pub mod event;
+pub mod jsonb;
 pub mod metrics;
 pub mod percentile;
+pub mod phases;
 pub mod read;
+pub mod redis;
 pub mod series;
 pub mod store;
 pub mod summary;

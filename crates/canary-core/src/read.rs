@@ -5,9 +5,12 @@
 
 use std::borrow::Cow;
 
+use std::collections::HashMap;
+
+use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::details::{details_from_value, details_to_json, parse_details};
+use crate::details::{details_to_json, parse_details};
 use crate::event::{Details, EventRow, EventType, Micros};
 use crate::store::{Batch, EventStore};
 use crate::time::parse_timestamp;
@@ -346,13 +349,18 @@ fn parse_float(text: &str) -> Option<f64> {
 /// Reads a PostgREST JSON array of rows (`GET /rest/v1/observability_events`). Keys other than
 /// the table's columns are ignored; missing nullable columns read as null.
 pub fn read_json(text: &str) -> Result<EventStore, ReadError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| ReadError::Json(e.to_string()))?;
-    let Value::Array(rows) = value else {
+    let json_error = |e: serde_json::Error| ReadError::Json(e.to_string());
+    // Rows stay raw until each is read, so `details` keeps its exact text (jsonb numbers and
+    // nested values are compared as text by `->>`).
+    let top: &RawValue = serde_json::from_str(text).map_err(json_error)?;
+    if !top.get().starts_with('[') {
+        let value: Value = serde_json::from_str(top.get()).map_err(json_error)?;
         return Err(ReadError::Json(format!(
             "expected an array of rows, got {}",
             json_kind(&value)
         )));
-    };
+    }
+    let rows: Vec<&RawValue> = serde_json::from_str(top.get()).map_err(json_error)?;
     let mut store = EventStore::new();
     let mut batch = store.batch();
     for (i, item) in rows.iter().enumerate() {
@@ -374,19 +382,32 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
-/// Reads one PostgREST row object into the batch.
-pub fn json_row(batch: &mut Batch<'_>, item: &Value, row: u64) -> Result<(), ReadError> {
+/// Reads one PostgREST row object (raw JSON text) into the batch.
+pub fn json_row(batch: &mut Batch<'_>, item: &RawValue, row: u64) -> Result<(), ReadError> {
     let err = |column: &'static str, message: String| ReadError::JsonField {
         row,
         column,
         message,
     };
-    let Value::Object(obj) = item else {
+    if !item.get().starts_with('{') {
+        let value: Value =
+            serde_json::from_str(item.get()).map_err(|e| ReadError::Json(e.to_string()))?;
         return Err(ReadError::Json(format!(
             "row {row} is {}, expected an object",
-            json_kind(item)
+            json_kind(&value)
         )));
-    };
+    }
+    let raw_fields: HashMap<String, &RawValue> =
+        serde_json::from_str(item.get()).map_err(|e| ReadError::Json(e.to_string()))?;
+    let mut obj = serde_json::Map::new();
+    for (name, raw) in &raw_fields {
+        if name != "details" {
+            let value: Value =
+                serde_json::from_str(raw.get()).map_err(|e| ReadError::Json(e.to_string()))?;
+            obj.insert(name.clone(), value);
+        }
+    }
+    let raw_details = raw_fields.get("details").map(|r| r.get());
     let field = |name: &str| obj.get(name).filter(|v| !v.is_null());
     let id = match field("id") {
         Some(Value::Number(n)) => n.as_i64(),
@@ -438,18 +459,22 @@ pub fn json_row(batch: &mut Batch<'_>, item: &Value, row: u64) -> Result<(), Rea
         Some(Value::String(s)) => Some(Cow::Borrowed(s.as_str())),
         Some(other) => return Err(err("cache_key", format!("expected text, got {other}"))),
     };
-    let mut details = match obj.get("details") {
-        Some(Value::String(s)) => {
-            parse_details(s).map_err(|e| err("details", format!("not valid JSON ({e})")))?
+    // `details` is a JSON object, or (from some exports) that object as a JSON string.
+    let details_text: Option<Cow<'_, str>> = match raw_details {
+        Some(raw) if raw.starts_with('"') => Some(Cow::Owned(
+            serde_json::from_str::<String>(raw).map_err(|e| err("details", e.to_string()))?,
+        )),
+        Some("null") | None => None,
+        Some(raw) => Some(Cow::Borrowed(raw)),
+    };
+    let mut details = match &details_text {
+        Some(text) => {
+            parse_details(text).map_err(|e| err("details", format!("not valid JSON ({e})")))?
         }
-        Some(v) => details_from_value(v),
         None => Details::default(),
     };
     if event_type == EventType::FeatureFlagsLoaded {
-        details.flags_json = obj.get("details").map(|v| match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        });
+        details.flags_json = details_text.as_deref().map(str::to_owned);
     }
     let created_at = match field("created_at") {
         Some(Value::String(s)) => {

@@ -237,6 +237,11 @@ impl EventStore {
         unpack_bool(self.flags[row] >> CACHE_HIT_SHIFT)
     }
 
+    /// `details.canary` of a request: `None` where absent or not a JSON boolean (untagged).
+    pub(crate) fn canary(&self, row: usize) -> Option<bool> {
+        unpack_bool(self.flags[row] >> CANARY_SHIFT)
+    }
+
     pub(crate) fn processing_time_non_finite(&self, row: usize) -> bool {
         self.flags[row] & NON_FINITE_BIT != 0
     }

@@ -12,6 +12,12 @@ canary-report: canary rollout metrics from observability_events
 
 USAGE:
     canary-report metrics (--demo | --input FILE) [--from T] [--to T] [--json]
+    canary-report check   (--demo | --input FILE) [--from T] [--to T]
+
+COMMANDS:
+    metrics         the verdict, the alerts that fired, and every metric of the window
+    check           one line with the verdict now; exit status 0 On Track,
+                    1 Issues Detected, 2 Rollback Required (for cron and CI)
 
 SOURCES:
     --demo          the embedded demo data set (24 h of a Phase 1 canary at 10 %)
@@ -27,7 +33,8 @@ OPTIONS:
     -h, --help      this text
     -V, --version   the version
 
-Exit status: 0 on success, 2 on bad input (one line on stderr says what and where).
+Exit status: 0 on success (check: 0/1/2 as above); 3 on bad input, with one line on
+stderr that says what is wrong and where.
 ";
 
 /// Where the events come from.
@@ -60,6 +67,7 @@ pub enum Command {
     Help,
     Version,
     Metrics(MetricsArgs),
+    Check(MetricsArgs),
 }
 
 fn usage(message: impl Into<String>) -> CliError {
@@ -104,24 +112,29 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, CliErr
     }
     match command.as_deref() {
         None => Err(usage("no command given; try: canary-report metrics --demo")),
-        Some("metrics") => {
+        Some(name @ ("metrics" | "check")) => {
             let source = match (demo, input) {
                 (true, None) => Source::Demo,
                 (false, Some(path)) => Source::File(path),
                 (true, Some(_)) => return Err(usage("give either --demo or --input, not both")),
                 (false, None) => {
-                    return Err(usage("metrics needs a source: --demo or --input FILE"))
+                    return Err(usage(format!("{name} needs a source: --demo or --input FILE")))
                 }
             };
-            Ok(Command::Metrics(MetricsArgs {
+            let args = MetricsArgs {
                 source,
                 from,
                 to,
                 json,
-            }))
+            };
+            Ok(if name == "check" {
+                Command::Check(args)
+            } else {
+                Command::Metrics(args)
+            })
         }
         Some(other) => Err(usage(format!(
-            "unknown command {other:?}; the command is: metrics"
+            "unknown command {other:?}; the commands are: metrics, check"
         ))),
     }
 }
@@ -180,7 +193,7 @@ mod tests {
         );
         check(
             &["report", "--demo"],
-            Err("unknown command \"report\"; the command is: metrics (see canary-report --help)"),
+            Err("unknown command \"report\"; the commands are: metrics, check (see canary-report --help)"),
         );
         check(
             &["metrics", "--demo", "--colour"],

@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use canary_core::alerts::{Alert, Evaluation, RuleState};
 use canary_core::metrics::Metrics;
 use canary_core::summary::{format_ms, format_pct, success_rows};
 use canary_core::time::{format_rfc3339, from_datetime};
@@ -50,8 +51,49 @@ fn time(t: chrono::DateTime<chrono::Utc>) -> String {
     format_rfc3339(from_datetime(t))
 }
 
-/// The whole human report of one window.
-pub fn metrics_report(m: &Metrics, source: &str) -> String {
+/// An alert's value with its metric's unit.
+fn alert_value(a: &Alert, v: f64) -> String {
+    match a.metric.unit() {
+        "ms" => format_ms(Some(v)),
+        "%" => format_pct(Some(v)),
+        unit => format!("{v} {unit}"),
+    }
+}
+
+/// One line per alert: `critical  p50_latency > 500 ms  since … until …  worst 612.3 ms`.
+fn alert_line(a: &Alert) -> String {
+    let threshold = a
+        .threshold
+        .map_or(String::new(), |t| format!(" (threshold {})", alert_value(a, t)));
+    let until = a
+        .until
+        .map_or_else(|| "still firing".to_owned(), |u| format!("until {}", time(u)));
+    format!(
+        "{:<9}  {}{threshold}  since {}  {until}  worst {}",
+        a.level.as_str(),
+        a.metric.as_str(),
+        time(a.since),
+        alert_value(a, a.worst_value)
+    )
+}
+
+/// The verdict now, with what is firing: the one line `canary-report check` prints.
+pub fn verdict_line(e: &Evaluation) -> String {
+    let firing: Vec<String> = e
+        .alerts
+        .iter()
+        .filter(|a| a.until.is_none())
+        .map(|a| format!("{} {}", a.metric.as_str(), a.level.as_str()))
+        .collect();
+    if firing.is_empty() {
+        format!("{}: no alert firing", e.status_now.label())
+    } else {
+        format!("{}: {}", e.status_now.label(), firing.join(", "))
+    }
+}
+
+/// The whole human report of one window: the verdict and alerts first, then the numbers.
+pub fn metrics_report(m: &Metrics, e: &Evaluation, source: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Canary Console metrics: {source}");
     match (m.window.from, m.window.to) {
@@ -70,6 +112,33 @@ pub fn metrics_report(m: &Metrics, source: &str) -> String {
     }
     for note in &m.window.notes {
         let _ = writeln!(out, "Note: {note}");
+    }
+
+    let _ = writeln!(out, "\nVerdict now: {}", verdict_line(e));
+    let _ = writeln!(
+        out,
+        "Worst in the window: {}",
+        e.status_in_window.label()
+    );
+    if e.alerts.is_empty() {
+        let _ = writeln!(out, "Alerts: none fired in the window");
+    } else {
+        let _ = writeln!(out, "Alerts ({}):", e.alerts.len());
+        for a in &e.alerts {
+            let _ = writeln!(out, "  {}", alert_line(a));
+        }
+    }
+    let pending: Vec<&str> = e
+        .rules
+        .iter()
+        .filter(|r| r.state == RuleState::Pending)
+        .map(|r| r.rule.as_str())
+        .collect();
+    if !pending.is_empty() {
+        let _ = writeln!(out, "Pending (breaching, not yet long enough): {}", pending.join("; "));
+    }
+    if let Some(t) = e.breaker_recovered_at {
+        let _ = writeln!(out, "Circuit breaker recovered (closed 15 min after opening) at {}", time(t));
     }
 
     let _ = writeln!(out, "\nSuccess metrics");

@@ -9,6 +9,7 @@ mod source;
 use std::io::Write;
 use std::process::ExitCode;
 
+use canary_core::alerts::{self, Evaluation, Status};
 use canary_core::metrics::{self, Window};
 use serde::Serialize;
 
@@ -25,42 +26,42 @@ pub enum CliError {
     Output(#[from] std::io::Error),
 }
 
+/// Exit status of a run that could not do its job (bad input, unwritable output). `check` uses
+/// 0, 1 and 2 for its verdicts, so errors start at 3 for every command.
+const EXIT_ERROR: u8 = 3;
+
 fn main() -> ExitCode {
     match run() {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("canary-report: error: {e}");
-            ExitCode::from(2)
+            ExitCode::from(EXIT_ERROR)
         }
     }
 }
 
-fn run() -> Result<(), CliError> {
+fn run() -> Result<u8, CliError> {
     match args::parse(std::env::args_os().skip(1))? {
         Command::Help => {
             print!("{}", args::HELP);
-            Ok(())
+            Ok(0)
         }
         Command::Version => {
             println!("canary-report {}", env!("CARGO_PKG_VERSION"));
-            Ok(())
+            Ok(0)
         }
-        Command::Metrics(a) => metrics_command(&a),
+        Command::Metrics(a) => metrics_command(&a).map(|()| 0),
+        Command::Check(a) => check_command(&a),
     }
 }
 
-/// `canary-report metrics --json`: one object with exactly SPEC §6's keys.
-#[derive(Serialize)]
-struct MetricsJson<'a> {
-    #[serde(flatten)]
-    metrics: &'a metrics::Metrics,
-    /// Filled by the alert engine; no rule is evaluated yet.
-    alerts: [(); 0],
-    /// Filled by the phase criteria; none is evaluated yet.
-    criteria: [(); 0],
+/// The store, window and every computed result of one run.
+struct Analysis {
+    metrics: metrics::Metrics,
+    evaluation: Evaluation,
 }
 
-fn metrics_command(a: &MetricsArgs) -> Result<(), CliError> {
+fn analyse(a: &MetricsArgs) -> Result<Analysis, CliError> {
     let store = source::load(&a.source)?;
     let whole = Window::whole(&store);
     let from = a.from.or(whole.map(|w| w.from));
@@ -72,18 +73,53 @@ fn metrics_command(a: &MetricsArgs) -> Result<(), CliError> {
         // An empty input and no bounds: nothing to cover.
         _ => None,
     };
-    let m = metrics::compute(&store, window);
+    Ok(Analysis {
+        metrics: metrics::compute(&store, window),
+        evaluation: alerts::evaluate(&store, window, &alerts::default_rules()),
+    })
+}
+
+/// `canary-report metrics --json`: one object with exactly SPEC §6's keys.
+#[derive(Serialize)]
+struct MetricsJson<'a> {
+    #[serde(flatten)]
+    metrics: &'a metrics::Metrics,
+    alerts: &'a [alerts::Alert],
+    /// Filled by the phase criteria; none is evaluated yet.
+    criteria: [(); 0],
+}
+
+fn metrics_command(a: &MetricsArgs) -> Result<(), CliError> {
+    let analysis = analyse(a)?;
     let mut out = std::io::stdout().lock();
     if a.json {
         let json = MetricsJson {
-            metrics: &m,
-            alerts: [],
+            metrics: &analysis.metrics,
+            alerts: &analysis.evaluation.alerts,
             criteria: [],
         };
         serde_json::to_writer_pretty(&mut out, &json).map_err(std::io::Error::from)?;
         writeln!(out)?;
     } else {
-        out.write_all(human::metrics_report(&m, &a.source.describe()).as_bytes())?;
+        let text = human::metrics_report(
+            &analysis.metrics,
+            &analysis.evaluation,
+            &a.source.describe(),
+        );
+        out.write_all(text.as_bytes())?;
     }
     Ok(())
+}
+
+/// `canary-report check`: one line, and the verdict as the exit status (0 On Track, 1 Issues
+/// Detected, 2 Rollback Required) so cron and CI can alert on it.
+fn check_command(a: &MetricsArgs) -> Result<u8, CliError> {
+    let analysis = analyse(a)?;
+    let status = analysis.evaluation.status_now;
+    println!("{}", human::verdict_line(&analysis.evaluation));
+    Ok(match status {
+        Status::OnTrack => 0,
+        Status::IssuesDetected => 1,
+        Status::RollbackRequired => 2,
+    })
 }

@@ -1,0 +1,972 @@
+//! Canary against control (SPEC §4): the request metrics of both cohorts over the same window,
+//! side by side, and a rank-based test of their latency difference.
+//!
+//! A request belongs to the canary cohort when its `details.canary` is `true`, to the control
+//! cohort when it is `false`; requests without a boolean there are counted as untagged and left
+//! out of both. Each cohort's numbers are computed exactly as [`crate::metrics`] computes them
+//! for all requests (counts, `percentile_cont`, a running mean in row order, rates over the
+//! request count), so a window where every request is tagged canary gives the same numbers here
+//! as there.
+//!
+//! The test is the two-sided Mann–Whitney U test in its normal approximation, with the tie
+//! correction of the variance and a continuity correction of 0.5 towards the mean: the same
+//! numbers as SciPy's `mannwhitneyu(canary, control, method="asymptotic",
+//! use_continuity=True)`. Its effect sizes are the rank-biserial correlation and the
+//! Hodges–Lehmann shift (the median of all canary − control differences, computed exactly).
+//! The normal tail comes from W. J. Cody's rational Chebyshev approximation of `erfc`.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::event::EventType;
+use crate::metrics::{p50_95_99, rate_pct, Window};
+use crate::percentile::mean;
+use crate::store::EventStore;
+use crate::time::to_datetime;
+
+/// Below this many latency samples in either cohort the comparison makes no call
+/// ([`LatencyVerdict::NotEnoughData`]); the numbers are still computed and shown. The normal
+/// approximation of U is customarily trusted from about 20 per side; 50 also keeps one slow
+/// minute of a quiet canary from deciding the verdict.
+pub const MIN_SAMPLES_PER_SIDE: u64 = 50;
+
+/// Significance level of the two-sided test: a difference is called when `p < ALPHA`.
+pub const ALPHA: f64 = 0.05;
+
+/// The request metrics of one cohort, named and computed as in [`crate::metrics`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CohortMetrics {
+    /// `request_completed` rows of the cohort in the window.
+    pub requests: u64,
+    /// Requests with a usable `processing_time_ms`: the latency samples (and the test's n).
+    pub latency_samples: u64,
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub mean_ms: Option<f64>,
+    /// Requests with `success = false`.
+    pub failures: u64,
+    pub error_rate_pct: Option<f64>,
+}
+
+/// The Mann–Whitney U test of canary against control latency, and its effect sizes.
+///
+/// Every value is `None` when either cohort has no latency sample (never NaN). Signs: positive
+/// means the canary is slower (`z`, `rank_biserial`, `hodges_lehmann_ms`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MannWhitney {
+    /// Latency samples of the canary cohort (n₁).
+    pub n_canary: u64,
+    /// Latency samples of the control cohort (n₂).
+    pub n_control: u64,
+    /// U of the canary sample: the number of (canary, control) pairs where the canary request
+    /// was slower, ties counting one half. SciPy's `statistic` for `mannwhitneyu(canary, control)`.
+    pub u_canary: Option<f64>,
+    /// U of the control sample, `n₁·n₂ − u_canary`.
+    pub u_control: Option<f64>,
+    /// Standard deviation of U under the null hypothesis, with the tie correction.
+    pub sd_u: Option<f64>,
+    /// `(U − n₁n₂/2 ∓ 0.5) / sd_u`, the continuity correction taken towards zero (0 where the
+    /// difference is within it, or where every sample is tied and `sd_u` is 0).
+    pub z: Option<f64>,
+    /// Two-sided p-value of the normal approximation, in [0, 1].
+    pub p_value: Option<f64>,
+    /// Rank-biserial correlation `(u_canary − u_control) / (n₁n₂)`, in [−1, 1]: +1 when every
+    /// canary request was slower than every control request, −1 when every one was faster.
+    pub rank_biserial: Option<f64>,
+    /// Hodges–Lehmann estimate of the shift: the median of all n₁·n₂ differences
+    /// `canary − control`, in milliseconds (exact, not sampled).
+    pub hodges_lehmann_ms: Option<f64>,
+}
+
+/// What the latency test says, at [`ALPHA`] with at least [`MIN_SAMPLES_PER_SIDE`] per cohort.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LatencyVerdict {
+    /// Significantly faster than control (`p < ALPHA`, canary ranks lower).
+    CanaryFaster,
+    /// Significantly slower than control (`p < ALPHA`, canary ranks higher).
+    CanarySlower,
+    /// Enough data, no significant difference.
+    NoSignificantDifference,
+    /// Fewer than [`MIN_SAMPLES_PER_SIDE`] latency samples in a cohort: no call is made.
+    NotEnoughData,
+}
+
+impl LatencyVerdict {
+    /// Words for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            LatencyVerdict::CanaryFaster => "Canary faster",
+            LatencyVerdict::CanarySlower => "Canary slower",
+            LatencyVerdict::NoSignificantDifference => "No significant difference",
+            LatencyVerdict::NotEnoughData => "Not enough data",
+        }
+    }
+}
+
+/// Canary and control side by side over one window.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CohortComparison {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Requests with `details.canary = true`.
+    pub canary: CohortMetrics,
+    /// Requests with `details.canary = false`.
+    pub control: CohortMetrics,
+    /// Requests without a boolean `details.canary`: in neither cohort.
+    pub untagged_requests: u64,
+    pub latency_test: MannWhitney,
+    pub verdict: LatencyVerdict,
+}
+
+/// One cohort's rows, gathered in row (time) order.
+#[derive(Default)]
+struct Cohort {
+    requests: u64,
+    failures: u64,
+    times: Vec<f64>,
+}
+
+impl Cohort {
+    /// The metrics, leaving `times` sorted ascending for the test.
+    fn finish(&mut self) -> CohortMetrics {
+        // AVG sums in row order (metrics.rs does the same), so take the mean before sorting.
+        let mean_ms = mean(self.times.iter().copied());
+        self.times.sort_unstable_by(f64::total_cmp);
+        // Percentiles are order statistics: the same on the sorted copy, and cheap to select.
+        let [p50_ms, p95_ms, p99_ms] = p50_95_99(&mut self.times);
+        CohortMetrics {
+            requests: self.requests,
+            latency_samples: self.times.len() as u64,
+            p50_ms,
+            p95_ms,
+            p99_ms,
+            mean_ms,
+            failures: self.failures,
+            error_rate_pct: rate_pct(self.failures, self.requests),
+        }
+    }
+}
+
+/// Compares the canary and control cohorts of the requests in `window`.
+pub fn compare(store: &EventStore, window: Window) -> CohortComparison {
+    let mut canary = Cohort::default();
+    let mut control = Cohort::default();
+    let mut untagged_requests = 0u64;
+    for row in store.rows_in(window.from, window.to) {
+        if store.kind(row) != EventType::RequestCompleted {
+            continue;
+        }
+        let cohort = match store.canary(row) {
+            Some(true) => &mut canary,
+            Some(false) => &mut control,
+            None => {
+                untagged_requests += 1;
+                continue;
+            }
+        };
+        cohort.requests += 1;
+        if store.success(row) == Some(false) {
+            cohort.failures += 1;
+        }
+        // The store holds NaN for null, NaN or infinite values: metrics.rs skips those too.
+        let t = store.processing_time_ms[row];
+        if !t.is_nan() {
+            cohort.times.push(t);
+        }
+    }
+    let canary_metrics = canary.finish();
+    let control_metrics = control.finish();
+    let latency_test = mann_whitney_sorted(&canary.times, &control.times);
+    CohortComparison {
+        from: to_datetime(window.from),
+        to: to_datetime(window.to),
+        canary: canary_metrics,
+        control: control_metrics,
+        untagged_requests,
+        verdict: verdict(&latency_test),
+        latency_test,
+    }
+}
+
+/// The verdict of a test: no call below [`MIN_SAMPLES_PER_SIDE`] per side, otherwise a
+/// direction when `p < ALPHA`.
+pub fn verdict(test: &MannWhitney) -> LatencyVerdict {
+    if test.n_canary < MIN_SAMPLES_PER_SIDE || test.n_control < MIN_SAMPLES_PER_SIDE {
+        return LatencyVerdict::NotEnoughData;
+    }
+    match (test.p_value, test.z) {
+        (Some(p), Some(z)) if p < ALPHA && z > 0.0 => LatencyVerdict::CanarySlower,
+        (Some(p), Some(z)) if p < ALPHA && z < 0.0 => LatencyVerdict::CanaryFaster,
+        _ => LatencyVerdict::NoSignificantDifference,
+    }
+}
+
+/// Sorted copy without NaN (NaN has no rank).
+fn sorted(values: &[f64]) -> Vec<f64> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    v.sort_unstable_by(f64::total_cmp);
+    v
+}
+
+/// The Mann–Whitney U test of two samples in any order (NaN values are ignored).
+pub fn mann_whitney(canary: &[f64], control: &[f64]) -> MannWhitney {
+    mann_whitney_sorted(&sorted(canary), &sorted(control))
+}
+
+/// [`mann_whitney`] of two ascending, NaN-free samples.
+fn mann_whitney_sorted(x: &[f64], y: &[f64]) -> MannWhitney {
+    let (n1, n2) = (x.len(), y.len());
+    let none = MannWhitney {
+        n_canary: n1 as u64,
+        n_control: n2 as u64,
+        u_canary: None,
+        u_control: None,
+        sd_u: None,
+        z: None,
+        p_value: None,
+        rank_biserial: None,
+        hodges_lehmann_ms: None,
+    };
+    if n1 == 0 || n2 == 0 {
+        return none;
+    }
+
+    // One merge over both sorted samples, a group of equal values at a time. U and the tie term
+    // are integers (U in halves), kept exact in u128 so large windows lose nothing to rounding.
+    let mut two_u: u128 = 0;
+    let mut tie_term: u128 = 0;
+    let (mut i, mut j) = (0usize, 0usize);
+    while i < n1 || j < n2 {
+        let v = match (x.get(i), y.get(j)) {
+            (Some(&a), Some(&b)) => a.min(b),
+            (Some(&a), None) => a,
+            (None, Some(&b)) => b,
+            (None, None) => unreachable!("loop condition"),
+        };
+        let (i0, j0) = (i, j);
+        // `==` (not total order) so that −0.0 and 0.0 tie, as they do in SQL and SciPy.
+        while i < n1 && x[i] == v {
+            i += 1;
+        }
+        while j < n2 && y[j] == v {
+            j += 1;
+        }
+        let (a, b) = ((i - i0) as u128, (j - j0) as u128);
+        // Each canary value here beats the j0 control values below it and ties with b.
+        two_u += a * (2 * j0 as u128 + b);
+        let t = a + b;
+        tie_term += t * t * t - t;
+    }
+
+    let n1n2 = (n1 as u128) * (n2 as u128);
+    let n = (n1 + n2) as u128;
+    // Var(U) = n₁n₂/12 · ((n + 1) − Σ(t³ − t) / (n(n − 1))) = n₁n₂ · ((n+1)n(n−1) − Σ) / (12n(n−1)).
+    let var_numerator = (n + 1) * n * (n - 1) - tie_term;
+    let var_u = n1n2 as f64 * var_numerator as f64 / (12 * n * (n - 1)) as f64;
+    let sd_u = var_u.sqrt();
+
+    // 2(U − n₁n₂/2), exact; the continuity correction moves |U − μ| half a unit towards 0.
+    let two_diff = two_u as i128 - n1n2 as i128;
+    let corrected = (two_diff.unsigned_abs().saturating_sub(1)) as f64 / 2.0;
+    let z = if sd_u > 0.0 {
+        (two_diff.signum() as f64) * corrected / sd_u
+    } else {
+        // Every sample tied: the ranks carry no information (and U is exactly its mean).
+        0.0
+    };
+    let p_value = erfc(z.abs() / std::f64::consts::SQRT_2).min(1.0);
+
+    MannWhitney {
+        u_canary: Some(two_u as f64 / 2.0),
+        u_control: Some((2 * n1n2 - two_u) as f64 / 2.0),
+        sd_u: Some(sd_u),
+        z: Some(z),
+        p_value: Some(p_value),
+        rank_biserial: Some(two_diff as f64 / n1n2 as f64),
+        hodges_lehmann_ms: hodges_lehmann_sorted(x, y),
+        ..none
+    }
+}
+
+/// The Hodges–Lehmann shift of two samples in any order (NaN values are ignored): the median of
+/// all `canary[i] − control[j]`, `None` when either is empty.
+pub fn hodges_lehmann(canary: &[f64], control: &[f64]) -> Option<f64> {
+    hodges_lehmann_sorted(&sorted(canary), &sorted(control))
+}
+
+/// [`hodges_lehmann`] of two ascending, NaN-free samples.
+fn hodges_lehmann_sorted(x: &[f64], y: &[f64]) -> Option<f64> {
+    if x.is_empty() || y.is_empty() {
+        return None;
+    }
+    // The selection keeps per-row state, so let the rows be the shorter sample. The differences
+    // of the swapped pair are exactly the negated ones (IEEE subtraction is sign-symmetric), and
+    // so is their median.
+    let median = if x.len() <= y.len() {
+        median_difference(x, y)
+    } else {
+        -median_difference(y, x)
+    };
+    // `+ 0.0` turns a −0.0 (from the negation) into 0.0, which would print as "-0.0 ms".
+    Some(median + 0.0)
+}
+
+/// The median of `x[i] − y[j]` over all pairs of two non-empty ascending samples.
+fn median_difference(x: &[f64], y: &[f64]) -> f64 {
+    let total = x.len() as u64 * y.len() as u64;
+    let upper = kth_difference(x, y, total / 2);
+    if total % 2 == 1 {
+        upper
+    } else {
+        let lower = kth_difference(x, y, total / 2 - 1);
+        // The mean of the two middle differences, as numpy's median. `(a + b) / 2` (rather than
+        // `a + (b − a)/2`) is symmetric under negation, which the swap above relies on.
+        (lower + upper) / 2.0
+    }
+}
+
+/// The `k`-th smallest (0-based) of the differences `x[i] − y[j]` of two ascending samples,
+/// without forming them.
+///
+/// The differences form an n₁ × n₂ matrix `M[i][c] = x[i] − y[n₂ − 1 − c]` whose rows and columns
+/// are ascending (rounding is monotone, so this holds for the computed f64 values too). Each row
+/// keeps an active column range `[lo, hi)` that still may hold the answer. A round takes the
+/// weighted median of the rows' middle active elements as pivot (Johnson & Mizoguchi, 1978;
+/// Monahan's 1984 Hodges–Lehmann algorithm uses the same matrix with a random pivot), counts
+/// the elements below and up to the pivot in every row with one two-pointer sweep, and then
+/// either returns the pivot or drops every element on the wrong side of it. At least about a
+/// quarter of the active elements goes each round, so there are O(log(n₁n₂)) rounds of
+/// O(n₁ log n₁ + n₂) each; the last few thousand candidates are selected directly.
+fn kth_difference(x: &[f64], y: &[f64], k: u64) -> f64 {
+    let (n1, n2) = (x.len(), y.len());
+    debug_assert!(k < n1 as u64 * n2 as u64);
+    let at = |i: usize, c: usize| x[i] - y[n2 - 1 - c];
+    let mut lo = vec![0usize; n1];
+    let mut hi = vec![n2; n1];
+    let mut counts = vec![0usize; n1];
+    let small = 4 * (n1 + n2) as u64 + 64;
+
+    // Per-row counts of elements below (`strict`) or up to the pivot, returned as their sum.
+    let count = |pivot: f64, strict: bool, counts: &mut [usize]| -> u64 {
+        let mut c = n2;
+        let mut total = 0u64;
+        for (i, slot) in counts.iter_mut().enumerate() {
+            // Rows grow with i, so the count can only shrink: the pointer only moves left.
+            while c > 0
+                && (if strict {
+                    at(i, c - 1) >= pivot
+                } else {
+                    at(i, c - 1) > pivot
+                })
+            {
+                c -= 1;
+            }
+            *slot = c;
+            total += c as u64;
+        }
+        total
+    };
+
+    loop {
+        let below: u64 = lo.iter().map(|&l| l as u64).sum();
+        let active: u64 = lo.iter().zip(&hi).map(|(&l, &h)| (h - l) as u64).sum();
+        debug_assert!(below <= k && k < below + active);
+        if active <= small {
+            let mut rest: Vec<f64> = (0..n1)
+                .flat_map(|i| (lo[i]..hi[i]).map(move |c| (i, c)))
+                .map(|(i, c)| at(i, c))
+                .collect();
+            let (_, v, _) = rest.select_nth_unstable_by((k - below) as usize, f64::total_cmp);
+            return *v;
+        }
+
+        let mut middles: Vec<(f64, u64)> = (0..n1)
+            .filter(|&i| lo[i] < hi[i])
+            .map(|i| (at(i, lo[i] + (hi[i] - lo[i]) / 2), (hi[i] - lo[i]) as u64))
+            .collect();
+        middles.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let half = active.div_ceil(2);
+        let mut cumulative = 0u64;
+        let pivot = middles
+            .iter()
+            .find(|(_, w)| {
+                cumulative += w;
+                cumulative >= half
+            })
+            .map_or(middles[middles.len() - 1].0, |m| m.0);
+
+        let less = count(pivot, true, &mut counts);
+        if k < less {
+            // The answer is below the pivot: drop everything from the pivot up.
+            for (h, &c) in hi.iter_mut().zip(&counts) {
+                *h = (*h).min(c);
+            }
+            for (l, h) in lo.iter_mut().zip(&hi) {
+                *l = (*l).min(*h);
+            }
+            continue;
+        }
+        let up_to = count(pivot, false, &mut counts);
+        if k < up_to {
+            return pivot;
+        }
+        // The answer is above the pivot: drop everything up to it.
+        for (l, &c) in lo.iter_mut().zip(&counts) {
+            *l = (*l).max(c);
+        }
+        for (h, l) in hi.iter_mut().zip(&lo) {
+            *h = (*h).max(*l);
+        }
+    }
+}
+
+/// The complementary error function `erfc(x) = 1 − erf(x)`, by W. J. Cody's rational Chebyshev
+/// approximations ("Rational Chebyshev approximations for the error function", Math. Comp. 23,
+/// 1969, pp. 631–638; the coefficients of his SPECFUN routine CALERF, netlib.org/specfun/erf).
+/// Relative error near double precision (about 1e-15 here) on the whole line; 0 from x ≥ 26.543,
+/// where the true value underflows.
+///
+/// Written here rather than taken from a crate because `canary-core` adds no dependencies, and
+/// `std` has no `erfc`.
+// The coefficients are kept digit for digit as Cody published them (more digits than an f64
+// holds; the compiler rounds them), so they can be checked against the source.
+#[allow(clippy::excessive_precision)]
+pub fn erfc(x: f64) -> f64 {
+    const A: [f64; 5] = [
+        3.16112374387056560e00,
+        1.13864154151050156e02,
+        3.77485237685302021e02,
+        3.20937758913846947e03,
+        1.85777706184603153e-1,
+    ];
+    const B: [f64; 4] = [
+        2.36012909523441209e01,
+        2.44024637934444173e02,
+        1.28261652607737228e03,
+        2.84423683343917062e03,
+    ];
+    const C: [f64; 9] = [
+        5.64188496988670089e-1,
+        8.88314979438837594e00,
+        6.61191906371416295e01,
+        2.98635138197400131e02,
+        8.81952221241769090e02,
+        1.71204761263407058e03,
+        2.05107837782607147e03,
+        1.23033935479799725e03,
+        2.15311535474403846e-8,
+    ];
+    const D: [f64; 8] = [
+        1.57449261107098347e01,
+        1.17693950891312499e02,
+        5.37181101862009858e02,
+        1.62138957456669019e03,
+        3.29079923573345963e03,
+        4.36261909014324716e03,
+        3.43936767414372164e03,
+        1.23033935480374942e03,
+    ];
+    const P: [f64; 6] = [
+        3.05326634961232344e-1,
+        3.60344899949804439e-1,
+        1.25781726111229246e-1,
+        1.60837851487422766e-2,
+        6.58749161529837803e-4,
+        1.63153871373020978e-2,
+    ];
+    const Q: [f64; 5] = [
+        2.56852019228982242e00,
+        1.87295284992346047e00,
+        5.27905102951428412e-1,
+        6.05183413124413191e-2,
+        2.33520497626869185e-3,
+    ];
+    /// 1/√π.
+    const SQRPI: f64 = 5.6418958354775628695e-1;
+    const THRESH: f64 = 0.46875;
+    const XBIG: f64 = 26.543;
+
+    if x.is_nan() {
+        return f64::NAN;
+    }
+    let y = x.abs();
+    if y <= THRESH {
+        // erf by a rational function of x² near 0; erfc = 1 − erf loses nothing here.
+        let ysq = if y > 1.11e-16 { y * y } else { 0.0 };
+        let mut num = A[4] * ysq;
+        let mut den = ysq;
+        for i in 0..3 {
+            num = (num + A[i]) * ysq;
+            den = (den + B[i]) * ysq;
+        }
+        return 1.0 - x * (num + A[3]) / (den + B[3]);
+    }
+    let tail = if y >= XBIG {
+        0.0
+    } else {
+        let scaled = if y <= 4.0 {
+            // exp(y²)·erfc(y) on [0.46875, 4].
+            let mut num = C[8] * y;
+            let mut den = y;
+            for i in 0..7 {
+                num = (num + C[i]) * y;
+                den = (den + D[i]) * y;
+            }
+            (num + C[7]) / (den + D[7])
+        } else {
+            // Asymptotic form in 1/y² beyond 4.
+            let ysq = 1.0 / (y * y);
+            let mut num = P[5] * ysq;
+            let mut den = ysq;
+            for i in 0..4 {
+                num = (num + P[i]) * ysq;
+                den = (den + Q[i]) * ysq;
+            }
+            (SQRPI - ysq * (num + P[4]) / (den + Q[4])) / y
+        };
+        // exp(−y²) split as exp(−r²)·exp(−(y − r)(y + r)) with r = y rounded down to 1/16, so
+        // the rounding error of y² is not magnified by the exponential.
+        let r = (y * 16.0).trunc() / 16.0;
+        (-r * r).exp() * (-(y - r) * (y + r)).exp() * scaled
+    };
+    if x < 0.0 {
+        2.0 - tail
+    } else {
+        tail
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Details, EventRow, Micros, MICROS_PER_SECOND};
+    use crate::metrics::compute;
+
+    /// Relative closeness for reference values printed with 17 significant digits.
+    fn close(got: f64, want: f64, rel: f64) -> bool {
+        got == want || (got - want).abs() <= rel * want.abs().max(f64::MIN_POSITIVE)
+    }
+
+    #[test]
+    fn erfc_matches_reference_values() {
+        // Reference: Python 3.11.7 `math.erfc` (correctly rounded to within 1 ulp via the
+        // platform libm), printed with repr.
+        let cases: [(f64, f64); 13] = [
+            (0.0, 1.0),
+            (1e-20, 1.0),
+            (0.1, 0.8875370839817152),
+            (0.46875, 0.507386526782062),
+            (0.5, 0.4795001221869535),
+            (1.0, 0.15729920705028513),
+            (1.3859038243496777, 0.05000000000000004),
+            (2.5, 0.0004069520174449589),
+            (4.0, 1.541725790028002e-08),
+            (4.5, 1.9661604415428873e-10),
+            (10.0, 2.088487583762545e-45),
+            (26.0, 5.663192408856143e-296),
+            (-1.0, 1.842700792949715),
+        ];
+        for (x, want) in cases {
+            assert!(
+                close(erfc(x), want, 1e-14),
+                "erfc({x}) = {:e}, want {want:e}",
+                erfc(x)
+            );
+        }
+        // Past Cody's XBIG the true value (5.2e-319 at 27) is subnormal: 0 is returned.
+        assert_eq!(erfc(27.0), 0.0);
+        assert!(erfc(f64::NAN).is_nan());
+        assert_eq!(erfc(f64::INFINITY), 0.0);
+        assert_eq!(erfc(f64::NEG_INFINITY), 2.0);
+    }
+
+    /// A compact view of a test for table checks: (U, z, p, rank-biserial, HL).
+    type View = (f64, f64, f64, f64, f64);
+
+    fn view(t: &MannWhitney) -> View {
+        (
+            t.u_canary.unwrap(),
+            t.z.unwrap(),
+            t.p_value.unwrap(),
+            t.rank_biserial.unwrap(),
+            t.hodges_lehmann_ms.unwrap(),
+        )
+    }
+
+    fn check(canary: &[f64], control: &[f64], want: View) {
+        let got = view(&mann_whitney(canary, control));
+        let ok = close(got.0, want.0, 1e-15)
+            && close(got.1, want.1, 1e-12)
+            && close(got.2, want.2, 1e-12)
+            && close(got.3, want.3, 1e-15)
+            && close(got.4, want.4, 1e-15);
+        assert!(ok, "{canary:?} vs {control:?}: got {got:?}, want {want:?}");
+    }
+
+    #[test]
+    fn hand_checkable_cases() {
+        // Identical samples: U = n₁n₂/2 = 4.5, within the continuity correction → z = 0, p = 1.
+        check(
+            &[1.0, 2.0, 3.0],
+            &[3.0, 2.0, 1.0],
+            (4.5, 0.0, 1.0, 0.0, 0.0),
+        );
+        // Ties everywhere: every value equal, so Var(U) = 0; no information, p = 1.
+        check(&[7.0; 4], &[7.0; 5], (10.0, 0.0, 1.0, 0.0, 0.0));
+        // Completely separated, canary faster: U = 0, r = −1. μ = 4.5, Var = 9/12·7 = 5.25,
+        // z = −(4.5 − 0.5)/√5.25 = −1.7457431218879391, p = erfc(|z|/√2) = 0.0808556...
+        // (SciPy 1.14.1 `mannwhitneyu([1,2,3],[4,5,6], method="asymptotic")` gives
+        // statistic 0.0, pvalue 0.08085559837005224). HL: differences −5..−1, median −3.
+        check(
+            &[1.0, 2.0, 3.0],
+            &[4.0, 5.0, 6.0],
+            (0.0, -1.7457431218879391, 0.08085559837005224, -1.0, -3.0),
+        );
+        // And the other way round: U = 9, r = +1, HL = +3.
+        check(
+            &[4.0, 5.0, 6.0],
+            &[1.0, 2.0, 3.0],
+            (9.0, 1.7457431218879391, 0.08085559837005224, 1.0, 3.0),
+        );
+        // One tie across the cohorts counts one half: [1, 2] vs [2, 3] → U = 0.5.
+        let t = mann_whitney(&[1.0, 2.0], &[2.0, 3.0]);
+        assert_eq!(t.u_canary, Some(0.5));
+        assert_eq!(t.u_control, Some(3.5));
+        // −0.0 and 0.0 tie.
+        assert_eq!(mann_whitney(&[-0.0], &[0.0]).u_canary, Some(0.5));
+    }
+
+    /// Deterministic integer-valued samples with many ties (reproduced in Python for the
+    /// reference values below).
+    fn reference_samples() -> (Vec<f64>, Vec<f64>) {
+        let canary = (0..120u64)
+            .map(|i| 200.0 + ((i * 7919) % 311) as f64)
+            .collect();
+        let control = (0..300u64)
+            .map(|j| 210.0 + ((j * 104_729) % 331) as f64)
+            .collect();
+        (canary, control)
+    }
+
+    #[test]
+    fn reference_case_matches_scipy() {
+        // Reference: Python 3.11.7 with SciPy 1.14.1 and NumPy 2.1.3 (pip, pinned):
+        //   c = [200 + (i*7919) % 311 for i in range(120)]
+        //   k = [210 + (j*104729) % 331 for j in range(300)]
+        //   r = scipy.stats.mannwhitneyu(c, k, method="asymptotic", use_continuity=True)
+        //   -> statistic 15874.0, pvalue 0.05858380001082918
+        //   s = sqrt(n1*n2/12 * ((n+1) - sum(t**3 - t)/(n*(n-1))))  (t: tie counts of c + k)
+        //   z = sign(U - n1*n2/2) * (|U - n1*n2/2| - 0.5) / s = -1.891303812970712
+        //       (SciPy standardises max(U1, U2); same magnitude, and 2*norm.sf(|z|) == pvalue)
+        //   rank-biserial 2*U/(n1*n2) - 1 = -0.11811111111111106
+        //   numpy.median(numpy.subtract.outer(c, k)) = -20.0
+        let (canary, control) = reference_samples();
+        check(
+            &canary,
+            &control,
+            (
+                15874.0,
+                -1.891303812970712,
+                0.05858380001082918,
+                -0.11811111111111106,
+                -20.0,
+            ),
+        );
+        // 49 vs 50, completely separated: statistic 0.0, pvalue 1.037416185127664e-17,
+        // z -8.569714828680006, HL numpy -50.5 (same tools).
+        let low: Vec<f64> = (1..50).map(f64::from).collect();
+        let high: Vec<f64> = (51..=100).map(f64::from).collect();
+        check(
+            &low,
+            &high,
+            (0.0, -8.569714828680006, 1.037416185127664e-17, -1.0, -50.5),
+        );
+    }
+
+    #[test]
+    fn verdicts() {
+        let fast: Vec<f64> = (1..=50).map(f64::from).collect();
+        let slow: Vec<f64> = (51..=100).map(f64::from).collect();
+        let of = |a: &[f64], b: &[f64]| verdict(&mann_whitney(a, b));
+        assert_eq!(of(&fast, &slow), LatencyVerdict::CanaryFaster);
+        assert_eq!(of(&slow, &fast), LatencyVerdict::CanarySlower);
+        assert_eq!(of(&fast, &fast), LatencyVerdict::NoSignificantDifference);
+        // 49 on one side: no call, but every number is there.
+        let t = mann_whitney(&fast[..49], &slow);
+        assert_eq!(verdict(&t), LatencyVerdict::NotEnoughData);
+        assert_eq!(t.u_canary, Some(0.0));
+        assert!(t.p_value.unwrap() < 1e-10);
+        assert_eq!(t.rank_biserial, Some(-1.0));
+        // The reference case is not significant at 0.05 (p ≈ 0.059).
+        let (canary, control) = reference_samples();
+        assert_eq!(
+            of(&canary, &control),
+            LatencyVerdict::NoSignificantDifference
+        );
+    }
+
+    #[test]
+    fn empty_cohorts_give_none_not_nan() {
+        for (a, b) in [
+            (&[][..], &[1.0][..]),
+            (&[1.0][..], &[][..]),
+            (&[][..], &[][..]),
+        ] {
+            let t = mann_whitney(a, b);
+            assert_eq!(t.u_canary, None);
+            assert_eq!(t.z, None);
+            assert_eq!(t.p_value, None);
+            assert_eq!(t.rank_biserial, None);
+            assert_eq!(t.hodges_lehmann_ms, None);
+            assert_eq!(verdict(&t), LatencyVerdict::NotEnoughData);
+        }
+        // NaN is not a sample.
+        assert_eq!(mann_whitney(&[f64::NAN], &[1.0]).n_canary, 0);
+    }
+
+    fn brute_force_hl(x: &[f64], y: &[f64]) -> Option<f64> {
+        let mut d: Vec<f64> = x
+            .iter()
+            .flat_map(|a| y.iter().map(move |b| a - b))
+            .collect();
+        if d.is_empty() {
+            return None;
+        }
+        d.sort_unstable_by(f64::total_cmp);
+        let n = d.len();
+        Some(
+            if n % 2 == 1 {
+                d[n / 2]
+            } else {
+                (d[n / 2 - 1] + d[n / 2]) / 2.0
+            } + 0.0,
+        )
+    }
+
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        /// Values with many ties (integers) or none (fractions), some negative.
+        fn sample(&mut self, n: usize, ties: bool) -> Vec<f64> {
+            (0..n)
+                .map(|_| {
+                    let v = self.next();
+                    if ties {
+                        (v % 13) as f64 - 3.0
+                    } else {
+                        (v % 1_000_003) as f64 / 997.0 - 50.0
+                    }
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn hodges_lehmann_small_table() {
+        let cases: [(&[f64], &[f64], Option<f64>); 6] = [
+            (&[], &[1.0], None),
+            (&[5.0], &[2.0], Some(3.0)),
+            // Differences 1, 2, 3, 4 (even count): (2 + 3)/2.
+            (&[2.0, 3.0], &[1.0, -1.0], Some(2.5)),
+            // Differences −1, 0, 1, 8, 9, 10: (1 + 8)/2.
+            (&[1.0, 10.0], &[0.0, 1.0, 2.0], Some(4.5)),
+            (&[1.0, 1.0, 1.0], &[1.0, 1.0], Some(0.0)),
+            (&[-3.0, 4.5], &[0.5], Some(0.25)),
+        ];
+        for (x, y, want) in cases {
+            assert_eq!(hodges_lehmann(x, y), want, "{x:?} vs {y:?}");
+            assert_eq!(brute_force_hl(x, y), want, "brute force {x:?} vs {y:?}");
+        }
+    }
+
+    #[test]
+    fn hodges_lehmann_matches_brute_force() {
+        let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
+        for &(n1, n2) in &[
+            (1, 1),
+            (1, 7),
+            (7, 1),
+            (2, 2),
+            (3, 8),
+            (17, 16),
+            (40, 3),
+            (64, 65),
+            (150, 90),
+            (301, 257),
+        ] {
+            for ties in [true, false] {
+                let x = rng.sample(n1, ties);
+                let y = rng.sample(n2, ties);
+                let want = brute_force_hl(&x, &y);
+                assert_eq!(
+                    hodges_lehmann(&x, &y).map(f64::to_bits),
+                    want.map(f64::to_bits),
+                    "n1={n1} n2={n2} ties={ties}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn kth_difference_matches_every_rank() {
+        // Every rank, not only the median, on matrices big enough to take the pivot rounds.
+        let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+        for ties in [true, false] {
+            let mut x = rng.sample(60, ties);
+            let mut y = rng.sample(45, ties);
+            x.sort_unstable_by(f64::total_cmp);
+            y.sort_unstable_by(f64::total_cmp);
+            let mut all: Vec<f64> = x
+                .iter()
+                .flat_map(|a| y.iter().map(move |b| a - b))
+                .collect();
+            all.sort_unstable_by(f64::total_cmp);
+            for (k, want) in all.iter().enumerate() {
+                assert_eq!(kth_difference(&x, &y, k as u64), *want, "k={k} ties={ties}");
+            }
+        }
+    }
+
+    #[test]
+    fn hodges_lehmann_is_exact_on_large_cohorts() {
+        // 20,000 × 3,000 = 60 million differences: the brute force would sort them all; the
+        // selection never forms them. Shifted data: the estimate recovers the shift exactly.
+        let mut rng = XorShift(7);
+        let control: Vec<f64> = rng.sample(20_000, true);
+        let canary: Vec<f64> = control.iter().step_by(7).map(|v| v + 25.0).collect();
+        let hl = hodges_lehmann(&canary, &control).unwrap();
+        assert_eq!(hl, 25.0);
+        // And the brute-force median on a subsample agrees with the fast one on it.
+        let (x, y) = (&canary[..400], &control[..500]);
+        assert_eq!(hodges_lehmann(x, y), brute_force_hl(x, y));
+    }
+
+    fn request(id: i64, ms: Option<f64>, ok: bool, canary: Option<bool>) -> EventRow<'static> {
+        EventRow {
+            id,
+            event_type: EventType::RequestCompleted,
+            success: Some(ok),
+            cache_hit: None,
+            processing_time_ms: ms,
+            cache_key: None,
+            details: Details {
+                canary,
+                ..Details::default()
+            },
+            created_at: id * MICROS_PER_SECOND,
+        }
+    }
+
+    #[test]
+    fn compare_splits_the_cohorts_like_metrics() {
+        let mut store = EventStore::new();
+        let mut rows = Vec::new();
+        for i in 0..200i64 {
+            let ms = Some(100.0 + (i * 37 % 101) as f64);
+            rows.push(request(i, ms, i % 20 != 0, Some(i % 4 == 0)));
+        }
+        rows.push(request(200, None, false, Some(true)));
+        rows.push(request(201, Some(f64::NAN), true, Some(false)));
+        rows.push(request(202, Some(5.0), true, None));
+        store.extend(rows);
+        let window = Window::new(0, 300 * MICROS_PER_SECOND).unwrap();
+        let c = compare(&store, window);
+        assert_eq!(c.untagged_requests, 1);
+        assert_eq!(
+            (
+                c.canary.requests,
+                c.canary.latency_samples,
+                c.canary.failures
+            ),
+            (51, 50, 11)
+        );
+        assert_eq!(
+            (
+                c.control.requests,
+                c.control.latency_samples,
+                c.control.failures
+            ),
+            (151, 150, 0)
+        );
+        assert_eq!(c.latency_test.n_canary, 50);
+        assert_eq!(c.latency_test.n_control, 150);
+
+        // The canary cohort alone, loaded into its own store, gives metrics.rs's numbers.
+        let mut canary_only = EventStore::new();
+        canary_only.extend(
+            (0..200i64)
+                .filter(|i| i % 4 == 0)
+                .map(|i| request(i, Some(100.0 + (i * 37 % 101) as f64), i % 20 != 0, None))
+                .chain([request(200, None, false, None)]),
+        );
+        let m = compute(&canary_only, Some(window));
+        let expected = CohortMetrics {
+            requests: m.latency.requests,
+            latency_samples: 50,
+            p50_ms: m.latency.p50_ms,
+            p95_ms: m.latency.p95_ms,
+            p99_ms: m.latency.p99_ms,
+            mean_ms: m.latency.mean_ms,
+            failures: m.errors.failures,
+            error_rate_pct: m.errors.error_rate_pct,
+        };
+        assert_eq!(c.canary, expected);
+    }
+
+    #[test]
+    fn compare_with_one_empty_cohort_serialises_nulls() {
+        let mut store = EventStore::new();
+        store.extend((0..10).map(|i| request(i, Some(10.0), true, Some(false))));
+        let window = Window::new(0, 100 * MICROS_PER_SECOND).unwrap();
+        let c = compare(&store, window);
+        assert_eq!(c.canary.requests, 0);
+        assert_eq!(c.canary.p50_ms, None);
+        assert_eq!(c.canary.error_rate_pct, None);
+        assert_eq!(c.latency_test.p_value, None);
+        assert_eq!(c.verdict, LatencyVerdict::NotEnoughData);
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(!json.contains("NaN"), "{json}");
+        assert!(json.contains(r#""p50_ms":null"#), "{json}");
+        assert!(json.contains(r#""verdict":"not_enough_data""#), "{json}");
+        // An empty window: every count 0.
+        let empty = compare(&store, Window::new(-100, -1).unwrap());
+        assert_eq!(
+            (
+                empty.canary.requests,
+                empty.control.requests,
+                empty.untagged_requests
+            ),
+            (0, 0, 0)
+        );
+    }
+
+    #[test]
+    fn demo_day_canary_is_faster() {
+        // The demo's canary path is 5–14 % faster on the memory-heavy endpoints.
+        let config = crate::demo::DemoConfig::default();
+        let store = crate::demo::generate(&config);
+        let window = Window::new(config.start, config.end()).unwrap();
+        let c = compare(&store, window);
+        assert!(
+            c.canary.requests > 1000 && c.control.requests > 10_000,
+            "{c:?}"
+        );
+        assert!(c.untagged_requests > 0);
+        assert_eq!(
+            c.verdict,
+            LatencyVerdict::CanaryFaster,
+            "{:?}",
+            c.latency_test
+        );
+        assert!(c.latency_test.hodges_lehmann_ms.unwrap() < 0.0);
+        let _: Micros = config.start;
+    }
+}
