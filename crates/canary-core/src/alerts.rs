@@ -313,6 +313,21 @@ pub struct Evaluation {
     pub breaker_recovered_at: Option<DateTime<Utc>>,
 }
 
+impl Evaluation {
+    /// Adds alerts from outside the event data (Redis INFO) and updates both statuses.
+    pub fn add_alerts(&mut self, more: impl IntoIterator<Item = Alert>) {
+        self.alerts.extend(more);
+        self.alerts.sort_by_key(|a| (a.since, a.metric, a.level));
+        self.status_now = Status::of_levels(
+            self.alerts
+                .iter()
+                .filter(|a| a.until.is_none())
+                .map(|a| a.level),
+        );
+        self.status_in_window = Status::of_levels(self.alerts.iter().map(|a| a.level));
+    }
+}
+
 /// Per-minute counts; bucket `j` holds the events with `(j − 1) min < created_at ≤ j min`, so
 /// five consecutive buckets are exactly one sample's `(t − 5 min, t]`.
 struct Buckets {
@@ -720,17 +735,15 @@ pub fn evaluate(store: &EventStore, window: Option<Window>, rules: &[Rule]) -> E
     let (breaker, breaker_recovered_at) = breaker_alerts(store, window);
     alerts.extend(breaker);
     alerts.extend(stampede_alerts(store, window));
-    alerts.sort_by_key(|a| (a.since, a.metric, a.level));
-    let status_now =
-        Status::of_levels(alerts.iter().filter(|a| a.until.is_none()).map(|a| a.level));
-    let status_in_window = Status::of_levels(alerts.iter().map(|a| a.level));
-    Evaluation {
-        alerts,
+    let mut evaluation = Evaluation {
+        alerts: Vec::new(),
         rules: statuses,
-        status_now,
-        status_in_window,
+        status_now: Status::OnTrack,
+        status_in_window: Status::OnTrack,
         breaker_recovered_at,
-    }
+    };
+    evaluation.add_alerts(alerts);
+    evaluation
 }
 
 #[cfg(test)]
@@ -767,11 +780,7 @@ mod tests {
     type Fired = (i64, Option<i64>, f64);
 
     /// The alerts a rule fires over samples, and its state at the end.
-    fn check(
-        rule: Rule,
-        values: &[Option<f64>],
-        expected: (&[Fired], RuleState),
-    ) {
+    fn check(rule: Rule, values: &[Option<f64>], expected: (&[Fired], RuleState)) {
         let (alerts, state) = evaluate_rule(&rule, &samples(values));
         let got: Vec<Fired> = alerts
             .iter()

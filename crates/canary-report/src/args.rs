@@ -11,8 +11,8 @@ pub const HELP: &str = "\
 canary-report: canary rollout metrics from observability_events
 
 USAGE:
-    canary-report metrics (--demo | --input FILE) [--from T] [--to T] [--json]
-    canary-report check   (--demo | --input FILE) [--from T] [--to T]
+    canary-report metrics (--demo | --input FILE) [--from T] [--to T] [OPTIONS] [--json]
+    canary-report check   (--demo | --input FILE) [--from T] [--to T] [OPTIONS]
 
 COMMANDS:
     metrics         the verdict, the alerts that fired, and every metric of the window
@@ -27,6 +27,13 @@ SOURCES:
 OPTIONS:
     --from T        window start, RFC 3339 (e.g. 2025-10-16T18:35:00Z); default: first event
     --to T          window end (exclusive); default: just after the last event
+    --phase N       evaluate the success criteria of phase N (1, 2 or 3; default 1)
+    --phase-start T when that phase started; default: the first event's time
+    --now T         judge the criteria as of T (pending until the phase is over);
+                    default: the current time
+    --redis-info FILE
+                    a file with the output of `redis-cli INFO`: memory share of
+                    maxmemory and evictions are judged and alert like the rest
     --json          one JSON object (keys: latency, latency_by_endpoint, errors,
                     errors_by_type, cache, cache_by_prefix, cache_stampedes, mem0,
                     mem0_failures_by_type, circuit_breaker, alerts, criteria, window)
@@ -60,6 +67,14 @@ pub struct MetricsArgs {
     pub from: Option<Micros>,
     pub to: Option<Micros>,
     pub json: bool,
+    /// The phase whose success criteria are evaluated (1, 2 or 3).
+    pub phase: u8,
+    /// When that phase started; default: the first event's time.
+    pub phase_start: Option<Micros>,
+    /// A `redis-cli INFO` text file to judge.
+    pub redis_info: Option<String>,
+    /// The time criteria are judged at (pending until the phase is over); default: the clock.
+    pub now: Option<Micros>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -92,6 +107,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, CliErr
     let mut from = None;
     let mut to = None;
     let mut json = false;
+    let mut phase = 1u8;
+    let mut phase_start = None;
+    let mut redis_info = None;
+    let mut now = None;
     while let Some(arg) = parser.next().map_err(|e| usage(e.to_string()))? {
         match arg {
             Short('h') | Long("help") => return Ok(Command::Help),
@@ -106,6 +125,27 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, CliErr
             Long("from") => from = Some(time_value(&mut parser, "--from")?),
             Long("to") => to = Some(time_value(&mut parser, "--to")?),
             Long("json") => json = true,
+            Long("phase") => {
+                let value = parser
+                    .value()
+                    .map_err(|_| usage("--phase needs 1, 2 or 3"))?;
+                phase = match value.to_string_lossy().as_ref() {
+                    "1" => 1,
+                    "2" => 2,
+                    "3" => 3,
+                    other => {
+                        return Err(usage(format!("--phase must be 1, 2 or 3, not {other:?}")))
+                    }
+                };
+            }
+            Long("phase-start") => phase_start = Some(time_value(&mut parser, "--phase-start")?),
+            Long("now") => now = Some(time_value(&mut parser, "--now")?),
+            Long("redis-info") => {
+                let value = parser.value().map_err(|_| {
+                    usage("--redis-info needs a file with the output of redis-cli INFO")
+                })?;
+                redis_info = Some(value.to_string_lossy().into_owned());
+            }
             Value(v) if command.is_none() => command = Some(v.to_string_lossy().into_owned()),
             other => return Err(usage(other.unexpected().to_string())),
         }
@@ -118,7 +158,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, CliErr
                 (false, Some(path)) => Source::File(path),
                 (true, Some(_)) => return Err(usage("give either --demo or --input, not both")),
                 (false, None) => {
-                    return Err(usage(format!("{name} needs a source: --demo or --input FILE")))
+                    return Err(usage(format!(
+                        "{name} needs a source: --demo or --input FILE"
+                    )))
                 }
             };
             let args = MetricsArgs {
@@ -126,6 +168,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, CliErr
                 from,
                 to,
                 json,
+                phase,
+                phase_start,
+                redis_info,
+                now,
             };
             Ok(if name == "check" {
                 Command::Check(args)
@@ -143,6 +189,19 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, CliErr
 mod tests {
     use super::*;
 
+    fn defaults(source: Source) -> MetricsArgs {
+        MetricsArgs {
+            source,
+            from: None,
+            to: None,
+            json: false,
+            phase: 1,
+            phase_start: None,
+            redis_info: None,
+            now: None,
+        }
+    }
+
     fn check(args: &[&str], expected: Result<Command, &str>) {
         let got = parse(args.iter().map(OsString::from)).map_err(|e| e.to_string());
         assert_eq!(got, expected.map_err(str::to_owned), "{args:?}");
@@ -154,10 +213,8 @@ mod tests {
         check(
             &["metrics", "--demo", "--json"],
             Ok(Command::Metrics(MetricsArgs {
-                source: Source::Demo,
-                from: None,
-                to: None,
                 json: true,
+                ..defaults(Source::Demo)
             })),
         );
         check(
@@ -169,10 +226,8 @@ mod tests {
                 "2025-10-16T18:35:00Z",
             ],
             Ok(Command::Metrics(MetricsArgs {
-                source: Source::File("x.csv".into()),
                 from: Some(1_760_639_700_000_000),
-                to: None,
-                json: false,
+                ..defaults(Source::File("x.csv".into()))
             })),
         );
         check(
@@ -194,6 +249,28 @@ mod tests {
         check(
             &["report", "--demo"],
             Err("unknown command \"report\"; the commands are: metrics, check (see canary-report --help)"),
+        );
+        check(
+            &[
+                "check",
+                "--demo",
+                "--phase",
+                "2",
+                "--redis-info",
+                "info.txt",
+                "--now",
+                "2025-10-18T00:00:00Z",
+            ],
+            Ok(Command::Check(MetricsArgs {
+                phase: 2,
+                redis_info: Some("info.txt".into()),
+                now: Some(1_760_745_600_000_000),
+                ..defaults(Source::Demo)
+            })),
+        );
+        check(
+            &["metrics", "--demo", "--phase", "4"],
+            Err("--phase must be 1, 2 or 3, not \"4\" (see canary-report --help)"),
         );
         check(
             &["metrics", "--demo", "--colour"],

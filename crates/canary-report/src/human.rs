@@ -3,9 +3,12 @@
 use std::fmt::Write;
 
 use canary_core::alerts::{Alert, Evaluation, RuleState};
-use canary_core::metrics::Metrics;
+use canary_core::cohort::{CohortComparison, CohortMetrics};
+use canary_core::metrics::{Metrics, Window};
+use canary_core::phases::{CriterionResult, CriterionStatus, PhaseDefinition};
+use canary_core::redis::RedisHealth;
 use canary_core::summary::{format_ms, format_pct, success_rows};
-use canary_core::time::{format_rfc3339, from_datetime};
+use canary_core::time::{format_minute, format_rfc3339, from_datetime};
 
 /// Renders rows as a plain-text table with a header and aligned columns; numbers right-aligned.
 fn table(out: &mut String, header: &[&str], rows: &[Vec<String>], right: &[bool]) {
@@ -62,12 +65,13 @@ fn alert_value(a: &Alert, v: f64) -> String {
 
 /// One line per alert: `critical  p50_latency > 500 ms  since … until …  worst 612.3 ms`.
 fn alert_line(a: &Alert) -> String {
-    let threshold = a
-        .threshold
-        .map_or(String::new(), |t| format!(" (threshold {})", alert_value(a, t)));
-    let until = a
-        .until
-        .map_or_else(|| "still firing".to_owned(), |u| format!("until {}", time(u)));
+    let threshold = a.threshold.map_or(String::new(), |t| {
+        format!(" (threshold {})", alert_value(a, t))
+    });
+    let until = a.until.map_or_else(
+        || "still firing".to_owned(),
+        |u| format!("until {}", time(u)),
+    );
     format!(
         "{:<9}  {}{threshold}  since {}  {until}  worst {}",
         a.level.as_str(),
@@ -92,8 +96,20 @@ pub fn verdict_line(e: &Evaluation) -> String {
     }
 }
 
+/// What the readable report shows.
+pub struct Report<'a> {
+    pub source: &'a str,
+    pub metrics: &'a Metrics,
+    pub evaluation: &'a Evaluation,
+    pub criteria: &'a [CriterionResult],
+    pub phase: Option<&'a (PhaseDefinition, Window)>,
+    pub cohorts: Option<&'a CohortComparison>,
+    pub redis: Option<&'a RedisHealth>,
+}
+
 /// The whole human report of one window: the verdict and alerts first, then the numbers.
-pub fn metrics_report(m: &Metrics, e: &Evaluation, source: &str) -> String {
+pub fn metrics_report(r: &Report<'_>) -> String {
+    let (m, e, source) = (r.metrics, r.evaluation, r.source);
     let mut out = String::new();
     let _ = writeln!(out, "Canary Console metrics: {source}");
     match (m.window.from, m.window.to) {
@@ -115,11 +131,7 @@ pub fn metrics_report(m: &Metrics, e: &Evaluation, source: &str) -> String {
     }
 
     let _ = writeln!(out, "\nVerdict now: {}", verdict_line(e));
-    let _ = writeln!(
-        out,
-        "Worst in the window: {}",
-        e.status_in_window.label()
-    );
+    let _ = writeln!(out, "Worst in the window: {}", e.status_in_window.label());
     if e.alerts.is_empty() {
         let _ = writeln!(out, "Alerts: none fired in the window");
     } else {
@@ -135,10 +147,18 @@ pub fn metrics_report(m: &Metrics, e: &Evaluation, source: &str) -> String {
         .map(|r| r.rule.as_str())
         .collect();
     if !pending.is_empty() {
-        let _ = writeln!(out, "Pending (breaching, not yet long enough): {}", pending.join("; "));
+        let _ = writeln!(
+            out,
+            "Pending (breaching, not yet long enough): {}",
+            pending.join("; ")
+        );
     }
     if let Some(t) = e.breaker_recovered_at {
-        let _ = writeln!(out, "Circuit breaker recovered (closed 15 min after opening) at {}", time(t));
+        let _ = writeln!(
+            out,
+            "Circuit breaker recovered (closed 15 min after opening) at {}",
+            time(t)
+        );
     }
 
     let _ = writeln!(out, "\nSuccess metrics");
@@ -160,6 +180,13 @@ pub fn metrics_report(m: &Metrics, e: &Evaluation, source: &str) -> String {
         &rows,
         &[false, false, false, true, false],
     );
+
+    if let Some((def, window)) = r.phase {
+        criteria_section(&mut out, def, *window, r.criteria);
+    }
+    if let Some(c) = r.cohorts {
+        cohort_section(&mut out, c);
+    }
 
     let l = &m.latency;
     let _ = writeln!(
@@ -313,6 +340,10 @@ pub fn metrics_report(m: &Metrics, e: &Evaluation, source: &str) -> String {
         );
     }
 
+    if let Some(redis) = r.redis {
+        redis_section(&mut out, redis);
+    }
+
     let b = &m.circuit_breaker;
     let _ = writeln!(out, "\nCircuit breaker: {}", b.current_state);
     let count = |c: Option<i64>| c.map_or_else(|| "-".to_owned(), |c| c.to_string());
@@ -337,4 +368,100 @@ pub fn metrics_report(m: &Metrics, e: &Evaluation, source: &str) -> String {
         );
     }
     out
+}
+
+fn criteria_section(
+    out: &mut String,
+    def: &PhaseDefinition,
+    window: Window,
+    criteria: &[CriterionResult],
+) {
+    let _ = writeln!(
+        out,
+        "\nPhase {} success criteria ({} traffic, {} to {})",
+        def.number,
+        format_pct(Some(def.traffic_pct)).replace(".00", ""),
+        format_minute(window.from),
+        format_minute(window.to)
+    );
+    let rows: Vec<Vec<String>> = criteria
+        .iter()
+        .map(|c| {
+            vec![
+                c.criterion.clone(),
+                c.target.clone(),
+                c.measured.display.clone(),
+                status_word(c.status).to_owned(),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &["Criterion", "Target", "Measured", "Status"],
+        &rows,
+        &[false, false, true, false],
+    );
+}
+
+fn status_word(s: CriterionStatus) -> &'static str {
+    match s {
+        CriterionStatus::Pass => "pass",
+        CriterionStatus::Fail => "FAIL",
+        CriterionStatus::Pending => "pending",
+        CriterionStatus::NoData => "no data",
+    }
+}
+
+fn cohort_section(out: &mut String, c: &CohortComparison) {
+    let _ = writeln!(out, "\nCanary vs control (requests tagged details.canary)");
+    let row = |name: &str, m: &CohortMetrics| {
+        vec![
+            name.to_owned(),
+            m.requests.to_string(),
+            format_ms(m.p50_ms),
+            format_ms(m.p95_ms),
+            format_ms(m.p99_ms),
+            format_pct(m.error_rate_pct),
+        ]
+    };
+    table(
+        out,
+        &["Cohort", "Requests", "P50", "P95", "P99", "Error rate"],
+        &[row("canary", &c.canary), row("control", &c.control)],
+        &[false, true, true, true, true, true],
+    );
+    let t = &c.latency_test;
+    let number = |v: Option<f64>, digits: usize| {
+        v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.digits$}"))
+    };
+    let _ = writeln!(
+        out,
+        "  Mann-Whitney U: z {}, p {}, shift (Hodges-Lehmann, canary - control) {}: {}",
+        number(t.z, 2),
+        t.p_value
+            .map_or_else(|| "n/a".to_owned(), |p| format!("{p:.3e}")),
+        format_ms(t.hodges_lehmann_ms),
+        c.verdict.label()
+    );
+    if c.untagged_requests > 0 {
+        let _ = writeln!(
+            out,
+            "  {} requests carry no canary tag and are in neither cohort",
+            c.untagged_requests
+        );
+    }
+}
+
+fn redis_section(out: &mut String, r: &RedisHealth) {
+    let level = r.level.map_or("ok", |l| l.as_str());
+    let _ = writeln!(
+        out,
+        "\nRedis: {level}; memory {} of maxmemory, evicted keys {}",
+        format_pct(r.memory_pct),
+        r.evicted_keys
+            .map_or_else(|| "not given".to_owned(), |n| n.to_string())
+    );
+    for note in &r.notes {
+        let _ = writeln!(out, "  {note}");
+    }
 }

@@ -10,7 +10,12 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use canary_core::alerts::{self, Evaluation, Status};
+use canary_core::cohort::{self, CohortComparison};
 use canary_core::metrics::{self, Window};
+use canary_core::phases::{self, CriterionResult, PhaseDefinition};
+use canary_core::redis::{self, RedisHealth};
+use canary_core::time::to_datetime;
+use canary_core::{EventStore, Micros};
 use serde::Serialize;
 
 use crate::args::{Command, MetricsArgs};
@@ -55,10 +60,15 @@ fn run() -> Result<u8, CliError> {
     }
 }
 
-/// The store, window and every computed result of one run.
+/// Every computed result of one run.
 struct Analysis {
     metrics: metrics::Metrics,
     evaluation: Evaluation,
+    criteria: Vec<CriterionResult>,
+    /// The phase judged, and the window its criteria cover.
+    phase: Option<(PhaseDefinition, Window)>,
+    cohorts: Option<CohortComparison>,
+    redis: Option<RedisHealth>,
 }
 
 fn analyse(a: &MetricsArgs) -> Result<Analysis, CliError> {
@@ -73,10 +83,80 @@ fn analyse(a: &MetricsArgs) -> Result<Analysis, CliError> {
         // An empty input and no bounds: nothing to cover.
         _ => None,
     };
+    // The shell may read the clock; the core is told the time.
+    let now = a.now.unwrap_or_else(clock_now);
+    let rules = alerts::default_rules();
+    let mut evaluation = alerts::evaluate(&store, window, &rules);
+
+    let redis = match &a.redis_info {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| CliError::Input {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            let info = redis::parse_info(&text).map_err(|e| CliError::Input {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            evaluation.add_alerts(redis::alerts(&info, to_datetime(now)));
+            Some(redis::assess(&info))
+        }
+        None => None,
+    };
+
+    let (criteria, phase) = phase_criteria(&store, a, now, &rules);
     Ok(Analysis {
         metrics: metrics::compute(&store, window),
-        evaluation: alerts::evaluate(&store, window, &alerts::default_rules()),
+        evaluation,
+        criteria,
+        phase,
+        cohorts: window.map(|w| cohort::compare(&store, w)),
+        redis,
     })
+}
+
+/// The system clock in microseconds since the epoch.
+fn clock_now() -> Micros {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as Micros)
+}
+
+/// The success criteria of the chosen phase, over the phase's window so far.
+fn phase_criteria(
+    store: &EventStore,
+    a: &MetricsArgs,
+    now: Micros,
+    rules: &[alerts::Rule],
+) -> (Vec<CriterionResult>, Option<(PhaseDefinition, Window)>) {
+    let phases = phases::default_phases();
+    let Some(index) = phases.iter().position(|p| p.number == a.phase) else {
+        return (Vec::new(), None);
+    };
+    let mut def = phases[index].clone();
+    def.start = a.phase_start.or(store.time_span().map(|(first, _)| first));
+    let Some(phase_window) = def.window() else {
+        return (Vec::new(), None);
+    };
+    // What has happened of the phase so far.
+    let seen = Window::new(phase_window.from, now.min(phase_window.to));
+    let phase_metrics = metrics::compute(store, seen);
+    let phase_alerts = alerts::evaluate(store, seen, rules).alerts;
+    // Phase N is compared with phase N − 1 over the span just before it.
+    let previous = index
+        .checked_sub(1)
+        .and_then(|i| Window::new(phase_window.from - phases[i].duration, phase_window.from))
+        .filter(|w| !store.rows_in(w.from, w.to).is_empty())
+        .map(|w| metrics::compute(store, Some(w)));
+    let criteria = phases::evaluate_criteria(
+        &def,
+        &phase_metrics,
+        &phase_alerts,
+        phase_window,
+        now,
+        previous.as_ref(),
+    );
+    (criteria, Some((def, phase_window)))
 }
 
 /// `canary-report metrics --json`: one object with exactly SPEC §6's keys.
@@ -85,8 +165,7 @@ struct MetricsJson<'a> {
     #[serde(flatten)]
     metrics: &'a metrics::Metrics,
     alerts: &'a [alerts::Alert],
-    /// Filled by the phase criteria; none is evaluated yet.
-    criteria: [(); 0],
+    criteria: &'a [CriterionResult],
 }
 
 fn metrics_command(a: &MetricsArgs) -> Result<(), CliError> {
@@ -96,16 +175,20 @@ fn metrics_command(a: &MetricsArgs) -> Result<(), CliError> {
         let json = MetricsJson {
             metrics: &analysis.metrics,
             alerts: &analysis.evaluation.alerts,
-            criteria: [],
+            criteria: &analysis.criteria,
         };
         serde_json::to_writer_pretty(&mut out, &json).map_err(std::io::Error::from)?;
         writeln!(out)?;
     } else {
-        let text = human::metrics_report(
-            &analysis.metrics,
-            &analysis.evaluation,
-            &a.source.describe(),
-        );
+        let text = human::metrics_report(&human::Report {
+            source: &a.source.describe(),
+            metrics: &analysis.metrics,
+            evaluation: &analysis.evaluation,
+            criteria: &analysis.criteria,
+            phase: analysis.phase.as_ref(),
+            cohorts: analysis.cohorts.as_ref(),
+            redis: analysis.redis.as_ref(),
+        });
         out.write_all(text.as_bytes())?;
     }
     Ok(())
