@@ -1,29 +1,60 @@
-//! The page: header, data loading, and the dashboard once data is there.
+//! The page: header with the source, time range and refresh controls; data loading; the
+//! dashboard once data is there. The view's state (never a key) lives in the page's URL.
 
 use leptos::prelude::*;
 
+use crate::analysis::RangeChoice;
 use crate::components::dashboard::Dashboard;
+use crate::components::source_picker::SourcePicker;
+use crate::components::toolbar::Toolbar;
 use crate::data::{load, DataSource};
+use crate::state::ConsoleState;
 
 /// The whole Canary Console page.
 #[component]
 pub fn App() -> impl IntoView {
-    let (source, _set_source) = signal(DataSource::Demo);
-    let analysis = LocalResource::new(move || load(source.get()));
+    let state = ConsoleState::from_page();
+    provide_context(state);
+    let source = state.source;
+    // A refresh bumps this counter, which re-runs the load.
+    let reload = RwSignal::new(0u32);
+    let dataset = LocalResource::new(move || {
+        reload.track();
+        load(source.get())
+    });
+    state.sync_url();
+    state.start_auto_refresh(reload);
 
     view! {
         <header class="app-header">
             <h1>"Canary Console"</h1>
-            <p class="source">{move || source.get().label()}</p>
+            <p class="source" data-testid="source-label">{move || source.get().label()}</p>
+            <SourcePicker
+                source=source
+                on_pick=Callback::new(move |s: DataSource| source.set(s))
+            />
+            <Toolbar
+                range=state.range
+                on_range=Callback::new(move |r: RangeChoice| state.range.set(r))
+                auto_refresh=state.auto_refresh
+                on_auto_refresh=Callback::new(move |m: u32| state.set_auto_refresh(m))
+                live=Signal::derive(move || source.get().is_live())
+                on_refresh=Callback::new(move |()| reload.update(|n| *n += 1))
+            />
         </header>
         <main class="app-main">
             <Transition fallback=|| {
-                view! { <p class="loading" data-testid="loading">"Loading events and computing metrics…"</p> }
+                view! {
+                    <div class="loading" data-testid="loading" role="status">
+                        <progress></progress>
+                        " Loading events and computing metrics…"
+                    </div>
+                }
             }>
                 <ErrorBoundary fallback=|errors| {
                     view! {
                         <div class="load-error" role="alert" data-testid="load-error">
-                            <h2>"The data could not be shown"</h2>
+                            <h2>"The data could not be loaded"</h2>
                             <ul>
                                 {move || {
                                     errors
@@ -33,13 +64,14 @@ pub fn App() -> impl IntoView {
                                         .collect_view()
                                 }}
                             </ul>
+                            <p>"The previous data is not shown; pick the demo or another file to go on."</p>
                         </div>
                     }
                 }>
                     {move || {
-                        analysis
+                        dataset
                             .get()
-                            .map(|result| result.map(|a| view! { <Dashboard analysis=a /> }))
+                            .map(|result| result.map(|d| view! { <Dashboard dataset=d /> }))
                     }}
                 </ErrorBoundary>
             </Transition>

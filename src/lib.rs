@@ -4,9 +4,14 @@
 //! number with the core, and hands plain values to one component per panel. Charts are drawn by
 //! [`charts`] into SVG strings that the components put into the DOM.
 
+pub mod analysis;
+pub mod api;
 pub mod app;
 pub mod charts;
+pub mod clock;
 pub mod components;
 pub mod data;
+pub mod state;
+pub mod storage;
 
 pub use app::App;

@@ -1,35 +1,78 @@
-//! The panels of one analysed data set.
+//! Every panel of one loaded data set, for the range and phase picked.
 
 use std::sync::Arc;
 
+use canary_core::alerts::default_rules;
 use canary_core::time::format_minute;
 use leptos::prelude::*;
 
+use super::alerts_timeline::AlertsTimeline;
+use super::breaker_panel::BreakerPanel;
+use super::cache_chart::CacheChart;
+use super::cache_panel::CachePanel;
+use super::canary_vs_control::CanaryVsControl;
+use super::checklist::Checklist;
+use super::endpoint_table::EndpointTable;
+use super::error_breakdown::ErrorBreakdown;
+use super::error_chart::ErrorChart;
+use super::health_panel::HealthPanel;
 use super::latency_chart::LatencyChart;
+use super::mem0_chart::Mem0Chart;
+use super::mem0_panel::Mem0Panel;
+use super::phase_comparison::PhaseComparisonPanel;
+use super::phase_panel::PhasePanel;
+use super::redis_panel::RedisPanel;
+use super::report_panel::ReportPanel;
+use super::runbook::Runbook;
+use super::status_banner::StatusBanner;
 use super::success_metrics::SuccessMetrics;
-use crate::data::Analysis;
+use crate::analysis::{analyse, Analysis, AnalysisInput};
+use crate::clock;
+use crate::data::Dataset;
+use crate::state::ConsoleState;
 
-/// Every panel of the console for one analysed window.
+/// All panels for one data set.
 #[component]
 pub fn Dashboard(
-    /// The loaded data set and its numbers.
+    /// The loaded data set.
     #[prop(into)]
-    analysis: Signal<Arc<Analysis>>,
+    dataset: Signal<Arc<Dataset>>,
 ) -> impl IntoView {
-    let metrics = Signal::derive(move || analysis.get().metrics.clone());
-    let series = Signal::derive(move || analysis.get().series.clone());
-    let window_text = move || {
-        let a = analysis.get();
-        format!(
+    let state = ConsoleState::expect_context();
+    let rules = default_rules();
+    let input = Memo::new(move |_| {
+        let d = dataset.get();
+        AnalysisInput {
+            range: state.range.get(),
+            range_end: d.range_end,
+            now: clock::now(),
+            phases: state.phases.get(),
+            phase_number: state.phase_number.get(),
+            redis_info: state.redis_info.get(),
+        }
+    });
+    // One recomputation per change of data, range, phases or Redis text; panels read slices.
+    let analysis: Memo<Arc<Analysis>> =
+        Memo::new(move |_| Arc::new(analyse(&dataset.get().store, &input.get(), &rules)));
+    let a = move || analysis.get();
+
+    let window_text = move || match a().window {
+        Some(w) => format!(
             "{} to {} · {} events",
-            format_minute(a.window.from),
-            format_minute(a.window.to),
-            a.metrics.window.events
-        )
+            format_minute(w.from),
+            format_minute(w.to),
+            a().metrics.window.events
+        ),
+        None => "No time range: the data has no events and no phase start".to_owned(),
     };
-    let notes = move || analysis.get().metrics.window.notes.clone();
+    let notes = move || a().metrics.window.notes.clone();
 
     view! {
+        <StatusBanner
+            status=Signal::derive(move || a().evaluation.status_now)
+            firing=Signal::derive(move || a().firing())
+            status_in_window=Signal::derive(move || a().evaluation.status_in_window)
+        />
         <section class="window-info" data-testid="window-info">
             <p class="window">{window_text}</p>
             <Show when=move || !notes().is_empty()>
@@ -39,7 +82,88 @@ pub fn Dashboard(
                 </details>
             </Show>
         </section>
-        <SuccessMetrics metrics=metrics />
-        <LatencyChart series=series />
+        <div class="grid two">
+            <PhasePanel
+                phases=state.phases
+                selected=state.phase_number
+                assessment=Signal::derive(move || a().phase.clone())
+                now=Signal::derive(move || a().now)
+                on_phases_change=Callback::new(move |p| state.phases.set(p))
+                on_select=Callback::new(move |n| state.phase_number.set(n))
+            />
+            <SuccessMetrics metrics=Signal::derive(move || a().metrics.clone()) />
+        </div>
+        <AlertsTimeline
+            alerts=Signal::derive(move || a().evaluation.alerts.clone())
+            rules=Signal::derive(move || a().evaluation.rules.clone())
+            window=Signal::derive(move || a().window)
+        />
+        <LatencyChart
+            series=Signal::derive(move || a().series.clone())
+            alerts=Signal::derive(move || a().evaluation.alerts.clone())
+            breaker=Signal::derive(move || a().breaker_timeline.clone())
+        />
+        <div class="grid three">
+            <ErrorChart
+                series=Signal::derive(move || a().series.clone())
+                alerts=Signal::derive(move || a().evaluation.alerts.clone())
+            />
+            <CacheChart
+                series=Signal::derive(move || a().series.clone())
+                alerts=Signal::derive(move || a().evaluation.alerts.clone())
+            />
+            <Mem0Chart
+                series=Signal::derive(move || a().series.clone())
+                alerts=Signal::derive(move || a().evaluation.alerts.clone())
+            />
+        </div>
+        <div class="grid two">
+            <EndpointTable rows=Signal::derive(move || a().metrics.latency_by_endpoint.clone()) />
+            <ErrorBreakdown
+                errors=Signal::derive(move || a().metrics.errors.clone())
+                groups=Signal::derive(move || a().metrics.errors_by_type.clone())
+            />
+        </div>
+        <div class="grid three">
+            <CachePanel
+                cache=Signal::derive(move || a().metrics.cache.clone())
+                prefixes=Signal::derive(move || a().metrics.cache_by_prefix.clone())
+                stampedes=Signal::derive(move || a().metrics.cache_stampedes.clone())
+            />
+            <Mem0Panel
+                mem0=Signal::derive(move || a().metrics.mem0.clone())
+                failures=Signal::derive(move || a().metrics.mem0_failures_by_type.clone())
+            />
+            <BreakerPanel
+                breaker=Signal::derive(move || a().metrics.circuit_breaker.clone())
+                recovered_at=Signal::derive(move || a().evaluation.breaker_recovered_at)
+            />
+        </div>
+        <div class="grid two">
+            <CanaryVsControl comparison=Signal::derive(move || a().cohorts.clone()) />
+            <PhaseComparisonPanel
+                comparison=Signal::derive(move || a().phase.as_ref().and_then(|p| p.comparison.clone()))
+                phase=state.phase_number
+            />
+        </div>
+        <div class="grid two">
+            <Checklist
+                items=Signal::derive(move || a().phase.as_ref().map(|p| p.checklist.clone()).unwrap_or_default())
+                phase=state.phase_number
+            />
+            <Runbook failing=Signal::derive(move || a().failing_metrics()) />
+        </div>
+        <div class="grid two">
+            <RedisPanel
+                text=state.redis_info
+                health=Signal::derive(move || a().redis.clone())
+                on_text=Callback::new(move |t| state.redis_info.set(t))
+            />
+            <HealthPanel
+                url=state.health_url
+                on_url=Callback::new(move |u| state.health_url.set(u))
+            />
+        </div>
+        <ReportPanel analysis=Signal::derive(a) />
     }
 }

@@ -2,8 +2,11 @@
 
 use std::sync::Arc;
 
+use canary_core::alerts::Alert;
 use canary_core::series::Series;
 use leptos::prelude::*;
+
+use crate::analysis::BreakerSpan;
 
 use crate::charts::latency;
 
@@ -13,7 +16,14 @@ pub fn LatencyChart(
     /// The window's per-bucket series.
     #[prop(into)]
     series: Signal<Arc<Series>>,
+    /// Alerts of the window (latency ones are shaded).
+    #[prop(into)]
+    alerts: Signal<Vec<Alert>>,
+    /// The circuit breaker's state over the window, drawn as a band under the chart.
+    #[prop(into)]
+    breaker: Signal<Vec<BreakerSpan>>,
 ) -> impl IntoView {
+    let _ = (alerts, breaker);
     let svg = move || latency::render_svg(&series.get(), latency::SIZE);
     view! {
         <section class="panel" data-testid="latency-chart">

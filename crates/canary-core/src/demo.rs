@@ -1,10 +1,14 @@
 //! The embedded demo data set: 24 hours of a Phase 1 canary (10 % of traffic) as rows of
-//! `observability_events`, generated from a seed.
+//! `observability_events`, generated from a [`DemoConfig`].
 //!
 //! The day is ordinary traffic (six endpoints with their own latency profiles, a diurnal shape,
-//! ~0.35 % failures, ~97 % cache hits, ~15 mem0 writes a minute) with four incidents at fixed
-//! offsets from the start, named by the [`INCIDENTS`] constants so tests and docs can point at
-//! them, and a handful of messy rows ([`MESSY_NULL_LATENCY_AT`] and friends).
+//! ~0.35 % failures, ~97 % cache hits, ~15 mem0 writes a minute), a handful of messy rows
+//! ([`MESSY_NULL_LATENCY_AT`] and friends), and the config's [`Incident`]s: shapes with
+//! parameters (a latency rise, an error burst, a cache miss surge, a key stampede, mem0 write
+//! failures, a circuit breaker cycle) placed at offsets from the start. The default day has the
+//! four designed incidents of [`INCIDENTS`] (five shapes: its cache stampede sits inside a cache
+//! miss surge), named by constants so tests and docs can point at them; [`DemoConfig::calm`] has
+//! none, for scenarios that add their own.
 //!
 //! Determinism: the same [`DemoConfig`] gives bit-identical rows on every target, natively and in
 //! WebAssembly. So the generator uses only IEEE-exact operations (`+ − × ÷`, `sqrt`, `floor`,
@@ -48,45 +52,171 @@ pub const CANARY_SHARE: f64 = 0.1;
 /// Share of requests failing outside incidents (on every endpoint but `/health`).
 pub const BASELINE_FAILURE_RATE: f64 = 0.0035;
 
-/// A stretch of the demo day where something goes wrong. Times are offsets from
-/// [`DemoConfig::start`]; an incident past the configured duration does not happen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Incident {
-    /// What happens, for people.
-    pub name: &'static str,
-    /// Offset of its first affected moment.
-    pub from: Micros,
-    /// Offset just after its last affected moment.
-    pub to: Micros,
+/// Something that goes wrong in a demo data set. `at` is an offset from [`DemoConfig::start`];
+/// an incident (or the part of one) past the configured duration does not happen. Several
+/// incidents may overlap: latency factors and cache miss factors multiply, burst failure rates
+/// add.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Incident {
+    /// Every endpoint but `/health` gets `factor` × slower for `minutes`, with 1-minute linear
+    /// ramps at both ends (so the plateau is `minutes − 2` long). Failed requests keep their own
+    /// latencies (a timeout takes its timeout).
+    Latency {
+        at: Micros,
+        minutes: u32,
+        factor: f64,
+    },
+    /// A Supabase outage: a further `failure_rate` of requests (every endpoint but `/health`)
+    /// fail with `SupabaseAPIError` for `minutes`, with 1-minute ramps at both ends.
+    ErrorBurst {
+        at: Micros,
+        minutes: u32,
+        failure_rate: f64,
+    },
+    /// Redis under load: every cache prefix misses `factor` × as often for `minutes` (a step, no
+    /// ramps).
+    CacheMissSurge {
+        at: Micros,
+        minutes: u32,
+        factor: f64,
+    },
+    /// A popular key expires and `misses` lookups of `key` miss on it, evenly spread over
+    /// `seconds` from `at` with jitter, all inside the span (each a `cache_access` miss plus its
+    /// `cache_miss` row). Its rows come from a separate random stream: adding one does not
+    /// change the other rows.
+    Stampede {
+        at: Micros,
+        key: Cow<'static, str>,
+        misses: u32,
+        seconds: u32,
+    },
+    /// mem0 fails a steady `failure_rate` of writes (`Mem0APIError`, rate limits, timeouts) for
+    /// `minutes` (a step, no ramps), at a mean of `writes_per_minute` writes a minute instead of
+    /// the configured rate (a busy hour: a rate check needs enough writes to be sharp).
+    Mem0Failures {
+        at: Micros,
+        minutes: u32,
+        failure_rate: f64,
+        writes_per_minute: f64,
+    },
+    /// mem0 degrades and the circuit breaker cycles: write failures rise linearly from the
+    /// baseline at `at` to 35 %, every write fails for the last 45 s before the breaker opens
+    /// (`opens_after` after `at`; the consecutive failures that trip it); open for `open_for`,
+    /// writes are skipped (`CircuitBreakerOpenError`); half-open for `half_open_for`, trial
+    /// writes succeed; then closed. The three transitions are `circuit_breaker_state_change`
+    /// rows whose counts come from the writes before them.
+    BreakerCycle {
+        at: Micros,
+        opens_after: Micros,
+        open_for: Micros,
+        half_open_for: Micros,
+    },
 }
 
 impl Incident {
+    /// What happens, for people.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Incident::Latency { .. } => "latency incident",
+            Incident::ErrorBurst { .. } => "error burst",
+            Incident::CacheMissSurge { .. } => "cache miss surge",
+            Incident::Stampede { .. } => "cache stampede",
+            Incident::Mem0Failures { .. } => "mem0 write failures",
+            Incident::BreakerCycle { .. } => "circuit breaker cycle",
+        }
+    }
+
+    /// The offsets `[from, to)` the incident affects; for a breaker cycle, from the first
+    /// degraded write to just after the closed transition.
+    pub fn span(&self) -> (Micros, Micros) {
+        match *self {
+            Incident::Latency { at, minutes, .. }
+            | Incident::ErrorBurst { at, minutes, .. }
+            | Incident::CacheMissSurge { at, minutes, .. }
+            | Incident::Mem0Failures { at, minutes, .. } => (at, at + Micros::from(minutes) * M),
+            Incident::Stampede { at, seconds, .. } => (at, at + Micros::from(seconds) * S),
+            Incident::BreakerCycle { at, .. } => {
+                let times = self.breaker_times().unwrap_or_default();
+                (at, times.closed + 1)
+            }
+        }
+    }
+
     /// The incident as an absolute time window of a data set starting at `start`.
     pub fn window(&self, start: Micros) -> Window {
+        let (from, to) = self.span();
         Window {
-            from: start + self.from,
-            to: start + self.to,
+            from: start + from,
+            to: start + to,
         }
+    }
+
+    /// The offsets of a breaker cycle's phases; `None` for other incidents.
+    fn breaker_times(&self) -> Option<BreakerTimes> {
+        let Incident::BreakerCycle {
+            at,
+            opens_after,
+            open_for,
+            half_open_for,
+        } = *self
+        else {
+            return None;
+        };
+        let open = at + opens_after.max(0);
+        let half_open = open + open_for.max(0);
+        Some(BreakerTimes {
+            degrade: at,
+            // Never before the degradation starts, however short the lead-up.
+            down: (open - MEM0_DOWN_BEFORE_OPEN).max(at),
+            open,
+            half_open,
+            closed: half_open + half_open_for.max(0),
+        })
     }
 }
 
-/// Latencies of every endpoint but `/health` rise to [`LATENCY_INCIDENT_FACTOR`] × normal
-/// (1-minute ramps at both ends): P50 goes from ~220 ms to ~590 ms, P95 from ~600 to ~1700 ms.
-pub const LATENCY_INCIDENT: Incident = Incident {
-    name: "latency incident",
-    from: 7 * H + 4 * M,
-    to: 7 * H + 22 * M,
+/// The phases of a breaker cycle as offsets: degrading from `degrade`, down from `down`, then
+/// open, half-open and closed at the transitions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct BreakerTimes {
+    degrade: Micros,
+    down: Micros,
+    open: Micros,
+    half_open: Micros,
+    closed: Micros,
+}
+
+// The default day's incidents, kept as constants so tests and docs can point at them.
+
+/// Latencies of every endpoint but `/health` rise to [`LATENCY_INCIDENT_FACTOR`] × normal for
+/// 18 minutes (1-minute ramps at both ends): P50 goes from ~220 ms to ~590 ms, P95 from ~600 to
+/// ~1700 ms.
+pub const LATENCY_INCIDENT: Incident = Incident::Latency {
+    at: 7 * H + 4 * M,
+    minutes: 18,
+    factor: LATENCY_INCIDENT_FACTOR,
 };
 /// How much slower requests are at the latency incident's peak.
 pub const LATENCY_INCIDENT_FACTOR: f64 = 2.7;
 
-/// A popular key expires and [`STAMPEDE_MISSES`] requests miss on it within 90 s (from
-/// [`STAMPEDE_BURST_AT`]) while every prefix misses 3.5× as often (Redis under the herd's load):
-/// the hit rate is ~83 % over the 15 minutes, ~71 % at worst over a trailing 5 minutes.
-pub const CACHE_STAMPEDE: Incident = Incident {
-    name: "cache stampede",
-    from: 10 * H + 10 * M,
-    to: 10 * H + 25 * M,
+/// Redis under the stampede's load: for 15 minutes around the [`CACHE_STAMPEDE`] every prefix
+/// misses [`STAMPEDE_MISS_FACTOR`] × as often; with the stampede's own misses the hit rate is
+/// ~83 % over the 15 minutes, ~71 % at worst over a trailing 5 minutes.
+pub const CACHE_MISS_SURGE: Incident = Incident::CacheMissSurge {
+    at: 10 * H + 10 * M,
+    minutes: 15,
+    factor: STAMPEDE_MISS_FACTOR,
+};
+/// Miss rates are this many times higher during the [`CACHE_MISS_SURGE`].
+pub const STAMPEDE_MISS_FACTOR: f64 = 3.5;
+
+/// A popular key ([`STAMPEDE_KEY`]) expires and [`STAMPEDE_MISSES`] requests miss on it within
+/// 90 s from [`STAMPEDE_BURST_AT`], inside the [`CACHE_MISS_SURGE`].
+pub const CACHE_STAMPEDE: Incident = Incident::Stampede {
+    at: STAMPEDE_BURST_AT,
+    key: Cow::Borrowed(STAMPEDE_KEY),
+    misses: STAMPEDE_MISSES as u32,
+    seconds: 90,
 };
 /// The key of the stampede.
 pub const STAMPEDE_KEY: &str = "clinic:12:availability";
@@ -95,24 +225,28 @@ pub const STAMPEDE_BURST_AT: Micros = 10 * H + 13 * M + 20 * S;
 /// Misses on [`STAMPEDE_KEY`] in the burst (each a `cache_access` miss plus a `cache_miss`).
 pub const STAMPEDE_MISSES: usize = 40;
 
-/// A Supabase outage: ~[`ERROR_BURST_RATE`] of requests fail with `SupabaseAPIError` (60-second
-/// ramps at both ends).
-pub const ERROR_BURST: Incident = Incident {
-    name: "error burst",
-    from: 13 * H + 8 * M,
-    to: 13 * H + 28 * M,
+/// A 20-minute Supabase outage: ~[`ERROR_BURST_RATE`] of requests fail with `SupabaseAPIError`
+/// (60-second ramps at both ends).
+pub const ERROR_BURST: Incident = Incident::ErrorBurst {
+    at: 13 * H + 8 * M,
+    minutes: 20,
+    failure_rate: ERROR_BURST_RATE,
 };
 /// Share of requests failing at the error burst's peak.
 pub const ERROR_BURST_RATE: f64 = 0.09;
 
-/// mem0 degrades: write failures rise from [`CIRCUIT_BREAKER`]`.from`, every write fails in the
-/// last 45 s before [`BREAKER_OPEN_AT`]; open, writes are skipped (`CircuitBreakerOpenError`);
-/// half-open from [`BREAKER_HALF_OPEN_AT`], trial writes succeed; closed at [`BREAKER_CLOSED_AT`].
-pub const CIRCUIT_BREAKER: Incident = Incident {
-    name: "circuit breaker cycle",
-    from: 16 * H + 20 * M,
-    to: BREAKER_CLOSED_AT + 1,
+/// mem0 degrades from 16:20 into the day: write failures rise, every write fails in the last
+/// 45 s before [`BREAKER_OPEN_AT`]; open, writes are skipped (`CircuitBreakerOpenError`);
+/// half-open from [`BREAKER_HALF_OPEN_AT`], trial writes succeed; closed at
+/// [`BREAKER_CLOSED_AT`].
+pub const CIRCUIT_BREAKER: Incident = Incident::BreakerCycle {
+    at: BREAKER_DEGRADES_AT,
+    opens_after: BREAKER_OPEN_AT - BREAKER_DEGRADES_AT,
+    open_for: BREAKER_HALF_OPEN_AT - BREAKER_OPEN_AT,
+    half_open_for: BREAKER_CLOSED_AT - BREAKER_HALF_OPEN_AT,
 };
+/// Offset where mem0 starts degrading before the breaker opens.
+pub const BREAKER_DEGRADES_AT: Micros = 16 * H + 20 * M;
 /// Offset of the breaker's closed → open transition.
 pub const BREAKER_OPEN_AT: Micros = 16 * H + 26 * M + 12 * S + 418_207;
 /// Offset of the open → half_open transition (the breaker's 60-second reset timeout).
@@ -120,9 +254,11 @@ pub const BREAKER_HALF_OPEN_AT: Micros = BREAKER_OPEN_AT + 60 * S + 1_503;
 /// Offset of the half_open → closed transition.
 pub const BREAKER_CLOSED_AT: Micros = BREAKER_HALF_OPEN_AT + 38 * S + 770_114;
 
-/// Every incident, in time order.
-pub const INCIDENTS: [Incident; 4] = [
+/// The default day's incidents, in time order: four designed incidents, the cache stampede
+/// being two shapes (the key's burst inside a surge of misses on every prefix).
+pub const INCIDENTS: [Incident; 5] = [
     LATENCY_INCIDENT,
+    CACHE_MISS_SURGE,
     CACHE_STAMPEDE,
     ERROR_BURST,
     CIRCUIT_BREAKER,
@@ -138,7 +274,8 @@ pub const MESSY_NAN_LATENCY_AT: Micros = 11 * H + 38 * M + 22 * S + 204_660;
 /// Offset of the `cache_access` row with a null `cache_hit`.
 pub const MESSY_NULL_CACHE_HIT_AT: Micros = 5 * H + 51 * M + 9 * S + 777_031;
 
-/// What to generate. [`DemoConfig::default`] is the embedded data set (~211,000 rows).
+/// What to generate. [`DemoConfig::default`] is the embedded data set (~211,000 rows): the
+/// ordinary day from [`DEFAULT_SEED`] with the incidents of [`INCIDENTS`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct DemoConfig {
     /// Seed of the pseudo-random stream: the same config gives the same rows on every target.
@@ -153,6 +290,8 @@ pub struct DemoConfig {
     pub cache_lookups_per_request: f64,
     /// Mean `mem0_write` rows per minute over a day.
     pub mem0_writes_per_minute: f64,
+    /// What goes wrong, and when; empty for a calm day of ordinary noise.
+    pub incidents: Vec<Incident>,
 }
 
 impl Default for DemoConfig {
@@ -164,11 +303,23 @@ impl Default for DemoConfig {
             requests_per_minute: 65.0,
             cache_lookups_per_request: 1.0,
             mem0_writes_per_minute: 15.0,
+            incidents: INCIDENTS.to_vec(),
         }
     }
 }
 
 impl DemoConfig {
+    /// The default day without incidents: the same ordinary traffic, noise and messy rows, from
+    /// `seed`. Add incidents to build a scenario:
+    /// `DemoConfig { incidents: vec![…], ..DemoConfig::calm(7) }`.
+    pub fn calm(seed: u64) -> DemoConfig {
+        DemoConfig {
+            seed,
+            incidents: Vec::new(),
+            ..DemoConfig::default()
+        }
+    }
+
     /// The default day with every rate scaled so it holds at least `events` rows (about 1 %
     /// more), for benchmarks: `DemoConfig::with_events(1_000_000)`.
     pub fn with_events(events: usize) -> DemoConfig {
@@ -190,13 +341,22 @@ impl DemoConfig {
     /// The mean number of rows the random streams give (the few scheduled rows aside).
     pub fn expected_events(&self) -> f64 {
         let norm = diurnal_norm();
+        let plan = Plan::new(&self.incidents);
         let per_request = 1.0 + self.cache_lookups_per_request * (1.0 + mean_miss_rate());
         let mut total = 0.0;
         for slot in 0..slot_count(self.duration) {
             let (from, to) = slot_bounds(self, slot);
-            let weight = diurnal(from + (to - from) / 2, norm) * slot_fraction(from, to);
-            total +=
-                weight * (self.requests_per_minute * per_request + self.mem0_writes_per_minute);
+            let middle = from + (to - from) / 2;
+            let weight = diurnal(middle, norm) * slot_fraction(from, to);
+            total += match plan.mem0_writes_per_minute(middle - self.start) {
+                None => {
+                    weight * (self.requests_per_minute * per_request + self.mem0_writes_per_minute)
+                }
+                Some(writes) => {
+                    weight * self.requests_per_minute * per_request
+                        + writes * slot_fraction(from, to)
+                }
+            };
         }
         total
     }
@@ -213,7 +373,7 @@ pub fn generate(config: &DemoConfig) -> EventStore {
         while let Some((id, event)) = generator.next_event() {
             let cache_key = event.ev.key().map(|k| {
                 key.clear();
-                k.write(&mut key);
+                k.write(&mut key, &generator.plan.keys);
                 Cow::Borrowed(key.as_str())
             });
             batch.push(&to_row(id, &event, cache_key));
@@ -242,7 +402,7 @@ impl Iterator for Rows {
         let (id, event) = self.generator.next_event()?;
         let cache_key = event.ev.key().map(|k| {
             let mut key = String::with_capacity(24);
-            k.write(&mut key);
+            k.write(&mut key, &self.generator.plan.keys);
             Cow::Owned(key)
         });
         Some(to_row(id, &event, cache_key))
@@ -482,6 +642,12 @@ const MEM0_BASELINE_ERRORS: &[(f64, usize)] = &[
     (0.20, MEM0_API),
     (0.10, MEM0_CONNECTION),
 ];
+/// Failures of an [`Incident::Mem0Failures`]: mem0's API erroring and throttling.
+const MEM0_INCIDENT_ERRORS: &[(f64, usize)] = &[
+    (0.55, MEM0_API),
+    (0.30, MEM0_RATE_LIMIT),
+    (0.15, MEM0_TIMEOUT),
+];
 /// Failures while mem0 degrades before the breaker opens.
 const MEM0_DEGRADED_ERRORS: &[(f64, usize)] = &[(0.6, MEM0_TIMEOUT), (0.4, MEM0_CONNECTION)];
 /// Failure rate reached just before mem0 goes fully down (45 s before the breaker opens).
@@ -513,21 +679,33 @@ enum KeyShape {
     Appointment,
     Session,
     Mem0Context,
+    /// A key given as text (a stampede's): the id indexes the generator's [`Plan::keys`], the
+    /// prefix is the text before the first `:`.
+    Custom,
 }
 
 impl KeyShape {
-    fn prefix(self) -> &'static str {
+    /// The prefix; `None` for a custom key, whose prefix is in its text.
+    fn prefix(self) -> Option<&'static str> {
         match self {
-            KeyShape::Patient => "patient",
-            KeyShape::ClinicSettings | KeyShape::ClinicAvailability => "clinic",
-            KeyShape::Appointment => "appointment",
-            KeyShape::Session => "session",
-            KeyShape::Mem0Context => "mem0_context",
+            KeyShape::Patient => Some("patient"),
+            KeyShape::ClinicSettings | KeyShape::ClinicAvailability => Some("clinic"),
+            KeyShape::Appointment => Some("appointment"),
+            KeyShape::Session => Some("session"),
+            KeyShape::Mem0Context => Some("mem0_context"),
+            KeyShape::Custom => None,
         }
     }
 }
 
+/// The prefix of a key's text: what precedes its first `:` (all of it without one).
+fn prefix_of(key: &str) -> &str {
+    key.split(':').next().unwrap_or(key)
+}
+
 struct Prefix {
+    /// `details.cache_key_prefix`.
+    name: &'static str,
     weight: f64,
     miss_rate: f64,
     /// Median time of a miss (the lookup plus loading the value), scaled by [`MISS_SHAPE`].
@@ -537,34 +715,37 @@ struct Prefix {
 /// By prefix: patient, clinic, appointment, session, mem0_context (~97.2 % hits overall).
 const PREFIXES: [Prefix; 5] = [
     Prefix {
+        name: "patient",
         weight: 0.30,
         miss_rate: 0.025,
         miss_median_ms: 38.0,
     },
     Prefix {
+        name: "clinic",
         weight: 0.20,
         miss_rate: 0.008,
         miss_median_ms: 22.0,
     },
     Prefix {
+        name: "appointment",
         weight: 0.15,
         miss_rate: 0.042,
         miss_median_ms: 30.0,
     },
     Prefix {
+        name: "session",
         weight: 0.20,
         miss_rate: 0.030,
         miss_median_ms: 12.0,
     },
     Prefix {
+        name: "mem0_context",
         weight: 0.15,
         miss_rate: 0.045,
         miss_median_ms: 180.0,
     },
 ];
 const CLINIC_PREFIX: usize = 1;
-/// Miss rates are this many times higher during the stampede incident.
-const STAMPEDE_MISS_FACTOR: f64 = 3.5;
 /// A stampede miss waits behind the herd loading the same value.
 const STAMPEDE_SLOWDOWN: f64 = 3.0;
 
@@ -671,13 +852,79 @@ fn diurnal(at: Micros, norm: f64) -> f64 {
 }
 
 /// 0 outside `[from, to)`, 1 inside, with linear ramps of `ramp` at both ends.
-fn envelope(incident: &Incident, ramp: Micros, offset: Micros) -> f64 {
-    if offset < incident.from || offset >= incident.to {
+fn envelope((from, to): Span, ramp: Micros, offset: Micros) -> f64 {
+    if offset < from || offset >= to {
         return 0.0;
     }
-    let up = (offset - incident.from) as f64 / ramp as f64;
-    let down = (incident.to - offset) as f64 / ramp as f64;
+    let up = (offset - from) as f64 / ramp as f64;
+    let down = (to - offset) as f64 / ramp as f64;
     up.min(down).min(1.0)
+}
+
+/// Offsets `[from, to)` from the data set's start.
+type Span = (Micros, Micros);
+
+fn contains((from, to): Span, offset: Micros) -> bool {
+    from <= offset && offset < to
+}
+
+/// A config's incidents sorted by what they touch, for the generator's per-event checks.
+#[derive(Clone, Debug, Default)]
+struct Plan {
+    /// (span, factor)
+    latency: Vec<(Span, f64)>,
+    /// (span, failure rate at the peak)
+    bursts: Vec<(Span, f64)>,
+    /// (span, miss factor)
+    surges: Vec<(Span, f64)>,
+    /// (span, failure rate, writes per minute)
+    mem0: Vec<(Span, f64, f64)>,
+    breakers: Vec<BreakerTimes>,
+    /// (first miss, key index in `keys`, misses, seconds)
+    stampedes: Vec<(Micros, usize, u32, u32)>,
+    /// The stampedes' keys, named by [`KeyShape::Custom`] keys.
+    keys: Vec<Cow<'static, str>>,
+}
+
+impl Plan {
+    fn new(incidents: &[Incident]) -> Plan {
+        let mut plan = Plan::default();
+        for incident in incidents {
+            let span = incident.span();
+            match incident {
+                Incident::Latency { factor, .. } => plan.latency.push((span, *factor)),
+                Incident::ErrorBurst { failure_rate, .. } => {
+                    plan.bursts.push((span, *failure_rate));
+                }
+                Incident::CacheMissSurge { factor, .. } => plan.surges.push((span, *factor)),
+                Incident::Mem0Failures {
+                    failure_rate,
+                    writes_per_minute,
+                    ..
+                } => plan.mem0.push((span, *failure_rate, *writes_per_minute)),
+                Incident::BreakerCycle { .. } => plan.breakers.extend(incident.breaker_times()),
+                Incident::Stampede {
+                    at,
+                    key,
+                    misses,
+                    seconds,
+                } => {
+                    plan.stampedes
+                        .push((*at, plan.keys.len(), *misses, *seconds));
+                    plan.keys.push(key.clone());
+                }
+            }
+        }
+        plan
+    }
+
+    /// The write rate a [`Incident::Mem0Failures`] sets at `offset`, if one does.
+    fn mem0_writes_per_minute(&self, offset: Micros) -> Option<f64> {
+        self.mem0
+            .iter()
+            .find(|&&(span, ..)| contains(span, offset))
+            .map(|&(.., writes)| writes)
+    }
 }
 
 fn slot_count(duration: Micros) -> i64 {
@@ -711,7 +958,8 @@ struct Key {
 }
 
 impl Key {
-    fn write(self, out: &mut String) {
+    /// Appends the key's text; `custom` holds the text of [`KeyShape::Custom`] keys.
+    fn write(self, out: &mut String, custom: &[Cow<'static, str>]) {
         // Writing to a String cannot fail.
         let _ = match self.shape {
             KeyShape::Patient => write!(out, "patient:{}:profile", self.id),
@@ -720,6 +968,10 @@ impl Key {
             KeyShape::Appointment => write!(out, "appointment:{}", self.id),
             KeyShape::Session => write!(out, "session:{:012x}", self.id),
             KeyShape::Mem0Context => write!(out, "mem0_context:{}", self.id),
+            KeyShape::Custom => {
+                out.push_str(&custom[self.id as usize]);
+                Ok(())
+            }
         };
     }
 }
@@ -801,6 +1053,7 @@ struct Event {
 
 struct Generator {
     config: DemoConfig,
+    plan: Plan,
     rng: Rng,
     norm: f64,
     slot: i64,
@@ -822,6 +1075,7 @@ impl Generator {
     fn new(config: &DemoConfig) -> Generator {
         let mut generator = Generator {
             config: config.clone(),
+            plan: Plan::new(&config.incidents),
             rng: Rng(config.seed),
             norm: diurnal_norm(),
             slot: 0,
@@ -844,17 +1098,19 @@ impl Generator {
         // A separate stream, so the scheduled rows do not shift the random ones.
         let mut rng = Rng(mix(self.config.seed ^ 0x5C4E_D01E));
         let mut rows: Vec<(Micros, Ev)> = vec![(FLAGS_LOADED_AT, Ev::Flags)];
-        for (at, state) in [
-            (BREAKER_OPEN_AT, BreakerState::Open),
-            (BREAKER_HALF_OPEN_AT, BreakerState::HalfOpen),
-            (BREAKER_CLOSED_AT, BreakerState::Closed),
-        ] {
-            let ev = Ev::Breaker {
-                state,
-                failures: 0,
-                successes: 0,
-            };
-            rows.push((at, ev));
+        for b in &self.plan.breakers {
+            for (at, state) in [
+                (b.open, BreakerState::Open),
+                (b.half_open, BreakerState::HalfOpen),
+                (b.closed, BreakerState::Closed),
+            ] {
+                let ev = Ev::Breaker {
+                    state,
+                    failures: 0,
+                    successes: 0,
+                };
+                rows.push((at, ev));
+            }
         }
         let messy_request = |endpoint, ms| Ev::Request {
             endpoint,
@@ -876,24 +1132,35 @@ impl Generator {
             ms: 0.912,
         };
         rows.push((MESSY_NULL_CACHE_HIT_AT, null_hit));
-        // The stampede: one miss every 2.25 s with up to 2 s of jitter, all within 90 s.
-        let key = Key {
-            shape: KeyShape::ClinicAvailability,
-            id: 12,
-        };
-        let median = PREFIXES[CLINIC_PREFIX].miss_median_ms * STAMPEDE_SLOWDOWN;
-        for i in 0..STAMPEDE_MISSES as i64 {
-            let at = STAMPEDE_BURST_AT + i * 2_250_000 + (rng.u() * 2e6) as i64;
-            let ms = round_ms(quantile(MISS_SHAPE, rng.u()) * median);
-            let lag = 1 + (rng.u() * (MISS_LAG - 1) as f64) as i64;
-            let access = Ev::Cache {
-                miss_row: false,
-                key,
-                hit: Some(false),
-                ms,
+        // Stampedes: misses evenly spaced (2.25 s apart for 40 in 90 s) with up to 8/9 of the
+        // spacing as jitter (2 s), so the last lands inside the span with room for its miss row.
+        for &(first, key_index, misses, seconds) in &self.plan.stampedes {
+            let key = Key {
+                shape: KeyShape::Custom,
+                id: key_index as u64,
             };
-            rows.push((at, access));
-            rows.push((at + lag, access.as_miss_row()));
+            let prefix = prefix_of(&self.plan.keys[key_index]);
+            let median = PREFIXES
+                .iter()
+                .find(|p| p.name == prefix)
+                .unwrap_or(&PREFIXES[CLINIC_PREFIX])
+                .miss_median_ms
+                * STAMPEDE_SLOWDOWN;
+            let spacing = Micros::from(seconds) * S / Micros::from(misses.max(1));
+            let jitter = (spacing * 8 / 9) as f64;
+            for i in 0..Micros::from(misses) {
+                let at = first + i * spacing + (rng.u() * jitter) as Micros;
+                let ms = round_ms(quantile(MISS_SHAPE, rng.u()) * median);
+                let lag = 1 + (rng.u() * (MISS_LAG - 1) as f64) as Micros;
+                let access = Ev::Cache {
+                    miss_row: false,
+                    key,
+                    hit: Some(false),
+                    ms,
+                };
+                rows.push((at, access));
+                rows.push((at + lag, access.as_miss_row()));
+            }
         }
         let start = self.config.start;
         let end = self.config.end();
@@ -987,7 +1254,15 @@ impl Generator {
             let at = self.time_in(lo, to - MISS_LAG);
             self.cache_lookup(at, to);
         }
-        for _ in 0..self.rng.count(self.config.mem0_writes_per_minute * weight) {
+        // A mem0 incident sets its own write rate, judged at the middle of the minute.
+        let writes = match self
+            .plan
+            .mem0_writes_per_minute(lo + (to - lo) / 2 - self.config.start)
+        {
+            Some(per_minute) => per_minute * slot_fraction(lo, to),
+            None => self.config.mem0_writes_per_minute * weight,
+        };
+        for _ in 0..self.rng.count(writes) {
             let at = self.time_in(lo, to);
             let ev = self.mem0_write(at - self.config.start);
             self.push(at, ev);
@@ -1007,7 +1282,11 @@ impl Generator {
             .unwrap_or(HEALTH);
         let ep = &ENDPOINTS[endpoint];
         let canary = ep.tagged.then(|| self.rng.u() < CANARY_SHARE);
-        let burst = ERROR_BURST_RATE * envelope(&ERROR_BURST, M, offset);
+        // Bursts add up; none is 0.0 exactly, as outside one.
+        let mut burst = 0.0;
+        for &(span, rate) in &self.plan.bursts {
+            burst += rate * envelope(span, M, offset);
+        }
         let v = self.rng.u();
         let error = if v < burst {
             Some(SUPABASE)
@@ -1025,8 +1304,9 @@ impl Generator {
                     ms *= ep.canary_factor;
                 }
                 if endpoint != HEALTH {
-                    let incident = envelope(&LATENCY_INCIDENT, M, offset);
-                    ms *= 1.0 + (LATENCY_INCIDENT_FACTOR - 1.0) * incident;
+                    for &(span, factor) in &self.plan.latency {
+                        ms *= 1.0 + (factor - 1.0) * envelope(span, M, offset);
+                    }
                 }
                 ms
             }
@@ -1051,12 +1331,12 @@ impl Generator {
             .unwrap_or(PREFIXES.len() - 1);
         let key = self.key(prefix);
         let offset = at - self.config.start;
-        let in_stampede = (CACHE_STAMPEDE.from..CACHE_STAMPEDE.to).contains(&offset);
-        let factor = if in_stampede {
-            STAMPEDE_MISS_FACTOR
-        } else {
-            1.0
-        };
+        let mut factor = 1.0;
+        for &(span, surge) in &self.plan.surges {
+            if contains(span, offset) {
+                factor *= surge;
+            }
+        }
         let hit = self.rng.u() >= PREFIXES[prefix].miss_rate * factor;
         let ms = if hit {
             quantile(HIT_MS, self.rng.u())
@@ -1100,31 +1380,41 @@ impl Generator {
         Key { shape, id }
     }
 
+    /// A write at `offset`: a breaker cycle's phases come first, then a mem0 incident's steady
+    /// failures, then the baseline.
     fn mem0_write(&mut self, offset: Micros) -> Ev {
-        let degrade_from = CIRCUIT_BREAKER.from;
-        let down_from = BREAKER_OPEN_AT - MEM0_DOWN_BEFORE_OPEN;
-        let (fail_rate, errors) = if (BREAKER_OPEN_AT..BREAKER_HALF_OPEN_AT).contains(&offset) {
-            let ms = quantile(MEM0_ERRORS[MEM0_BREAKER_OPEN].latency_ms, self.rng.u());
-            return Ev::Mem0 {
-                ms: round_ms(ms),
-                error: Some(MEM0_BREAKER_OPEN),
-            };
-        } else if (BREAKER_HALF_OPEN_AT..BREAKER_CLOSED_AT).contains(&offset) {
-            let ms = quantile(MEM0_WRITE_MS, self.rng.u()) * HALF_OPEN_SLOWDOWN;
-            return Ev::Mem0 {
-                ms: round_ms(ms),
-                error: None,
-            };
-        } else if (down_from..BREAKER_OPEN_AT).contains(&offset) {
-            (1.0, MEM0_DEGRADED_ERRORS)
-        } else if (degrade_from..down_from).contains(&offset) {
-            let progress = (offset - degrade_from) as f64 / (down_from - degrade_from) as f64;
-            let rate = MEM0_BASELINE_FAILURE_RATE
-                + (MEM0_DEGRADED_PEAK - MEM0_BASELINE_FAILURE_RATE) * progress;
-            (rate, MEM0_DEGRADED_ERRORS)
-        } else {
-            (MEM0_BASELINE_FAILURE_RATE, MEM0_BASELINE_ERRORS)
-        };
+        let mut failing = None;
+        for b in &self.plan.breakers {
+            if (b.open..b.half_open).contains(&offset) {
+                let ms = quantile(MEM0_ERRORS[MEM0_BREAKER_OPEN].latency_ms, self.rng.u());
+                return Ev::Mem0 {
+                    ms: round_ms(ms),
+                    error: Some(MEM0_BREAKER_OPEN),
+                };
+            } else if (b.half_open..b.closed).contains(&offset) {
+                let ms = quantile(MEM0_WRITE_MS, self.rng.u()) * HALF_OPEN_SLOWDOWN;
+                return Ev::Mem0 {
+                    ms: round_ms(ms),
+                    error: None,
+                };
+            } else if (b.down..b.open).contains(&offset) {
+                failing = Some((1.0, MEM0_DEGRADED_ERRORS));
+            } else if (b.degrade..b.down).contains(&offset) {
+                let progress = (offset - b.degrade) as f64 / (b.down - b.degrade) as f64;
+                let rate = MEM0_BASELINE_FAILURE_RATE
+                    + (MEM0_DEGRADED_PEAK - MEM0_BASELINE_FAILURE_RATE) * progress;
+                failing = Some((rate, MEM0_DEGRADED_ERRORS));
+            }
+        }
+        let failing = failing.or_else(|| {
+            self.plan
+                .mem0
+                .iter()
+                .find(|&&(span, ..)| contains(span, offset))
+                .map(|&(_, rate, _)| (rate, MEM0_INCIDENT_ERRORS))
+        });
+        let (fail_rate, errors) =
+            failing.unwrap_or((MEM0_BASELINE_FAILURE_RATE, MEM0_BASELINE_ERRORS));
         if self.rng.u() < fail_rate {
             let kind = self.rng.pick(errors);
             let ms = quantile(MEM0_ERRORS[kind].latency_ms, self.rng.u());
@@ -1189,7 +1479,12 @@ fn to_row<'k>(id: i64, event: &Event, cache_key: Option<Cow<'k, str>>) -> EventR
             };
             row.cache_hit = hit;
             row.processing_time_ms = Some(ms);
-            d.cache_key_prefix = Some(Cow::Borrowed(key.shape.prefix()));
+            d.cache_key_prefix = Some(match (key.shape.prefix(), &row.cache_key) {
+                (Some(prefix), _) => Cow::Borrowed(prefix),
+                (None, Some(Cow::Borrowed(text))) => Cow::Borrowed(prefix_of(text)),
+                (None, Some(Cow::Owned(text))) => Cow::Owned(prefix_of(text).to_owned()),
+                (None, None) => Cow::Borrowed(""),
+            });
         }
         Ev::Mem0 { ms, error } => {
             row.event_type = EventType::Mem0Write;
@@ -1461,12 +1756,12 @@ mod tests {
     #[test]
     fn the_day_and_its_incidents_show_in_the_metrics() {
         let day = metrics(0, DAY);
-        let hour_before = |i: &Incident| metrics(i.from - H, i.from);
-        let inside = |i: &Incident| metrics(i.from, i.to);
-        let lat = LATENCY_INCIDENT;
-        let plateau = metrics(lat.from + 2 * M, lat.to - 2 * M);
+        let hour_before = |i: &Incident| metrics(i.span().0 - H, i.span().0);
+        let inside = |i: &Incident| metrics(i.span().0, i.span().1);
+        let lat = LATENCY_INCIDENT.span();
+        let plateau = metrics(lat.0 + 2 * M, lat.1 - 2 * M);
         let breaker_lead_up = metrics(BREAKER_OPEN_AT - 5 * M, BREAKER_OPEN_AT);
-        let stampede = inside(&CACHE_STAMPEDE);
+        let stampede = inside(&CACHE_MISS_SURGE);
         let cases = [
             ("day P50", day.latency.p50_ms, 190.0..=270.0),
             ("day P95", day.latency.p95_ms, 500.0..=1000.0),
@@ -1481,7 +1776,7 @@ mod tests {
             ),
             (
                 "P50 before the latency incident",
-                hour_before(&lat).latency.p50_ms,
+                hour_before(&LATENCY_INCIDENT).latency.p50_ms,
                 150.0..=280.0,
             ),
             (
@@ -1501,7 +1796,7 @@ mod tests {
             ),
             (
                 "hit rate before the stampede",
-                hour_before(&CACHE_STAMPEDE).cache.hit_rate_pct,
+                hour_before(&CACHE_MISS_SURGE).cache.hit_rate_pct,
                 95.5..=99.0,
             ),
             (
@@ -1528,13 +1823,13 @@ mod tests {
             let config = short(seed, DAY);
             let store = generate(&config);
             let at = |incident: &Incident| compute(&store, Some(incident.window(config.start)));
-            let lat = LATENCY_INCIDENT;
-            let plateau = Incident {
-                from: lat.from + 2 * M,
-                to: lat.to - 2 * M,
-                ..lat
-            };
-            check("plateau P50", at(&plateau).latency.p50_ms, 500.0..=700.0);
+            let (from, to) = LATENCY_INCIDENT.span();
+            let plateau = Window::new(config.start + from + 2 * M, config.start + to - 2 * M);
+            check(
+                "plateau P50",
+                compute(&store, plateau).latency.p50_ms,
+                500.0..=700.0,
+            );
             check(
                 "burst errors",
                 at(&ERROR_BURST).errors.error_rate_pct,
@@ -1573,7 +1868,7 @@ mod tests {
             shape: KeyShape::ClinicAvailability,
             id: 12,
         }
-        .write(&mut key);
+        .write(&mut key, &[]);
         assert_eq!(key, STAMPEDE_KEY);
     }
 
@@ -1703,6 +1998,183 @@ mod tests {
             "{}",
             store.len()
         );
+    }
+
+    #[test]
+    fn incident_spans() {
+        let stampede = Incident::Stampede {
+            at: H,
+            key: Cow::Borrowed("k"),
+            misses: 3,
+            seconds: 30,
+        };
+        let mem0 = Incident::Mem0Failures {
+            at: 2 * H,
+            minutes: 15,
+            failure_rate: 0.1,
+            writes_per_minute: 100.0,
+        };
+        // (incident, offsets it affects)
+        let cases = [
+            (LATENCY_INCIDENT, (7 * H + 4 * M, 7 * H + 22 * M)),
+            (CACHE_MISS_SURGE, (10 * H + 10 * M, 10 * H + 25 * M)),
+            (
+                CACHE_STAMPEDE,
+                (STAMPEDE_BURST_AT, STAMPEDE_BURST_AT + 90 * S),
+            ),
+            (ERROR_BURST, (13 * H + 8 * M, 13 * H + 28 * M)),
+            (
+                CIRCUIT_BREAKER,
+                (BREAKER_DEGRADES_AT, BREAKER_CLOSED_AT + 1),
+            ),
+            (stampede, (H, H + 30 * S)),
+            (mem0, (2 * H, 2 * H + 15 * M)),
+        ];
+        for (incident, span) in cases {
+            assert_eq!(incident.span(), span, "{}", incident.name());
+        }
+        assert_eq!(
+            CIRCUIT_BREAKER
+                .breaker_times()
+                .map(|t| [t.open, t.half_open, t.closed]),
+            Some([BREAKER_OPEN_AT, BREAKER_HALF_OPEN_AT, BREAKER_CLOSED_AT])
+        );
+        // A lead-up shorter than the 45 s of failures before opening starts failing at `at`.
+        let quick = Incident::BreakerCycle {
+            at: H,
+            opens_after: 10 * S,
+            open_for: M,
+            half_open_for: M,
+        };
+        assert_eq!(
+            quick.breaker_times().map(|t| (t.degrade, t.down)),
+            Some((H, H))
+        );
+    }
+
+    #[test]
+    fn calm_day_has_no_incidents() {
+        let config = DemoConfig::calm(DEFAULT_SEED);
+        assert!(config.incidents.is_empty());
+        assert_eq!(
+            DemoConfig {
+                incidents: INCIDENTS.to_vec(),
+                ..config.clone()
+            },
+            DemoConfig::default()
+        );
+        let store = generate(&config);
+        let m = compute(&store, Window::whole(&store));
+        assert!(m.cache_stampedes.is_empty(), "{:?}", m.cache_stampedes);
+        assert!(m.circuit_breaker.transitions.is_empty());
+        let kinds: Vec<_> = m
+            .errors_by_type
+            .iter()
+            .map(|e| e.error_type.as_deref())
+            .chain(
+                m.mem0_failures_by_type
+                    .iter()
+                    .map(|f| f.error_type.as_deref()),
+            )
+            .collect();
+        for incident_only in ["SupabaseAPIError", "CircuitBreakerOpenError"] {
+            assert!(!kinds.contains(&Some(incident_only)), "{kinds:?}");
+        }
+        // Still the ordinary day: its noise and its messy rows.
+        check("calm error rate", m.errors.error_rate_pct, 0.2..=0.5);
+        check("calm hit rate", m.cache.hit_rate_pct, 96.8..=97.6);
+        check("calm mem0 success", m.mem0.success_rate_pct, 99.4..=99.8);
+        assert!(m
+            .window
+            .notes
+            .iter()
+            .any(|n| n.starts_with("2 request_completed rows without")));
+    }
+
+    #[test]
+    fn configured_incidents_take_their_parameters() {
+        let breaker = |at| Incident::BreakerCycle {
+            at,
+            opens_after: 3 * M,
+            open_for: 30 * S,
+            half_open_for: 20 * S,
+        };
+        let config = DemoConfig {
+            duration: 6 * H,
+            incidents: vec![
+                Incident::Stampede {
+                    at: H,
+                    key: Cow::Borrowed("session:feedfacecafe"),
+                    misses: 25,
+                    seconds: 30,
+                },
+                Incident::Mem0Failures {
+                    at: 2 * H,
+                    minutes: 10,
+                    failure_rate: 0.1,
+                    writes_per_minute: 600.0,
+                },
+                Incident::ErrorBurst {
+                    at: 3 * H,
+                    minutes: 10,
+                    failure_rate: 0.5,
+                },
+                breaker(4 * H),
+                breaker(5 * H),
+            ],
+            ..DemoConfig::calm(3)
+        };
+        let store = generate(&config);
+        let at = |i: usize| compute(&store, Some(config.incidents[i].window(config.start)));
+
+        let stampedes = at(0).cache_stampedes;
+        assert_eq!(stampedes.len(), 1, "{stampedes:?}");
+        assert_eq!(
+            stampedes[0].cache_key.as_deref(),
+            Some("session:feedfacecafe")
+        );
+        assert_eq!(stampedes[0].concurrent_misses, 25);
+        assert!(stampedes[0].duration_sec < 30.0, "{stampedes:?}");
+        // The custom key's prefix is the text before its first colon.
+        let prefixes: Vec<_> = at(0)
+            .cache_by_prefix
+            .iter()
+            .map(|p| p.resource_type.clone())
+            .collect();
+        assert!(
+            prefixes.contains(&Some("session".to_owned())),
+            "{prefixes:?}"
+        );
+
+        let mem0 = at(1).mem0;
+        assert!((5_700..=6_300).contains(&mem0.total_writes), "{mem0:?}");
+        check("mem0 incident success", mem0.success_rate_pct, 89.0..=91.0);
+
+        // 1-minute ramps: the plateau is the middle 8 minutes.
+        let (from, to) = config.incidents[2].span();
+        let plateau = Window::new(config.start + from + M, config.start + to - M);
+        check(
+            "burst plateau errors",
+            compute(&store, plateau).errors.error_rate_pct,
+            45.0..=55.0,
+        );
+
+        let states: Vec<_> = at(3)
+            .circuit_breaker
+            .transitions
+            .iter()
+            .chain(&at(4).circuit_breaker.transitions)
+            .map(|t| t.state.clone().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            states,
+            ["closed", "half_open", "open", "closed", "half_open", "open"]
+        );
+
+        // The mem0 incident's write rate counts in the expected size.
+        let expected = config.expected_events();
+        let n = store.len() as f64;
+        assert!((n / expected - 1.0).abs() < 0.01, "{n} vs {expected}");
     }
 
     #[test]

@@ -22,8 +22,8 @@ pub const SLOW_WRITE_MS: f64 = 5000.0;
 /// The error rate is also reported over the newest this many requests.
 pub const LAST_REQUESTS: usize = 1000;
 
-/// A half-open time window `[from, to)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A half-open time window `[from, to)`, in microseconds since the epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Window {
     pub from: Micros,
     pub to: Micros,

@@ -1002,6 +1002,71 @@ fn hour_verdict(
     }
 }
 
+/// Everything about one phase as of `now`: its window, criteria, the comparison with the phase
+/// before it, the check schedule and the validation checklist. Shared by every front-end.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PhaseAssessment {
+    pub definition: PhaseDefinition,
+    /// `[start, start + duration)`.
+    pub window: Window,
+    pub elapsed: Micros,
+    pub remaining: Micros,
+    pub next_check: Option<Micros>,
+    pub criteria: Vec<CriterionResult>,
+    /// This phase against the one before it (over the span just before this phase's start), when
+    /// there is a phase before it and data in that span.
+    pub comparison: Option<PhaseComparison>,
+    pub checklist: Vec<ChecklistItem>,
+}
+
+/// Assesses phase `number` of `phases` as of `now`. A phase without a start takes the first
+/// event's time; `None` when the phase does not exist or no start can be had.
+pub fn assess(
+    store: &EventStore,
+    phases: &[PhaseDefinition],
+    number: u8,
+    now: Micros,
+    rules: &[crate::alerts::Rule],
+) -> Option<PhaseAssessment> {
+    let index = phases.iter().position(|p| p.number == number)?;
+    let mut definition = phases[index].clone();
+    definition.start = definition
+        .start
+        .or(store.time_span().map(|(first, _)| first));
+    let window = definition.window()?;
+    // Only what has happened of the phase so far counts.
+    let seen = Window::new(window.from, now.min(window.to));
+    let phase_metrics = crate::metrics::compute(store, seen);
+    let phase_alerts = crate::alerts::evaluate(store, seen, rules).alerts;
+    let previous = index
+        .checked_sub(1)
+        .and_then(|i| Window::new(window.from - phases[i].duration, window.from))
+        .filter(|w| !store.rows_in(w.from, w.to).is_empty())
+        .map(|w| crate::metrics::compute(store, Some(w)));
+    let criteria = evaluate_criteria(
+        &definition,
+        &phase_metrics,
+        &phase_alerts,
+        window,
+        now,
+        previous.as_ref(),
+    );
+    let comparison = previous
+        .as_ref()
+        .map(|prev| compare_phases(&phase_metrics, prev));
+    let checklist = checklist(&definition, store, &phase_alerts, now);
+    Some(PhaseAssessment {
+        elapsed: elapsed(window.from, definition.duration, now),
+        remaining: remaining(window.from, definition.duration, now),
+        next_check: next_check(window.from, definition.duration, now),
+        window,
+        criteria,
+        comparison,
+        checklist,
+        definition,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use canary_core::metrics::{self, Window};
 use canary_core::phases::{self, CriterionResult, PhaseDefinition};
 use canary_core::redis::{self, RedisHealth};
 use canary_core::time::to_datetime;
-use canary_core::{EventStore, Micros};
+use canary_core::Micros;
 use serde::Serialize;
 
 use crate::args::{Command, MetricsArgs};
@@ -104,12 +104,20 @@ fn analyse(a: &MetricsArgs) -> Result<Analysis, CliError> {
         None => None,
     };
 
-    let (criteria, phase) = phase_criteria(&store, a, now, &rules);
+    // The chosen phase starts at --phase-start, or (None) at the first event.
+    let mut phases = phases::default_phases();
+    for p in phases.iter_mut().filter(|p| p.number == a.phase) {
+        p.start = a.phase_start;
+    }
+    let assessment = phases::assess(&store, &phases, a.phase, now, &rules);
     Ok(Analysis {
         metrics: metrics::compute(&store, window),
         evaluation,
-        criteria,
-        phase,
+        criteria: assessment
+            .as_ref()
+            .map(|p| p.criteria.clone())
+            .unwrap_or_default(),
+        phase: assessment.map(|p| (p.definition, p.window)),
         cohorts: window.map(|w| cohort::compare(&store, w)),
         redis,
     })
@@ -120,43 +128,6 @@ fn clock_now() -> Micros {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as Micros)
-}
-
-/// The success criteria of the chosen phase, over the phase's window so far.
-fn phase_criteria(
-    store: &EventStore,
-    a: &MetricsArgs,
-    now: Micros,
-    rules: &[alerts::Rule],
-) -> (Vec<CriterionResult>, Option<(PhaseDefinition, Window)>) {
-    let phases = phases::default_phases();
-    let Some(index) = phases.iter().position(|p| p.number == a.phase) else {
-        return (Vec::new(), None);
-    };
-    let mut def = phases[index].clone();
-    def.start = a.phase_start.or(store.time_span().map(|(first, _)| first));
-    let Some(phase_window) = def.window() else {
-        return (Vec::new(), None);
-    };
-    // What has happened of the phase so far.
-    let seen = Window::new(phase_window.from, now.min(phase_window.to));
-    let phase_metrics = metrics::compute(store, seen);
-    let phase_alerts = alerts::evaluate(store, seen, rules).alerts;
-    // Phase N is compared with phase N − 1 over the span just before it.
-    let previous = index
-        .checked_sub(1)
-        .and_then(|i| Window::new(phase_window.from - phases[i].duration, phase_window.from))
-        .filter(|w| !store.rows_in(w.from, w.to).is_empty())
-        .map(|w| metrics::compute(store, Some(w)));
-    let criteria = phases::evaluate_criteria(
-        &def,
-        &phase_metrics,
-        &phase_alerts,
-        phase_window,
-        now,
-        previous.as_ref(),
-    );
-    (criteria, Some((def, phase_window)))
 }
 
 /// `canary-report metrics --json`: one object with exactly SPEC §6's keys.

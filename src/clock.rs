@@ -1,0 +1,17 @@
+//! The one place the app reads the clock (the core is always told the time).
+
+use canary_core::Micros;
+
+/// Now, in microseconds since the epoch (0 outside a browser).
+pub fn now() -> Micros {
+    #[cfg(target_arch = "wasm32")]
+    {
+        (js_sys::Date::now() * 1000.0) as Micros
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as Micros)
+    }
+}

@@ -1,0 +1,190 @@
+//! Picks the data: the embedded demo, a CSV/JSON export file (chosen or dropped), or Supabase.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+
+use crate::data::DataSource;
+use crate::storage::{self, keys, Area};
+
+/// Which form is open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Demo,
+    File,
+    Supabase,
+}
+
+/// Reads a chosen or dropped file as text and hands it on as a source.
+fn read_file(file: web_sys::File, on_pick: Callback<DataSource>, error: RwSignal<Option<String>>) {
+    let name = file.name();
+    spawn_local(async move {
+        match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+            Ok(text) => match text.as_string() {
+                Some(text) => {
+                    error.set(None);
+                    on_pick.run(DataSource::File {
+                        name,
+                        text: Arc::from(text),
+                    });
+                }
+                None => error.set(Some(format!("{name} is not a text file."))),
+            },
+            Err(e) => error.set(Some(format!("{name} could not be read: {e:?}"))),
+        }
+    });
+}
+
+/// The data-source picker.
+#[component]
+pub fn SourcePicker(
+    /// The current source.
+    #[prop(into)]
+    source: Signal<DataSource>,
+    /// Called with the source the user picked.
+    on_pick: Callback<DataSource>,
+) -> impl IntoView {
+    let mode = RwSignal::new(match source.get_untracked() {
+        DataSource::Demo => Mode::Demo,
+        DataSource::File { .. } => Mode::File,
+        DataSource::Supabase { .. } => Mode::Supabase,
+    });
+    let file_error = RwSignal::new(None::<String>);
+    let dragging = RwSignal::new(false);
+    let supabase_url =
+        RwSignal::new(storage::load::<String>(Area::Local, keys::SUPABASE_URL).unwrap_or_default());
+    let supabase_key = RwSignal::new(String::new());
+    let remember = RwSignal::new(false);
+    let supabase_error = RwSignal::new(None::<String>);
+
+    let connect = move || {
+        let url = supabase_url.get().trim().trim_end_matches('/').to_owned();
+        let key = supabase_key.get().trim().to_owned();
+        match crate::api::check_supabase_settings(&url, &key) {
+            Ok(()) => {
+                supabase_error.set(None);
+                let _ = storage::save(Area::Local, keys::SUPABASE_URL, &url);
+                // The key stays in this tab unless the user asks to remember it.
+                let area = if remember.get() {
+                    Area::Local
+                } else {
+                    Area::Session
+                };
+                let _ = storage::save(area, keys::SUPABASE_KEY, &key);
+                if !remember.get() {
+                    storage::remove(Area::Local, keys::SUPABASE_KEY);
+                }
+                on_pick.run(DataSource::Supabase { url, key });
+            }
+            Err(e) => supabase_error.set(Some(e)),
+        }
+    };
+
+    view! {
+        <div class="source-picker" data-testid="source-picker">
+            <label>
+                "Data "
+                <select
+                    data-testid="source-select"
+                    on:change=move |ev| {
+                        match event_target_value(&ev).as_str() {
+                            "demo" => {
+                                mode.set(Mode::Demo);
+                                on_pick.run(DataSource::Demo);
+                            }
+                            "file" => mode.set(Mode::File),
+                            _ => mode.set(Mode::Supabase),
+                        }
+                    }
+                >
+                    <option value="demo" selected=move || mode.get() == Mode::Demo>"Demo data"</option>
+                    <option value="file" selected=move || mode.get() == Mode::File>"CSV / JSON export…"</option>
+                    <option value="supabase" selected=move || mode.get() == Mode::Supabase>"Supabase…"</option>
+                </select>
+            </label>
+            <Show when=move || mode.get() == Mode::File>
+                <div
+                    class="drop-zone"
+                    class:dragging=move || dragging.get()
+                    data-testid="file-drop"
+                    on:dragover=move |ev: web_sys::DragEvent| {
+                        ev.prevent_default();
+                        dragging.set(true);
+                    }
+                    on:dragleave=move |_| dragging.set(false)
+                    on:drop=move |ev: web_sys::DragEvent| {
+                        ev.prevent_default();
+                        dragging.set(false);
+                        let file = ev.data_transfer().and_then(|dt| dt.files()).and_then(|f| f.get(0));
+                        match file {
+                            Some(file) => read_file(file, on_pick, file_error),
+                            None => file_error.set(Some("Drop one CSV or JSON file.".into())),
+                        }
+                    }
+                >
+                    <label>
+                        "Export file (CSV from psql \\copy or Supabase, or PostgREST JSON): "
+                        <input
+                            type="file"
+                            accept=".csv,.json,text/csv,application/json"
+                            data-testid="file-input"
+                            on:change=move |ev| {
+                                let input = ev
+                                    .target()
+                                    .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
+                                if let Some(file) = input.and_then(|i| i.files()).and_then(|f| f.get(0)) {
+                                    read_file(file, on_pick, file_error);
+                                }
+                            }
+                        />
+                    </label>
+                    " or drop it here."
+                    {move || file_error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+                </div>
+            </Show>
+            <Show when=move || mode.get() == Mode::Supabase>
+                <form
+                    class="supabase-form"
+                    data-testid="supabase-form"
+                    on:submit=move |ev| {
+                        ev.prevent_default();
+                        connect();
+                    }
+                >
+                    <label>
+                        "Project URL "
+                        <input
+                            type="url"
+                            placeholder="https://<project>.supabase.co"
+                            data-testid="supabase-url"
+                            prop:value=move || supabase_url.get()
+                            on:input=move |ev| supabase_url.set(event_target_value(&ev))
+                        />
+                    </label>
+                    <label>
+                        " Anon key or access token "
+                        <input
+                            type="password"
+                            autocomplete="off"
+                            data-testid="supabase-key"
+                            prop:value=move || supabase_key.get()
+                            on:input=move |ev| supabase_key.set(event_target_value(&ev))
+                        />
+                    </label>
+                    <label>
+                        <input
+                            type="checkbox"
+                            prop:checked=move || remember.get()
+                            on:change=move |ev| remember.set(event_target_checked(&ev))
+                        />
+                        " Remember on this device"
+                    </label>
+                    <button type="submit">"Connect"</button>
+                    {move || supabase_error.get().map(|e| view! { <p class="field-error" role="alert" data-testid="supabase-error">{e}</p> })}
+                </form>
+            </Show>
+        </div>
+    }
+}

@@ -1,0 +1,291 @@
+//! The console's view state, shared through context (`ConsoleState::expect_context()`): the data
+//! source, time range, phase definitions and the user's inputs. Each piece persists where it
+//! belongs: view choices in the URL (never a key), user inputs in localStorage.
+
+use canary_core::phases::{default_phases, PhaseDefinition};
+use leptos::prelude::*;
+
+use crate::analysis::RangeChoice;
+use crate::data::DataSource;
+use crate::storage::{self, keys, Area};
+
+/// The auto-refresh choices, in minutes (0: off).
+pub const AUTO_REFRESH_MINUTES: [u32; 4] = [0, 1, 5, 15];
+
+/// Signals every part of the page reads; components get plain `Signal`s from it.
+#[derive(Clone, Copy)]
+pub struct ConsoleState {
+    pub source: RwSignal<DataSource>,
+    pub range: RwSignal<RangeChoice>,
+    pub phases: RwSignal<Vec<PhaseDefinition>>,
+    pub phase_number: RwSignal<u8>,
+    pub redis_info: RwSignal<String>,
+    pub health_url: RwSignal<String>,
+    pub auto_refresh: RwSignal<u32>,
+}
+
+/// The view state the page's URL carries.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct UrlState {
+    pub source: Option<String>,
+    pub supabase_url: Option<String>,
+    pub range: Option<RangeChoice>,
+    pub phase: Option<u8>,
+}
+
+impl UrlState {
+    /// Reads `?source=…&supabase=…&range=…&phase=…`; unknown values are ignored.
+    pub fn parse(query: &str) -> UrlState {
+        let mut state = UrlState::default();
+        for pair in query.trim_start_matches('?').split('&') {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let value = js_decode(value);
+            match key {
+                "source" if matches!(value.as_str(), "demo" | "supabase") => {
+                    state.source = Some(value)
+                }
+                "supabase" if !value.is_empty() => state.supabase_url = Some(value),
+                "range" => state.range = RangeChoice::from_code(&value),
+                "phase" => state.phase = value.parse().ok().filter(|p| (1..=3).contains(p)),
+                _ => {}
+            }
+        }
+        state
+    }
+
+    /// The query string for this state (a file source is not shareable: it is not included).
+    pub fn to_query(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(s) = &self.source {
+            parts.push(format!("source={s}"));
+        }
+        if let Some(u) = &self.supabase_url {
+            parts.push(format!("supabase={}", js_encode(u)));
+        }
+        if let Some(r) = self.range {
+            parts.push(format!("range={}", r.code()));
+        }
+        if let Some(p) = self.phase {
+            parts.push(format!("phase={p}"));
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", parts.join("&"))
+        }
+    }
+}
+
+/// Percent-encoding for a query value (RFC 3986 unreserved characters kept).
+fn js_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(b))
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Decodes percent-encoding (and `+` as space); invalid escapes are kept as written.
+fn js_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                    (Some(high), Some(low)) => {
+                        out.push(high * 16 + low);
+                        i += 3;
+                    }
+                    _ => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn location_search() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default()
+}
+
+impl ConsoleState {
+    /// The state at start-up: the URL's view, the user's saved inputs, defaults for the rest.
+    pub fn from_page() -> ConsoleState {
+        let url = UrlState::parse(&location_search());
+        let source = match (url.source.as_deref(), url.supabase_url) {
+            (Some("supabase"), Some(project)) => {
+                // The key never travels in the URL: it comes from this tab's (or the
+                // remembered) storage, or the user enters it again.
+                let key = storage::load::<String>(Area::Session, keys::SUPABASE_KEY)
+                    .or_else(|| storage::load::<String>(Area::Local, keys::SUPABASE_KEY));
+                match key {
+                    Some(key) => DataSource::Supabase { url: project, key },
+                    None => DataSource::Demo,
+                }
+            }
+            _ => DataSource::Demo,
+        };
+        ConsoleState {
+            source: RwSignal::new(source),
+            range: RwSignal::new(url.range.unwrap_or_default()),
+            phases: RwSignal::new(
+                storage::load(Area::Local, keys::PHASES).unwrap_or_else(default_phases),
+            ),
+            phase_number: RwSignal::new(
+                url.phase
+                    .or_else(|| storage::load(Area::Local, keys::PHASE_NUMBER))
+                    .unwrap_or(1),
+            ),
+            redis_info: RwSignal::new(
+                storage::load(Area::Local, keys::REDIS_INFO).unwrap_or_default(),
+            ),
+            health_url: RwSignal::new(
+                storage::load(Area::Local, keys::HEALTH_URL).unwrap_or_default(),
+            ),
+            auto_refresh: RwSignal::new(
+                storage::load(Area::Local, keys::AUTO_REFRESH).unwrap_or(0),
+            ),
+        }
+    }
+
+    /// The state from context (provided by `App`).
+    pub fn expect_context() -> ConsoleState {
+        expect_context::<ConsoleState>()
+    }
+
+    /// Keeps the URL's query in step with the view, and saves user inputs as they change.
+    pub fn sync_url(self) {
+        Effect::new(move |_| {
+            let source = self.source.get();
+            let url = UrlState {
+                source: match source {
+                    DataSource::File { .. } => None,
+                    ref s => Some(s.code().to_owned()),
+                },
+                supabase_url: match &source {
+                    DataSource::Supabase { url, .. } => Some(url.clone()),
+                    _ => None,
+                },
+                range: Some(self.range.get()),
+                phase: Some(self.phase_number.get()),
+            };
+            if let Some(window) = web_sys::window() {
+                if let Ok(history) = window.history() {
+                    let path = window.location().pathname().unwrap_or_default();
+                    let _ = history.replace_state_with_url(
+                        &wasm_bindgen::JsValue::NULL,
+                        "",
+                        Some(&format!("{path}{}", url.to_query())),
+                    );
+                }
+            }
+        });
+        Effect::new(move |_| {
+            let _ = storage::save(Area::Local, keys::PHASES, &self.phases.get());
+        });
+        Effect::new(move |_| {
+            let _ = storage::save(Area::Local, keys::PHASE_NUMBER, &self.phase_number.get());
+        });
+        Effect::new(move |_| {
+            let _ = storage::save(Area::Local, keys::REDIS_INFO, &self.redis_info.get());
+        });
+        Effect::new(move |_| {
+            let _ = storage::save(Area::Local, keys::HEALTH_URL, &self.health_url.get());
+        });
+    }
+
+    /// Sets the auto-refresh interval (minutes, 0 = off) and remembers it.
+    pub fn set_auto_refresh(self, minutes: u32) {
+        self.auto_refresh.set(minutes);
+        let _ = storage::save(Area::Local, keys::AUTO_REFRESH, &minutes);
+    }
+
+    /// Re-runs the load every `auto_refresh` minutes while the source is live.
+    pub fn start_auto_refresh(self, reload: RwSignal<u32>) {
+        Effect::new(move |previous: Option<Option<IntervalHandle>>| {
+            if let Some(Some(handle)) = previous {
+                handle.clear();
+            }
+            let minutes = self.auto_refresh.get();
+            if minutes == 0 || !self.source.get().is_live() {
+                return None;
+            }
+            set_interval_with_handle(
+                move || reload.update(|n| *n += 1),
+                std::time::Duration::from_secs(u64::from(minutes) * 60),
+            )
+            .ok()
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(query: &str, expected: UrlState) {
+        let got = UrlState::parse(query);
+        assert_eq!(got, expected, "{query}");
+        assert_eq!(
+            UrlState::parse(&got.to_query()),
+            got,
+            "round trip of {query}"
+        );
+    }
+
+    #[test]
+    fn url_state_table() {
+        check("", UrlState::default());
+        check(
+            "?source=demo&range=4h&phase=2",
+            UrlState {
+                source: Some("demo".into()),
+                range: Some(RangeChoice::Last4Hours),
+                phase: Some(2),
+                ..UrlState::default()
+            },
+        );
+        check(
+            "?source=supabase&supabase=https%3A%2F%2Fabc.supabase.co&range=phase",
+            UrlState {
+                source: Some("supabase".into()),
+                supabase_url: Some("https://abc.supabase.co".into()),
+                range: Some(RangeChoice::ThisPhase),
+                ..UrlState::default()
+            },
+        );
+        // Unknown or invalid values are ignored, never trusted.
+        check(
+            "?source=file&phase=9&range=forever&key=abc",
+            UrlState::default(),
+        );
+        check(
+            "?supabase=%zz",
+            UrlState {
+                supabase_url: Some("%zz".into()),
+                ..UrlState::default()
+            },
+        );
+    }
+}
