@@ -15,3 +15,18 @@ pub fn now() -> Micros {
             .map_or(0, |d| d.as_micros() as Micros)
     }
 }
+
+/// Milliseconds since the page started loading (`performance.now()`), for timings; 0 outside a
+/// browser.
+pub fn precise_ms() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window()
+            .and_then(|w| w.performance())
+            .map_or(0.0, |p| p.now())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0.0
+    }
+}

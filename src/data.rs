@@ -12,6 +12,8 @@ use canary_core::{EventStore, Micros};
 pub enum DataSource {
     /// The embedded, generated demo rollout (no network, no account).
     Demo,
+    /// The demo scaled to at least this many events (for benchmarks: `?source=demo&events=N`).
+    ScaledDemo { events: usize },
     /// A CSV or JSON export the user chose or dropped.
     File { name: String, text: Arc<str> },
     /// A Supabase project read through its REST API.
@@ -23,6 +25,9 @@ impl DataSource {
     pub fn label(&self) -> String {
         match self {
             DataSource::Demo => "Demo data: Phase 1 canary at 10 % traffic".to_owned(),
+            DataSource::ScaledDemo { events } => {
+                format!("Demo data scaled to {events} events (benchmark size)")
+            }
             DataSource::File { name, .. } => format!("File {name}"),
             DataSource::Supabase { url, .. } => format!("Supabase {url}"),
         }
@@ -31,7 +36,7 @@ impl DataSource {
     /// The `source` value in the page's URL.
     pub fn code(&self) -> &'static str {
         match self {
-            DataSource::Demo => "demo",
+            DataSource::Demo | DataSource::ScaledDemo { .. } => "demo",
             DataSource::File { .. } => "file",
             DataSource::Supabase { .. } => "supabase",
         }
@@ -98,6 +103,7 @@ pub async fn load(source: DataSource) -> Result<Arc<Dataset>, LoadError> {
     let now = crate::clock::now();
     let store = match &source {
         DataSource::Demo => generate(&DemoConfig::default()),
+        DataSource::ScaledDemo { events } => generate(&DemoConfig::with_events(*events)),
         DataSource::File { name, text } => {
             read_export(text, Format::detect(name, text)).map_err(|e| LoadError::File {
                 name: name.clone(),

@@ -31,7 +31,12 @@ pub struct UrlState {
     pub supabase_url: Option<String>,
     pub range: Option<RangeChoice>,
     pub phase: Option<u8>,
+    /// A scaled demo's size (benchmarks); bounded so a link cannot ask for absurd sizes.
+    pub events: Option<usize>,
 }
+
+/// The largest scaled demo a URL may ask for.
+pub const MAX_DEMO_EVENTS: usize = 2_000_000;
 
 impl UrlState {
     /// Reads `?source=…&supabase=…&range=…&phase=…`; unknown values are ignored.
@@ -47,6 +52,12 @@ impl UrlState {
                 "supabase" if !value.is_empty() => state.supabase_url = Some(value),
                 "range" => state.range = RangeChoice::from_code(&value),
                 "phase" => state.phase = value.parse().ok().filter(|p| (1..=3).contains(p)),
+                "events" => {
+                    state.events = value
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=MAX_DEMO_EVENTS).contains(n))
+                }
                 _ => {}
             }
         }
@@ -67,6 +78,9 @@ impl UrlState {
         }
         if let Some(p) = self.phase {
             parts.push(format!("phase={p}"));
+        }
+        if let Some(n) = self.events {
+            parts.push(format!("events={n}"));
         }
         if parts.is_empty() {
             String::new()
@@ -134,6 +148,9 @@ impl ConsoleState {
     pub fn from_page() -> ConsoleState {
         let url = UrlState::parse(&location_search());
         let source = match (url.source.as_deref(), url.supabase_url) {
+            (Some("demo"), _) if url.events.is_some() => DataSource::ScaledDemo {
+                events: url.events.unwrap_or_default(),
+            },
             (Some("supabase"), Some(project)) => {
                 // The key never travels in the URL: it comes from this tab's (or the
                 // remembered) storage, or the user enters it again.
@@ -189,6 +206,10 @@ impl ConsoleState {
                 },
                 range: Some(self.range.get()),
                 phase: Some(self.phase_number.get()),
+                events: match source {
+                    DataSource::ScaledDemo { events } => Some(events),
+                    _ => None,
+                },
             };
             if let Some(window) = web_sys::window() {
                 if let Ok(history) = window.history() {

@@ -52,9 +52,27 @@ pub fn Dashboard(
         }
     });
     // One recomputation per change of data, range, phases or Redis text; panels read slices.
-    let analysis: Memo<Arc<Analysis>> =
-        Memo::new(move |_| Arc::new(analyse(&dataset.get().store, &input.get(), &rules)));
+    // Its duration is kept (not reactive) and published on the dashboard's element for the
+    // browser benchmark.
+    let compute_ms = StoredValue::new(0.0f64);
+    let analysis: Memo<Arc<Analysis>> = Memo::new(move |_| {
+        let started = clock::precise_ms();
+        let result = Arc::new(analyse(&dataset.get().store, &input.get(), &rules));
+        compute_ms.set_value(clock::precise_ms() - started);
+        result
+    });
+    let computations = StoredValue::new(0u64);
     let a = move || analysis.get();
+    let timing = Memo::new(move |_| {
+        analysis.track();
+        computations.update_value(|n| *n += 1);
+        (
+            format!("{:.1}", compute_ms.get_value()),
+            computations.get_value().to_string(),
+        )
+    });
+    // When the first numbers appeared, in ms since navigation start (for the load benchmark).
+    let first_numbers_ms = format!("{:.0}", clock::precise_ms());
 
     let window_text = move || match a().window {
         Some(w) => format!(
@@ -68,6 +86,14 @@ pub fn Dashboard(
     let notes = move || a().metrics.window.notes.clone();
 
     view! {
+        <div
+            class="dashboard-timing"
+            data-testid="dashboard-timing"
+            data-first-numbers-ms=first_numbers_ms
+            data-analysis-ms=move || timing.get().0
+            data-analysis-count=move || timing.get().1
+            hidden=true
+        ></div>
         <StatusBanner
             status=Signal::derive(move || a().evaluation.status_now)
             firing=Signal::derive(move || a().firing())

@@ -47,7 +47,7 @@ pub fn SourcePicker(
     on_pick: Callback<DataSource>,
 ) -> impl IntoView {
     let mode = RwSignal::new(match source.get_untracked() {
-        DataSource::Demo => Mode::Demo,
+        DataSource::Demo | DataSource::ScaledDemo { .. } => Mode::Demo,
         DataSource::File { .. } => Mode::File,
         DataSource::Supabase { .. } => Mode::Supabase,
     });
