@@ -9,6 +9,7 @@
 #   3 fmt        cargo fmt --all --check
 #   4 clippy     cargo clippy --workspace --all-targets -- -D warnings
 #   5 test       cargo test --workspace (native)
+#   5b wasm      component tests in headless Chromium (wasm-bindgen-test, chromedriver)
 #   6 postgres   throw-away PostgreSQL 15 (scripts/pg.sh) + the SQL exactness test
 #   7 wasm       trunk build --release --offline  (into dist/)
 #   8 e2e        dist/ served by python3 on 127.0.0.1 + node --test tests/e2e/ (Chromium)
@@ -19,7 +20,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-TOTAL_STEPS=8
+TOTAL_STEPS=9
 STEP_NO=0
 STEP_NAME="start"
 STEP_START=$SECONDS
@@ -127,6 +128,10 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 step "cargo test --workspace"
 run_tests cargo-test cargo cargo test --workspace
+
+step "component tests in Chromium (wasm-bindgen-test)"
+CHROMEDRIVER=/usr/bin/chromedriver run_tests wasm-components cargo \
+  cargo test --target wasm32-unknown-unknown --test wasm_components
 
 step "PostgreSQL exactness (postgres_exactness, release)"
 pg_start

@@ -1,7 +1,29 @@
 //! The verdict now: status word, firing alerts and the escalation instruction.
 
 use canary_core::alerts::{Alert, Status};
+use canary_core::time::{format_minute, from_datetime};
 use leptos::prelude::*;
+
+use super::alerts_timeline::{alert_value, level_class, newest_first};
+use crate::analysis::escalation;
+
+/// The guide's mark of a status (its status email uses ✅, ⚠️ and 🚨).
+pub fn status_mark(status: Status) -> &'static str {
+    match status {
+        Status::OnTrack => "✅",
+        Status::IssuesDetected => "⚠️",
+        Status::RollbackRequired => "🚨",
+    }
+}
+
+/// The status colour class: green, amber, red.
+pub fn status_class(status: Status) -> &'static str {
+    match status {
+        Status::OnTrack => "status-ok",
+        Status::IssuesDetected => "status-warn",
+        Status::RollbackRequired => "status-bad",
+    }
+}
 
 /// The verdict now: status word, firing alerts and the escalation instruction.
 #[component]
@@ -16,8 +38,63 @@ pub fn StatusBanner(
     #[prop(into)]
     status_in_window: Signal<Status>,
 ) -> impl IntoView {
-    let _ = status;
-    let _ = firing;
-    let _ = status_in_window;
-    view! { <section class="panel" data-testid="status-banner"><h2>"StatusBanner"</h2></section> }
+    let worst_level = move || firing.get().iter().map(|a| a.level).max();
+    let banner_class = move || format!("panel status-banner {}", status_class(status.get()));
+    let firing_list = move || {
+        newest_first(&firing.get())
+            .into_iter()
+            .map(|a| {
+                view! {
+                    <li data-metric=a.metric.as_str() data-level=a.level.as_str()>
+                        <span class=level_class(a.level)>{a.level.as_str()}</span>
+                        " "
+                        <strong>{a.metric.label()}</strong>
+                        {format!(
+                            " since {}, worst {}",
+                            format_minute(from_datetime(a.since)),
+                            alert_value(&a),
+                        )}
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <section
+            class=banner_class
+            data-testid="status-banner"
+            role="status"
+            aria-live="polite"
+            aria-atomic="true"
+        >
+            <h2 class="status-word" data-testid="status-word">
+                <span class="visually-hidden">"Status: "</span>
+                <span class="status-mark" aria-hidden="true">{move || status_mark(status.get())}</span>
+                " "
+                <span data-status=move || format!("{:?}", status.get())>{move || status.get().label()}</span>
+            </h2>
+            <p class="escalation" data-testid="escalation">{move || escalation(worst_level())}</p>
+            <Show
+                when=move || !firing.get().is_empty()
+                fallback=|| view! { <p class="firing-none">"No alert is firing now."</p> }
+            >
+                <div class="firing">
+                    <h3>{move || match firing.get().len() {
+                        1 => "1 alert firing now".to_owned(),
+                        n => format!("{n} alerts firing now"),
+                    }}</h3>
+                    <ul class="firing-list">{firing_list}</ul>
+                </div>
+            </Show>
+            <Show when=move || status_in_window.get() != status.get()>
+                <p class="worst-in-window" data-testid="worst-in-window">
+                    "Worst in this window: "
+                    <span class=move || format!("status {}", status_class(status_in_window.get()))>
+                        {move || format!("{} {}", status_mark(status_in_window.get()), status_in_window.get().label())}
+                    </span>
+                    " (see the alerts below; the daily report uses this status)"
+                </p>
+            </Show>
+        </section>
+    }
 }

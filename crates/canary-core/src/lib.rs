@@ -17,6 +17,7 @@ pub mod percentile;
 pub mod phases;
 pub mod read;
 pub mod redis;
+pub mod report;
 pub mod series;
 pub mod store;
 pub mod summary;

@@ -140,7 +140,12 @@ impl EventStore {
     /// Opens a batch of appends; the store is put back in time order when the batch ends.
     pub fn batch(&mut self) -> Batch<'_> {
         let start = self.len();
-        Batch { store: self, start }
+        let notes_before = self.notes.clone();
+        Batch {
+            store: self,
+            start,
+            notes_before,
+        }
     }
 
     /// Appends rows as one batch.
@@ -329,40 +334,101 @@ impl EventStore {
     }
 
     /// Restores `(created_at, id)` order after rows from `start` on were appended.
+    ///
+    /// Held rows that sort before every appended row keep their place and only the tail from the
+    /// earliest appended row on is sorted, so appending the few new rows of an incremental refresh
+    /// (which belong at or near the end) costs little however many rows are held.
     fn restore_order(&mut self, start: usize) {
         let key = |s: &Self, i: usize| (s.created_at[i], s.id[i]);
         let in_order = (start.max(1)..self.len()).all(|i| key(self, i - 1) <= key(self, i));
         if in_order {
             return;
         }
-        let mut order: Vec<u32> = (0..self.len() as u32).collect();
+        let Some(first_new) = (start..self.len()).map(|i| key(self, i)).min() else {
+            return;
+        };
+        // Rows before `start` are in order: binary-search the first that sorts after `first_new`.
+        let (mut keep, mut hi) = (0, start);
+        while keep < hi {
+            let mid = keep + (hi - keep) / 2;
+            if key(self, mid) <= first_new {
+                keep = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let mut order: Vec<u32> = (keep as u32..self.len() as u32).collect();
         order.sort_by_key(|&i| key(self, i as usize));
+        // New row index of each old row in the tail, indexed by `old - keep`.
         let mut new_row_of = vec![0u32; order.len()];
         for (new, &old) in order.iter().enumerate() {
-            new_row_of[old as usize] = new as u32;
+            new_row_of[old as usize - keep] = (keep + new) as u32;
         }
-        fn permute<T: Copy>(v: &mut Vec<T>, order: &[u32]) {
-            *v = order.iter().map(|&i| v[i as usize]).collect();
+        fn permute<T: Copy>(v: &mut Vec<T>, keep: usize, order: &[u32]) {
+            let tail: Vec<T> = order.iter().map(|&i| v[i as usize]).collect();
+            v.truncate(keep);
+            v.extend(tail);
         }
-        permute(&mut self.id, &order);
-        permute(&mut self.created_at, &order);
-        permute(&mut self.processing_time_ms, &order);
-        permute(&mut self.event_type, &order);
-        permute(&mut self.flags, &order);
-        permute(&mut self.label, &order);
-        permute(&mut self.cache_key, &order);
-        for e in &mut self.errors {
-            e.row = new_row_of[e.row as usize];
+        permute(&mut self.id, keep, &order);
+        permute(&mut self.created_at, keep, &order);
+        permute(&mut self.processing_time_ms, keep, &order);
+        permute(&mut self.event_type, keep, &order);
+        permute(&mut self.flags, keep, &order);
+        permute(&mut self.label, keep, &order);
+        permute(&mut self.cache_key, keep, &order);
+        let remap = |row: &mut u32| *row = new_row_of[*row as usize - keep];
+        let from = self.errors.partition_point(|e| (e.row as usize) < keep);
+        self.errors[from..].iter_mut().for_each(|e| remap(&mut e.row));
+        self.errors[from..].sort_by_key(|e| e.row);
+        let from = self.breaker.partition_point(|b| (b.row as usize) < keep);
+        self.breaker[from..].iter_mut().for_each(|b| remap(&mut b.row));
+        self.breaker[from..].sort_by_key(|b| b.row);
+        let from = self.flags_json.partition_point(|(row, _)| (*row as usize) < keep);
+        self.flags_json[from..]
+            .iter_mut()
+            .for_each(|(row, _)| remap(row));
+        self.flags_json[from..].sort_by_key(|(row, _)| *row);
+    }
+
+    /// Drops the rows with `created_at < from`: those a moving window has left, after an
+    /// incremental refresh. Returns how many were dropped. Costs one move of the rows kept (no
+    /// sorting, no re-reading); interned strings and [`LoadNotes`] stay as loaded.
+    pub fn retain_from(&mut self, from: Micros) -> usize {
+        let cut = self.created_at.partition_point(|&t| t < from);
+        if cut == 0 {
+            return 0;
         }
-        self.errors.sort_by_key(|e| e.row);
-        for b in &mut self.breaker {
-            b.row = new_row_of[b.row as usize];
-        }
-        self.breaker.sort_by_key(|b| b.row);
-        for (row, _) in &mut self.flags_json {
-            *row = new_row_of[*row as usize];
-        }
-        self.flags_json.sort_by_key(|(row, _)| *row);
+        self.id.drain(..cut);
+        self.created_at.drain(..cut);
+        self.processing_time_ms.drain(..cut);
+        self.event_type.drain(..cut);
+        self.flags.drain(..cut);
+        self.label.drain(..cut);
+        self.cache_key.drain(..cut);
+        let cut32 = cut as u32;
+        let shift = |row: &mut u32| {
+            let kept = *row >= cut32;
+            *row = row.wrapping_sub(cut32);
+            kept
+        };
+        self.errors.retain_mut(|e| shift(&mut e.row));
+        self.breaker.retain_mut(|b| shift(&mut b.row));
+        self.flags_json.retain_mut(|(row, _)| shift(row));
+        cut
+    }
+
+    /// Removes rows from index `len` on (the rows a batch appended: they are still at the end).
+    fn truncate_rows(&mut self, len: usize) {
+        self.id.truncate(len);
+        self.created_at.truncate(len);
+        self.processing_time_ms.truncate(len);
+        self.event_type.truncate(len);
+        self.flags.truncate(len);
+        self.label.truncate(len);
+        self.cache_key.truncate(len);
+        self.errors.retain(|e| (e.row as usize) < len);
+        self.breaker.retain(|b| (b.row as usize) < len);
+        self.flags_json.retain(|(row, _)| (*row as usize) < len);
     }
 
     pub(crate) fn note_unknown_type(&mut self, name: &str) {
@@ -384,6 +450,8 @@ fn sparse_range<'a, T>(items: &'a [T], rows: &Range<usize>, row_of: impl Fn(&T) 
 pub struct Batch<'s> {
     store: &'s mut EventStore,
     start: usize,
+    /// The load notes before this batch, restored by [`Batch::discard`].
+    notes_before: LoadNotes,
 }
 
 impl Batch<'_> {
@@ -400,6 +468,13 @@ impl Batch<'_> {
     /// Rows appended by this batch so far.
     pub fn pushed(&self) -> usize {
         self.store.len() - self.start
+    }
+
+    /// Removes every row this batch appended and restores the load notes, so a read that fails
+    /// half-way leaves the store as it was (interned strings stay, unused). The batch stays open.
+    pub fn discard(&mut self) {
+        self.store.truncate_rows(self.start);
+        self.store.notes = self.notes_before.clone();
     }
 }
 
@@ -451,6 +526,132 @@ mod tests {
         let mut store = EventStore::new();
         store.extend([row(9, 5, "/a"), row(4, 5, "/a")]);
         assert_eq!(store.id, vec![4, 9]);
+    }
+
+    /// Everything a store holds, with strings resolved (stores built differently intern
+    /// differently), for comparing two stores.
+    fn snapshot(store: &EventStore) -> Vec<String> {
+        let text = |sym: Sym| store.text(sym).map(str::to_owned);
+        let mut rows: Vec<String> = (0..store.len())
+            .map(|i| {
+                format!(
+                    "{} {} {:?} {} {} {:?} {:?}",
+                    store.id[i],
+                    store.created_at[i],
+                    store.processing_time_ms[i].to_bits(),
+                    store.event_type[i],
+                    store.flags[i],
+                    text(store.label[i]),
+                    text(store.cache_key[i]),
+                )
+            })
+            .collect();
+        rows.extend(store.errors.iter().map(|e| {
+            format!(
+                "error {} {:?} {:?}",
+                store.id[e.row as usize],
+                text(e.error_type),
+                text(e.error_message)
+            )
+        }));
+        rows.extend(store.breaker.iter().map(|b| {
+            format!(
+                "breaker {} {:?} {:?}",
+                store.id[b.row as usize],
+                text(b.failure_count),
+                text(b.success_count)
+            )
+        }));
+        rows.extend(
+            store
+                .flags_json
+                .iter()
+                .map(|(row, json)| format!("flags {} {json}", store.id[*row as usize])),
+        );
+        rows.push(format!("{:?}", store.notes));
+        rows
+    }
+
+    /// Rows 1..=n, ids in order, times mostly in order with a few late ones, and sparse details.
+    fn rows(n: i64) -> Vec<EventRow<'static>> {
+        (1..=n)
+            .map(|id| {
+                // Every 7th row was logged late: its time is before its predecessors'.
+                let at = if id % 7 == 0 { id * 10 - 25 } else { id * 10 };
+                let mut r = row(id, at, if id % 3 == 0 { "/a" } else { "/b" });
+                r.details.error_type = (id % 4 == 0).then_some(Cow::Borrowed("Timeout"));
+                if id % 5 == 0 {
+                    r.event_type = EventType::CircuitBreakerStateChange;
+                    r.details.state = Some(Cow::Borrowed("open"));
+                    r.details.failure_count = Some(Cow::Owned(id.to_string()));
+                }
+                if id % 11 == 0 {
+                    r.event_type = EventType::FeatureFlagsLoaded;
+                    r.details.flags_json = Some(format!("{{\"n\": {id}}}"));
+                }
+                r
+            })
+            .collect()
+    }
+
+    /// Appending `rows` in batches of the given sizes gives the same store as one batch.
+    fn check_append(n: i64, batches: &[usize]) {
+        let all = rows(n);
+        let mut whole = EventStore::new();
+        whole.extend(all.clone());
+        let mut store = EventStore::new();
+        let mut rest = all.as_slice();
+        for &size in batches {
+            let (now, later) = rest.split_at(size.min(rest.len()));
+            store.extend(now.iter().cloned());
+            rest = later;
+        }
+        store.extend(rest.iter().cloned());
+        assert_eq!(snapshot(&store), snapshot(&whole), "batches {batches:?}");
+    }
+
+    #[test]
+    fn appending_in_batches_equals_one_batch() {
+        check_append(100, &[]);
+        check_append(100, &[50]);
+        check_append(100, &[99]);
+        check_append(100, &[90, 3, 1, 1]);
+        check_append(100, &[10, 10, 10, 10, 10, 10, 10, 10, 10]);
+        check_append(3, &[1, 1]);
+    }
+
+    #[test]
+    fn retain_from_drops_what_left_the_window() {
+        let all = rows(60);
+        for from in [i64::MIN, 0, 10, 95, 300, 301, 598, 600, 10_000] {
+            let mut store = EventStore::new();
+            store.extend(all.clone());
+            let mut kept = EventStore::new();
+            kept.extend(all.iter().filter(|r| r.created_at >= from).cloned());
+            let dropped = store.retain_from(from);
+            assert_eq!(dropped, all.len() - kept.len(), "from {from}");
+            // Notes count what was loaded; the rest must be exactly the rows kept.
+            assert_eq!(snapshot(&store), snapshot(&kept), "from {from}");
+            assert_eq!(store.rows_in(from, i64::MAX), 0..store.len(), "from {from}");
+        }
+    }
+
+    #[test]
+    fn discard_leaves_the_store_as_it_was() {
+        let mut store = EventStore::new();
+        store.extend(rows(30));
+        let before = snapshot(&store);
+        {
+            let mut batch = store.batch();
+            for r in rows(45).iter().skip(30) {
+                batch.push(r);
+            }
+            batch.note_unknown_type("weird");
+            assert_eq!(batch.pushed(), 15);
+            batch.discard();
+            assert_eq!(batch.pushed(), 0);
+        }
+        assert_eq!(snapshot(&store), before);
     }
 
     #[test]

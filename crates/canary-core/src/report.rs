@@ -1,0 +1,1693 @@
+//! The guide's two written reports as GitHub-flavoured Markdown (SPEC §5): the daily status email
+//! ("Communication Plan") and the phase sign-off ("Phase Transition Approval").
+//!
+//! Both are pure functions of values the front-ends already have, so the page's export and
+//! `canary-report email` / `signoff` print the same bytes for the same data: [`ReportData`]
+//! computes those values from a store in one place, [`daily_email`] and [`phase_signoff`] only
+//! render them. Nothing here reads a clock: the time of the report comes in as `now`.
+//!
+//! Every string that comes from the data or from a person (error messages, cache keys, endpoint
+//! names, breaker states, the rollout name, criterion texts, approver, notes, reasons) is put
+//! through [`escape_markdown`], so it renders as the text it is: it cannot break a table, start a
+//! heading or a list, or inject HTML or a link. Fixed text of this module is written as Markdown.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::alerts::{self, Alert, Evaluation, Level, MetricId, Status};
+use crate::event::{Micros, MICROS_PER_HOUR};
+use crate::metrics::{self, Metrics, Window};
+use crate::phases::{
+    self, ChecklistItem, CriterionResult, CriterionStatus, Measure, PhaseAssessment,
+    PhaseDefinition, Rule, Verdict,
+};
+use crate::store::EventStore;
+use crate::summary::{format_ms, format_pct};
+use crate::time::{format_minute, from_datetime, to_datetime};
+
+const DAY: Micros = 24 * MICROS_PER_HOUR;
+
+/// The `Y` of the guide's subject `Day X/Y`: its rollout is planned as three days.
+pub const GUIDE_DAYS: u32 = 3;
+
+/// The rollout's name in the guide (the CLI's default `--name`).
+pub const DEFAULT_ROLLOUT_NAME: &str = "mem0-redis";
+
+/// Longest text taken from the data into a table cell, in characters: an error message can be
+/// kilobytes long, and a status email is read in a mail client.
+const MAX_CELL_CHARS: usize = 160;
+
+/// Rows shown in the email's "by endpoint" and "errors" tables.
+const TOP_ROWS: usize = 5;
+
+// ---------------------------------------------------------------------------------------------
+// Escaping
+
+/// `text` as Markdown that renders as exactly that text, on one line.
+///
+/// - Newlines, tabs and every other control character (and U+2028/U+2029) become spaces, and the
+///   result is trimmed: data can never start a new line, so it cannot start a heading, a list, a
+///   quote or a table row, nor end one early; leading spaces cannot make a code block.
+/// - `\` `` ` `` `*` `_` `~` `[` `]` `|` `$` get a backslash: no code span, emphasis,
+///   strikethrough, link or image, math, and no table cell boundary (`\|` is GFM's escaped pipe).
+/// - `<` `>` `&` become `&lt;` `&gt;` `&amp;`: no raw HTML, no `<...>` autolink, no entity.
+/// - A first character that would start a block (`#`, `-`, `+`, `=`, `1.`, `1)`) gets a
+///   backslash, for callers that put the text at the start of a line (a quote, a list item).
+/// - `://` becomes `\://` and `www.` becomes `www\.`, so GFM does not turn a URL in an error
+///   message into a link. (GFM still links a bare e-mail address, to `mailto:` that same visible
+///   address; that is not disguisable, so it is left alone.)
+pub fn escape_markdown(text: &str) -> String {
+    let flat: String = text
+        .chars()
+        .map(|c| {
+            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let chars: Vec<char> = flat.trim().chars().collect();
+    let mut out = String::with_capacity(chars.len() + 8);
+    // Length of a leading run of digits: `12.` or `12)` at the start is an ordered list item.
+    let leading_digits = chars.iter().take_while(|c| c.is_ascii_digit()).count();
+    for (i, &c) in chars.iter().enumerate() {
+        let next_is = |s: &str| {
+            let rest: String = chars[i + 1..].iter().take(s.chars().count()).collect();
+            rest == s
+        };
+        match c {
+            '\\' | '`' | '*' | '_' | '~' | '[' | ']' | '|' | '$' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '#' | '-' | '+' | '=' if i == 0 => {
+                out.push('\\');
+                out.push(c);
+            }
+            '.' | ')'
+                if i > 0 && i == leading_digits && chars.get(i + 1).is_none_or(|c| *c == ' ') =>
+            {
+                out.push('\\');
+                out.push(c);
+            }
+            ':' if next_is("//") => out.push_str("\\:"),
+            '.' if i >= 3 && chars[i - 3..i].iter().collect::<String>().eq_ignore_ascii_case("www") => {
+                out.push_str("\\.")
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// [`escape_markdown`] of `text` cut to [`MAX_CELL_CHARS`] characters (with `…`), for a table.
+fn cell(text: &str) -> String {
+    if text.chars().count() <= MAX_CELL_CHARS {
+        escape_markdown(text)
+    } else {
+        let cut: String = text.chars().take(MAX_CELL_CHARS - 1).collect();
+        format!("{}…", escape_markdown(&cut))
+    }
+}
+
+/// A nullable text from the data: escaped, or `(null)` as psql shows SQL null.
+fn cell_or_null(text: Option<&str>) -> String {
+    text.map_or_else(|| "(null)".to_owned(), cell)
+}
+
+/// The dashboard link: a Markdown link for an `http(s)` URL, the escaped text otherwise.
+///
+/// The destination is written in angle brackets with every character that could end it or
+/// escape out of it (`<`, `>`, `\`, spaces, controls, quotes, backticks, non-ASCII) percent-encoded,
+/// so a hostile URL cannot add Markdown after the link; other schemes (`javascript:`) are never
+/// linked.
+pub fn markdown_link(url: &str) -> String {
+    let trimmed = url.trim();
+    let lower = trimmed.to_ascii_lowercase();
+    let linkable = (lower.starts_with("https://") || lower.starts_with("http://"))
+        && trimmed.len() > "https://".len();
+    if !linkable {
+        return format!("{} (not linked: only http and https URLs are)", cell(url));
+    }
+    let mut destination = String::with_capacity(trimmed.len());
+    for byte in trimmed.bytes() {
+        let keep = byte.is_ascii_graphic() && !matches!(byte, b'<' | b'>' | b'\\' | b'"' | b'`');
+        if keep {
+            destination.push(char::from(byte));
+        } else {
+            let _ = write!(destination, "%{byte:02X}");
+        }
+    }
+    format!("[{}](<{destination}>)", escape_markdown(trimmed))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared formatting
+
+/// `2025-10-17 01:49:00 UTC`: alert times to the second (breaker transitions are not on minutes).
+fn format_second(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// A number as Rust prints it (`500`, `99.5`): thresholds and limits as the definitions hold them.
+fn number(v: f64) -> String {
+    format!("{v}")
+}
+
+/// `10%` traffic.
+fn traffic(def: &PhaseDefinition) -> String {
+    format!("{}%", number(def.traffic_pct))
+}
+
+/// Whole hours of a duration, for `24h`.
+fn hours(d: Micros) -> i64 {
+    d / MICROS_PER_HOUR
+}
+
+/// The guide's status word with its mark.
+pub fn status_text(status: Status) -> &'static str {
+    match status {
+        Status::OnTrack => "✅ On Track",
+        Status::IssuesDetected => "⚠️ Issues Detected",
+        Status::RollbackRequired => "🚨 Rollback Required",
+    }
+}
+
+/// The guide's alert levels with their marks (🟡 Warning, 🔴 Critical, 🚨 Emergency).
+fn level_text(level: Level) -> &'static str {
+    match level {
+        Level::Warning => "🟡 warning",
+        Level::Critical => "🔴 critical",
+        Level::Emergency => "🚨 emergency",
+    }
+}
+
+fn criterion_status_text(status: CriterionStatus) -> &'static str {
+    match status {
+        CriterionStatus::Pass => "✅ pass",
+        CriterionStatus::Fail => "❌ fail",
+        CriterionStatus::Pending => "⏳ pending",
+        CriterionStatus::NoData => "➖ no data",
+    }
+}
+
+/// A value of an alert's metric with its unit.
+fn alert_value(a: &Alert, v: f64) -> String {
+    match a.metric {
+        MetricId::P50Latency | MetricId::P95Latency => format_ms(Some(v)),
+        MetricId::RedisMemory if is_eviction_alert(a) => format!("{} evicted keys", number(v)),
+        MetricId::ErrorRate
+        | MetricId::CacheHitRate
+        | MetricId::Mem0WriteSuccess
+        | MetricId::RedisMemory => format_pct(Some(v)),
+        MetricId::CacheStampede => format!("{} misses in 15 min", number(v)),
+        MetricId::CircuitBreaker => format!("{} failures", number(v)),
+    }
+}
+
+/// Redis fires evictions as a `redis_memory` alert with threshold 0 (no share is 0 %).
+fn is_eviction_alert(a: &Alert) -> bool {
+    a.metric == MetricId::RedisMemory
+        && a.threshold == Some(crate::redis::EVICTED_KEYS_THRESHOLD as f64)
+}
+
+/// The threshold an alert crossed: `> 500.0 ms`, `< 95.00 %`, `open`.
+fn alert_threshold(a: &Alert) -> String {
+    let below = matches!(a.metric, MetricId::CacheHitRate | MetricId::Mem0WriteSuccess);
+    match (a.metric, a.threshold) {
+        (MetricId::CircuitBreaker, _) => match a.level {
+            Level::Warning => "left closed".to_owned(),
+            _ => "open".to_owned(),
+        },
+        (_, Some(t)) if is_eviction_alert(a) => format!("> {} evicted keys", number(t)),
+        (_, Some(t)) => format!("{} {}", if below { "<" } else { ">" }, alert_value(a, t)),
+        (_, None) => "—".to_owned(),
+    }
+}
+
+/// Appends a GFM table; every cell must already be Markdown (escaped where it holds data).
+fn table(out: &mut String, header: &[&str], right: &[bool], rows: &[Vec<String>]) {
+    let _ = writeln!(out, "| {} |", header.join(" | "));
+    let align: Vec<&str> = (0..header.len())
+        .map(|i| {
+            if right.get(i).copied().unwrap_or(false) {
+                "---:"
+            } else {
+                "---"
+            }
+        })
+        .collect();
+    let _ = writeln!(out, "|{}|", align.join("|"));
+    for row in rows {
+        let _ = writeln!(out, "| {} |", row.join(" | "));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Computing the inputs
+
+/// Everything both reports show, computed from a store the one way every front-end shares.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReportData {
+    /// The rollout's phase definitions (the next phase, fallback targets).
+    pub phases: Vec<PhaseDefinition>,
+    /// The reported phase; its `start` is filled in (first event) where the definition had none.
+    pub phase: PhaseDefinition,
+    /// The phase as of `now`; `None` when it cannot start (no start and no data).
+    pub assessment: Option<PhaseAssessment>,
+    /// Alerts over the phase so far (`[start, min(now, end))`): the sign-off's incidents.
+    pub phase_alerts: Vec<Alert>,
+    /// The email's period; `None` without data and bounds.
+    pub period: Option<Window>,
+    /// Metrics of the period.
+    pub metrics: Metrics,
+    /// Alerts of the period (a front-end may add Redis alerts with [`Evaluation::add_alerts`]).
+    pub evaluation: Evaluation,
+    /// The time the report is made at.
+    pub now: Micros,
+}
+
+/// The email's default period: the 24 hours that end at the end of the data.
+pub fn default_period(store: &EventStore) -> Option<Window> {
+    let whole = Window::whole(store)?;
+    Window::new(whole.to - DAY, whole.to)
+}
+
+/// The day of the rollout (1-based) that the instant just before `end` falls in, counting 24-hour
+/// days from the rollout's start: `phase`'s start minus the durations of the phases before it in
+/// `phases`. 1 when the phase has no start or `end` is not after the rollout's start.
+pub fn rollout_day(phases: &[PhaseDefinition], phase: &PhaseDefinition, end: Micros) -> u32 {
+    let Some(start) = phase.start else {
+        return 1;
+    };
+    let before: Micros = phases
+        .iter()
+        .take_while(|p| p.number != phase.number)
+        .map(|p| p.duration.max(0))
+        .sum();
+    let elapsed = end - (start - before);
+    if elapsed <= 0 {
+        return 1;
+    }
+    u32::try_from((elapsed + DAY - 1) / DAY).unwrap_or(u32::MAX)
+}
+
+/// The date of the instant just before `end` (a period ending at midnight is the day before).
+pub fn report_date(end: Micros) -> NaiveDate {
+    to_datetime(end - 1).date_naive()
+}
+
+impl ReportData {
+    /// Computes the reports' values: phase `number` of `phases` as of `now` (a phase without a
+    /// start starts at the first event, as [`phases::assess`] does), and the metrics and alerts
+    /// of `period` (use [`default_period`] for the email's "last 24 h"). `None` when `phases` has
+    /// no phase `number`.
+    pub fn compute(
+        store: &EventStore,
+        phases: Vec<PhaseDefinition>,
+        number: u8,
+        period: Option<Window>,
+        now: Micros,
+        rules: &[alerts::Rule],
+    ) -> Option<ReportData> {
+        let declared = phases.iter().find(|p| p.number == number)?.clone();
+        let assessment = phases::assess(store, &phases, number, now, rules);
+        let phase = assessment
+            .as_ref()
+            .map_or(declared, |a| a.definition.clone());
+        // The same span the assessment judges its criteria over.
+        let phase_alerts = assessment
+            .as_ref()
+            .and_then(|a| Window::new(a.window.from, now.min(a.window.to)))
+            .map(|seen| alerts::evaluate(store, Some(seen), rules).alerts)
+            .unwrap_or_default();
+        Some(ReportData {
+            metrics: metrics::compute(store, period),
+            evaluation: alerts::evaluate(store, period, rules),
+            phases,
+            phase,
+            assessment,
+            phase_alerts,
+            period,
+            now,
+        })
+    }
+
+    /// The date the email reports on by default: the day of the period's end (of `now` without
+    /// a period).
+    pub fn default_date(&self) -> NaiveDate {
+        report_date(self.period.map_or(self.now + 1, |p| p.to))
+    }
+
+    /// The criteria of the phase (none when it has not started).
+    pub fn criteria(&self) -> &[CriterionResult] {
+        self.assessment.as_ref().map_or(&[], |a| &a.criteria)
+    }
+
+    /// The email's input; `day` counts from the rollout's start to the period's end, out of
+    /// [`GUIDE_DAYS`] (or more once the rollout runs longer).
+    pub fn email_input<'a>(
+        &'a self,
+        name: &'a str,
+        date: NaiveDate,
+        dashboard_url: Option<&'a str>,
+    ) -> EmailInput<'a> {
+        let end = self.period.map_or(self.now, |p| p.to);
+        let day = rollout_day(&self.phases, &self.phase, end);
+        EmailInput {
+            name,
+            phases: &self.phases,
+            phase: &self.phase,
+            day,
+            days: day.max(GUIDE_DAYS),
+            date,
+            now: self.now,
+            metrics: &self.metrics,
+            alerts: &self.evaluation.alerts,
+            criteria: self.criteria(),
+            dashboard_url,
+        }
+    }
+
+    /// The sign-off's input from the data, with nothing ticked or written by a person yet; set
+    /// `manual`, `overrides`, `approved_by`, `notes` with struct update syntax. The next phase
+    /// starts, by default, when this one ends (the phases follow each other).
+    pub fn signoff_input<'a>(&'a self, name: &'a str) -> SignoffInput<'a> {
+        let has_next = self.phases.iter().any(|p| p.number > self.phase.number);
+        SignoffInput {
+            name,
+            phases: &self.phases,
+            phase: &self.phase,
+            now: self.now,
+            criteria: self.criteria(),
+            alerts: &self.phase_alerts,
+            checks: self.assessment.as_ref().map_or(&[], |a| &a.checklist),
+            manual: ManualChecks::default(),
+            overrides: &[],
+            approved_by: None,
+            next_phase_start: self
+                .phase
+                .window()
+                .filter(|_| has_next)
+                .map(|w| w.to),
+            notes: None,
+        }
+    }
+}
+
+/// Where the phase stands at `now`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PhaseState {
+    NotStarted,
+    Running(Window),
+    Complete(Window),
+}
+
+fn phase_state(def: &PhaseDefinition, now: Micros) -> PhaseState {
+    match def.window() {
+        None => PhaseState::NotStarted,
+        Some(w) if now >= w.to => PhaseState::Complete(w),
+        Some(w) => PhaseState::Running(w),
+    }
+}
+
+/// The phase after `def` in `phases` (by number).
+fn next_phase<'a>(phases: &'a [PhaseDefinition], def: &PhaseDefinition) -> Option<&'a PhaseDefinition> {
+    phases
+        .iter()
+        .filter(|p| p.number > def.number)
+        .min_by_key(|p| p.number)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The daily status email
+
+/// What the daily status email shows.
+#[derive(Clone, Copy, Debug)]
+pub struct EmailInput<'a> {
+    /// The rollout's name (`mem0-redis`).
+    pub name: &'a str,
+    /// Every phase of the rollout: the next phase, and targets of metrics this phase has no
+    /// criterion for (Phase 2 has "the same metrics as Phase 1").
+    pub phases: &'a [PhaseDefinition],
+    /// The phase reported on, with its start where it has one.
+    pub phase: &'a PhaseDefinition,
+    /// Day `day` of `days` in the subject.
+    pub day: u32,
+    pub days: u32,
+    /// The date in the header.
+    pub date: NaiveDate,
+    /// When the report is made: decides whether the phase is complete.
+    pub now: Micros,
+    /// Metrics of the period (the last 24 h).
+    pub metrics: &'a Metrics,
+    /// Alerts that fired in the period; the status is the worst level among them.
+    pub alerts: &'a [Alert],
+    /// The phase's criteria as of `now`.
+    pub criteria: &'a [CriterionResult],
+    /// Link to the console.
+    pub dashboard_url: Option<&'a str>,
+}
+
+/// The subject line, as plain text (for `mail -s`; the Markdown's first line has it escaped).
+pub fn email_subject(input: &EmailInput<'_>) -> String {
+    let name: String = input
+        .name
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    format!(
+        "[CANARY] Day {}/{} - {} Phase {} Status",
+        input.day,
+        input.days,
+        name.trim(),
+        input.phase.number
+    )
+}
+
+/// A value target of the email's metrics table.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct ValueTarget {
+    below: bool,
+    limit: f64,
+    goal: Option<f64>,
+}
+
+impl ValueTarget {
+    fn text(self, unit: &str) -> String {
+        let side = if self.below { "<" } else { ">" };
+        match self.goal {
+            Some(goal) => format!(
+                "{side} {} {unit} (goal {side} {} {unit})",
+                number(self.limit),
+                number(goal)
+            ),
+            None => format!("{side} {} {unit}", number(self.limit)),
+        }
+    }
+
+    fn judge(self, v: Option<f64>) -> CriterionStatus {
+        match v {
+            None => CriterionStatus::NoData,
+            Some(v) if (self.below && v < self.limit) || (!self.below && v > self.limit) => {
+                CriterionStatus::Pass
+            }
+            Some(_) => CriterionStatus::Fail,
+        }
+    }
+}
+
+/// The value rule for `measure` under criterion `id`: this phase's, else the first phase's that
+/// has one, else the guide's default.
+fn value_target(
+    phases: &[PhaseDefinition],
+    phase: &PhaseDefinition,
+    id: &str,
+    measure: Measure,
+) -> Option<ValueTarget> {
+    let of = |def: &PhaseDefinition| {
+        def.criteria
+            .iter()
+            .filter(|c| c.id == id)
+            .find_map(|c| match c.rule {
+                Rule::Below {
+                    measure: m,
+                    limit,
+                    goal,
+                } if m == measure => Some(ValueTarget {
+                    below: true,
+                    limit,
+                    goal,
+                }),
+                Rule::Above { measure: m, limit } if m == measure => Some(ValueTarget {
+                    below: false,
+                    limit,
+                    goal: None,
+                }),
+                _ => None,
+            })
+    };
+    of(phase)
+        .or_else(|| phases.iter().find_map(of))
+        .or_else(|| phases::default_phases().iter().find_map(of))
+}
+
+/// The email's metrics, in the guide's order.
+const EMAIL_METRICS: [(&str, &str, Measure, &str); 6] = [
+    ("P50 Latency", "p50_latency", Measure::P50LatencyMs, "ms"),
+    ("P95 Latency", "p95_latency", Measure::P95LatencyMs, "ms"),
+    ("P99 Latency", "p99_latency", Measure::P99LatencyMs, "ms"),
+    ("Error Rate", "error_rate", Measure::ErrorRatePct, "%"),
+    ("Cache Hit Rate", "cache_hit_rate", Measure::CacheHitRatePct, "%"),
+    (
+        "mem0 Success",
+        "mem0_write_success",
+        Measure::Mem0WriteSuccessPct,
+        "%",
+    ),
+];
+
+fn email_metrics_table(out: &mut String, input: &EmailInput<'_>) {
+    let m = input.metrics;
+    let mut rows = Vec::new();
+    for (label, id, measure, unit) in EMAIL_METRICS {
+        let v = measure.of(m);
+        let (target, status) = match value_target(input.phases, input.phase, id, measure) {
+            Some(t) => (t.text(unit), t.judge(v)),
+            None => ("—".to_owned(), CriterionStatus::NoData),
+        };
+        rows.push(vec![
+            label.to_owned(),
+            measure.format(v),
+            target,
+            criterion_status_text(status).to_owned(),
+        ]);
+    }
+    let breaker = &m.circuit_breaker;
+    let (measured, status) = if m.window.events == 0 {
+        ("no data".to_owned(), CriterionStatus::NoData)
+    } else {
+        let closed = breaker.current_state == "closed" && breaker.transitions.is_empty();
+        let text = match breaker.transitions.len() {
+            0 => cell(&breaker.current_state),
+            1 => format!("{} (1 transition)", cell(&breaker.current_state)),
+            n => format!("{} ({n} transitions)", cell(&breaker.current_state)),
+        };
+        let status = if closed {
+            CriterionStatus::Pass
+        } else {
+            CriterionStatus::Fail
+        };
+        (text, status)
+    };
+    rows.push(vec![
+        "Circuit Breaker".to_owned(),
+        measured,
+        "closed, no transitions".to_owned(),
+        criterion_status_text(status).to_owned(),
+    ]);
+    table(
+        out,
+        &["Metric", "Measured", "Target", "Result"],
+        &[false, true, false, false],
+        &rows,
+    );
+}
+
+fn email_endpoints(out: &mut String, m: &Metrics) {
+    if m.latency_by_endpoint.is_empty() {
+        return;
+    }
+    let total = m.latency_by_endpoint.len();
+    let shown = total.min(TOP_ROWS);
+    let title = if total > shown {
+        format!("### By endpoint (top {shown} of {total} by requests)")
+    } else {
+        "### By endpoint".to_owned()
+    };
+    let _ = writeln!(out, "\n{title}\n");
+    let rows: Vec<Vec<String>> = m
+        .latency_by_endpoint
+        .iter()
+        .take(shown)
+        .map(|e| {
+            vec![
+                cell_or_null(e.endpoint.as_deref()),
+                e.requests.to_string(),
+                format_ms(e.p50_ms),
+                format_ms(e.p95_ms),
+                format_ms(e.p99_ms),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &["Endpoint", "Requests", "P50", "P95", "P99"],
+        &[false, true, true, true, true],
+        &rows,
+    );
+}
+
+fn email_issues(out: &mut String, input: &EmailInput<'_>) {
+    let _ = writeln!(out, "\n## Issues\n");
+    if input.alerts.is_empty() {
+        let _ = writeln!(out, "None: no alert fired in the period.");
+    } else {
+        let n = input.alerts.len();
+        let noun = if n == 1 { "alert" } else { "alerts" };
+        let _ = writeln!(out, "{n} {noun} fired in the period:\n");
+        let rows: Vec<Vec<String>> = input
+            .alerts
+            .iter()
+            .map(|a| {
+                vec![
+                    level_text(a.level).to_owned(),
+                    format!("{} (`{}`)", a.metric.label(), a.metric.as_str()),
+                    alert_threshold(a),
+                    format_second(a.since),
+                    a.until
+                        .map_or_else(|| "still firing".to_owned(), format_second),
+                    alert_value(a, a.worst_value),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &["Level", "Metric", "Threshold", "Since", "Until", "Worst"],
+            &[false, false, false, false, false, true],
+            &rows,
+        );
+    }
+    let m = input.metrics;
+    if !m.errors_by_type.is_empty() {
+        let total = m.errors_by_type.len();
+        let shown = total.min(TOP_ROWS);
+        let title = if total > shown {
+            format!("### Errors (top {shown} of {total} by occurrences)")
+        } else {
+            "### Errors".to_owned()
+        };
+        let _ = writeln!(out, "\n{title}\n");
+        let rows: Vec<Vec<String>> = m
+            .errors_by_type
+            .iter()
+            .take(shown)
+            .map(|e| {
+                vec![
+                    cell_or_null(e.error_type.as_deref()),
+                    cell_or_null(e.error_message.as_deref()),
+                    e.occurrences.to_string(),
+                    format_second(e.last_seen),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &["Error type", "Message", "Occurrences", "Last seen"],
+            &[false, false, true, false],
+            &rows,
+        );
+    }
+    if !m.cache_stampedes.is_empty() {
+        let _ = writeln!(out, "\n### Cache stampedes\n");
+        let rows: Vec<Vec<String>> = m
+            .cache_stampedes
+            .iter()
+            .map(|s| {
+                vec![
+                    cell_or_null(s.cache_key.as_deref()),
+                    s.concurrent_misses.to_string(),
+                    format_second(s.first_miss),
+                    format_second(s.last_miss),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &["Cache key", "Misses in 15 min", "First miss", "Last miss"],
+            &[false, true, false, false],
+            &rows,
+        );
+    }
+}
+
+/// One line on where the phase stands.
+fn phase_progress(def: &PhaseDefinition, now: Micros) -> String {
+    match phase_state(def, now) {
+        PhaseState::NotStarted => format!("Phase {} has not started: there is no data yet.", def.number),
+        PhaseState::Complete(w) => format!(
+            "Phase {} ({} traffic, {} h) is complete: {} to {}.",
+            def.number,
+            traffic(def),
+            hours(def.duration),
+            format_minute(w.from),
+            format_minute(w.to)
+        ),
+        PhaseState::Running(w) => {
+            let elapsed = phases::elapsed(w.from, def.duration, now);
+            let next = phases::next_check(w.from, def.duration, now)
+                .map(|t| format!("; next scheduled check {}", format_minute(t)))
+                .unwrap_or_default();
+            format!(
+                "Phase {} ({} traffic, {} h) is running: hour {} of {}, it ends {}{next}.",
+                def.number,
+                traffic(def),
+                hours(def.duration),
+                hours(elapsed),
+                hours(def.duration),
+                format_minute(w.to)
+            )
+        }
+    }
+}
+
+fn criteria_table(out: &mut String, criteria: &[CriterionResult]) {
+    let rows: Vec<Vec<String>> = criteria
+        .iter()
+        .map(|c| {
+            let mut status = criterion_status_text(c.status).to_owned();
+            if c.status == CriterionStatus::Pending {
+                match c.on_track {
+                    Some(true) => status.push_str(" (on track)"),
+                    Some(false) => status.push_str(" (off track so far)"),
+                    None => {}
+                }
+            }
+            vec![
+                cell(&c.criterion),
+                cell(&c.target),
+                cell(&c.measured.display),
+                status,
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &["Criterion", "Target", "Measured", "Status"],
+        &[false, false, false, false],
+        &rows,
+    );
+}
+
+/// Distinct metrics of `alerts` at `min` or above, in order of first appearance.
+fn alerted_metrics(alerts: &[Alert], min: Level) -> Vec<MetricId> {
+    let mut ids = Vec::new();
+    for a in alerts.iter().filter(|a| a.level >= min) {
+        if !ids.contains(&a.metric) {
+            ids.push(a.metric);
+        }
+    }
+    ids
+}
+
+fn metric_list(ids: &[MetricId]) -> String {
+    ids.iter()
+        .map(|m| format!("`{}`", m.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The guide's "Troubleshooting Quick Reference" for a metric that alerted.
+fn troubleshooting(metric: MetricId) -> &'static str {
+    match metric {
+        MetricId::P50Latency | MetricId::P95Latency => {
+            "Latency: check the cache hit rate (should be > 95 %), Redis health (memory, ops/sec) \
+             and database query time; consider reducing `CANARY_SAMPLE_RATE` to 0.05."
+        }
+        MetricId::ErrorRate => {
+            "Error rate: check the error types, the circuit breaker and external services \
+             (mem0, Supabase); consider an immediate rollback above 2 %."
+        }
+        MetricId::CacheHitRate | MetricId::CacheStampede => {
+            "Cache: check for cache stampede patterns, Redis memory usage and the generation \
+             token logic; consider manual cache warming."
+        }
+        MetricId::Mem0WriteSuccess => {
+            "mem0: check the circuit breaker, `MEM0_API_KEY` validity and the mem0 service \
+             status; follow the Circuit Breaker runbook if it is open."
+        }
+        MetricId::CircuitBreaker => {
+            "Circuit breaker: immediate action required; follow `OPERATIONAL_RUNBOOKS.md` → \
+             Circuit Breaker, do not reset it manually without investigation, prepare for a \
+             potential rollback."
+        }
+        MetricId::RedisMemory => {
+            "Redis memory: check memory usage against `maxmemory`, evictions and the eviction \
+             policy; consider manual cache warming after fixing it."
+        }
+    }
+}
+
+/// Criteria texts with a given status, escaped and joined.
+fn criteria_with(criteria: &[CriterionResult], keep: impl Fn(CriterionStatus) -> bool) -> Vec<String> {
+    criteria
+        .iter()
+        .filter(|c| keep(c.status))
+        .map(|c| cell(&c.criterion))
+        .collect()
+}
+
+/// Next steps from the verdict, following the guide's escalation protocol.
+fn next_steps(input: &EmailInput<'_>) -> Vec<String> {
+    let status = Status::of_levels(input.alerts.iter().map(|a| a.level));
+    let mut steps = Vec::new();
+    match status {
+        Status::RollbackRequired => steps.push(format!(
+            "🚨 **Roll back now** and start incident response (escalation protocol: \
+             Emergency): {} reached the emergency level.",
+            metric_list(&alerted_metrics(input.alerts, Level::Emergency))
+        )),
+        Status::IssuesDetected if input.alerts.iter().any(|a| a.level == Level::Critical) => {
+            steps.push(format!(
+                "🔴 **Prepare the rollback and notify the team** (escalation protocol: Red \
+                 Alert): {} exceeded the critical threshold.",
+                metric_list(&alerted_metrics(input.alerts, Level::Critical))
+            ))
+        }
+        Status::IssuesDetected => steps.push(format!(
+            "🟡 **Increase the monitoring frequency** (escalation protocol: Yellow Alert): {} \
+             approached the thresholds.",
+            metric_list(&alerted_metrics(input.alerts, Level::Warning))
+        )),
+        Status::OnTrack => {}
+    }
+    for metric in alerted_metrics(input.alerts, Level::Warning) {
+        steps.push(troubleshooting(metric).to_owned());
+    }
+    let def = input.phase;
+    let n = def.number;
+    let next = next_phase(input.phases, def);
+    let next_name = next.map_or_else(
+        || "declare the rollout complete".to_owned(),
+        |p| format!("escalate to Phase {}", p.number),
+    );
+    let failed = criteria_with(input.criteria, |s| s == CriterionStatus::Fail);
+    if status == Status::RollbackRequired {
+        steps.push(format!("Do not {next_name}."));
+        return steps;
+    }
+    match phase_state(def, input.now) {
+        PhaseState::NotStarted => steps.push(format!(
+            "Continue monitoring: Phase {n} has no data yet; check that the service writes \
+             its events to `observability_events`."
+        )),
+        PhaseState::Running(w) => {
+            if !failed.is_empty() {
+                steps.push(format!(
+                    "Phase {n} cannot pass on its data: already failed: {}. Decide at the \
+                     sign-off whether to repeat the phase or to override with a reason.",
+                    failed.join("; ")
+                ));
+            }
+            steps.push(format!(
+                "Continue monitoring until Phase {n} ends at {}.",
+                format_minute(w.to)
+            ));
+        }
+        PhaseState::Complete(_) => {
+            let all_pass = !input.criteria.is_empty()
+                && input
+                    .criteria
+                    .iter()
+                    .all(|c| c.status == CriterionStatus::Pass);
+            if all_pass {
+                let target = match next {
+                    Some(p) => format!(
+                        "**Escalate to Phase {}** ({} traffic, `CANARY_SAMPLE_RATE={}`)",
+                        p.number,
+                        traffic(p),
+                        number(p.config.canary_sample_rate)
+                    ),
+                    None => "**Declare the rollout complete**".to_owned(),
+                };
+                steps.push(format!(
+                    "{target} once the Phase {n} sign-off is done: post-phase review, runbooks \
+                     validated, Technical Lead approval."
+                ));
+            } else {
+                let open = criteria_with(input.criteria, |s| s != CriterionStatus::Pass);
+                let open = if open.is_empty() {
+                    "no criterion was judged".to_owned()
+                } else {
+                    format!("not met: {}", open.join("; "))
+                };
+                steps.push(format!(
+                    "**Do not {next_name} yet**: Phase {n} criteria {open}. Resolve them, or \
+                     override them with a reason at the sign-off."
+                ));
+            }
+        }
+    }
+    steps
+}
+
+/// The guide's daily status email for one period, as GitHub-flavoured Markdown.
+///
+/// The first line is the subject (`Subject: [CANARY] Day X/3 - <name> Phase N Status`). The
+/// status is the worst level that fired in the period (SPEC §5): emergency → Rollback
+/// Required; warning or critical → Issues Detected; none → On Track.
+pub fn daily_email(input: &EmailInput<'_>) -> String {
+    let m = input.metrics;
+    let def = input.phase;
+    let status = Status::of_levels(input.alerts.iter().map(|a| a.level));
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Subject: [CANARY] Day {}/{} - {} Phase {} Status\n",
+        input.day,
+        input.days,
+        escape_markdown(input.name),
+        def.number
+    );
+    let _ = writeln!(out, "- **Phase:** {} ({} traffic)", def.number, traffic(def));
+    let _ = writeln!(out, "- **Date:** {}", input.date.format("%Y-%m-%d"));
+    let nothing = if m.window.events == 0 {
+        " (nothing was measured: no events in the period)"
+    } else {
+        ""
+    };
+    let _ = writeln!(out, "- **Status:** {}{nothing}", status_text(status));
+    let period = match (m.window.from, m.window.to) {
+        (Some(from), Some(to)) => format!(
+            "{} to {}: {} requests, {} cache lookups, {} mem0 writes",
+            format_minute(from_datetime(from)),
+            format_minute(from_datetime(to)),
+            m.latency.requests,
+            m.cache.accesses,
+            m.mem0.total_writes
+        ),
+        _ => "no data".to_owned(),
+    };
+    let _ = writeln!(out, "- **Period:** {period}");
+
+    let span = match (m.window.from, m.window.to) {
+        (Some(from), Some(to)) if (to - from).num_microseconds() == Some(DAY) => {
+            "last 24h".to_owned()
+        }
+        (Some(from), Some(to)) => format!("{} h", (to - from).num_hours()),
+        _ => "no data".to_owned(),
+    };
+    let _ = writeln!(out, "\n## Metrics ({span})\n");
+    email_metrics_table(&mut out, input);
+    if !m.window.notes.is_empty() {
+        let _ = writeln!(out, "\nData notes:\n");
+        for note in &m.window.notes {
+            let _ = writeln!(out, "- {}", escape_markdown(note));
+        }
+    }
+    email_endpoints(&mut out, m);
+    email_issues(&mut out, input);
+
+    let _ = writeln!(out, "\n## Phase {} success criteria\n", def.number);
+    let _ = writeln!(out, "{}", phase_progress(def, input.now));
+    if !input.criteria.is_empty() {
+        out.push('\n');
+        criteria_table(&mut out, input.criteria);
+    }
+
+    let _ = writeln!(out, "\n## Next Steps\n");
+    for step in next_steps(input) {
+        let _ = writeln!(out, "- {step}");
+    }
+
+    let dashboard = input
+        .dashboard_url
+        .filter(|u| !u.trim().is_empty())
+        .map_or_else(|| "not given".to_owned(), markdown_link);
+    let _ = writeln!(out, "\n**Dashboard:** {dashboard}");
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The phase sign-off
+
+/// Id of the sign-off item "All 24h monitoring checks completed", for an [`Override`].
+pub const ITEM_MONITORING_CHECKS: &str = "monitoring_checks";
+/// Id of the sign-off item "All success criteria met consistently".
+pub const ITEM_SUCCESS_CRITERIA: &str = "success_criteria";
+/// Id of the sign-off item "No critical incidents during Phase N".
+pub const ITEM_CRITICAL_INCIDENTS: &str = "critical_incidents";
+
+/// The sign-off items only a person can tick.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManualChecks {
+    /// "Post-Phase N review completed".
+    pub post_phase_review: bool,
+    /// "Technical Lead approval obtained".
+    pub technical_lead_approval: bool,
+    /// "Runbooks validated (at least one test invocation)".
+    pub runbooks_validated: bool,
+}
+
+/// A person's decision on an item the data decides: ticked or not, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Override {
+    /// [`ITEM_MONITORING_CHECKS`], [`ITEM_SUCCESS_CRITERIA`], [`ITEM_CRITICAL_INCIDENTS`] or
+    /// the id of one of the phase's criteria (`circuit_breaker`, ...).
+    pub item: String,
+    /// The tick the person sets.
+    pub ticked: bool,
+    /// Why; required: a sign-off must say why it departs from the data.
+    pub reason: String,
+}
+
+/// Why a sign-off cannot be rendered.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SignoffError {
+    #[error("the override of {item:?} has no reason: an override must say why it departs from the data")]
+    OverrideWithoutReason { item: String },
+    #[error("there is no sign-off item {item:?} to override; the items are: {known}")]
+    UnknownItem { item: String, known: String },
+    #[error("{item:?} is overridden more than once")]
+    DuplicateOverride { item: String },
+}
+
+/// What the phase sign-off shows.
+#[derive(Clone, Copy, Debug)]
+pub struct SignoffInput<'a> {
+    /// The rollout's name.
+    pub name: &'a str,
+    /// Every phase of the rollout (for the next phase).
+    pub phases: &'a [PhaseDefinition],
+    /// The phase signed off, with its start where it has one.
+    pub phase: &'a PhaseDefinition,
+    /// When the sign-off is made: decides what is still pending.
+    pub now: Micros,
+    /// The phase's criteria as of `now`.
+    pub criteria: &'a [CriterionResult],
+    /// Alerts over the phase so far: its incidents.
+    pub alerts: &'a [Alert],
+    /// The phase's validation checklist as of `now`.
+    pub checks: &'a [ChecklistItem],
+    /// What a person ticked.
+    pub manual: ManualChecks,
+    /// A person's decisions on data items, each with its reason.
+    pub overrides: &'a [Override],
+    pub approved_by: Option<&'a str>,
+    /// When the next phase starts (planned or actual).
+    pub next_phase_start: Option<Micros>,
+    pub notes: Option<&'a str>,
+}
+
+/// One data item of the sign-off before overrides.
+struct DataItem {
+    status: CriterionStatus,
+    measured: String,
+}
+
+fn monitoring_checks_item(input: &SignoffInput<'_>) -> DataItem {
+    let checks = input.checks;
+    if checks.is_empty() {
+        return DataItem {
+            status: CriterionStatus::NoData,
+            measured: "no scheduled checks: the phase has not started".to_owned(),
+        };
+    }
+    let count = |f: fn(&Verdict) -> bool| checks.iter().filter(|c| f(&c.data_verdict)).count();
+    let not_due = count(|v| *v == Verdict::NotDue);
+    let no_data = count(|v| *v == Verdict::NoData);
+    let ok = count(|v| *v == Verdict::Ok);
+    let issues = count(|v| matches!(v, Verdict::Issues(_)));
+    let due = checks.len() - not_due;
+    let measured = format!(
+        "{due} of {} scheduled checks due: {ok} OK, {issues} with issues, {no_data} without data",
+        checks.len()
+    );
+    let status = if not_due > 0 {
+        CriterionStatus::Pending
+    } else if no_data > 0 {
+        // A check of an hour without data was not made from data.
+        CriterionStatus::Fail
+    } else {
+        CriterionStatus::Pass
+    };
+    DataItem { status, measured }
+}
+
+fn critical_incidents_item(input: &SignoffInput<'_>) -> DataItem {
+    let critical: Vec<&Alert> = input
+        .alerts
+        .iter()
+        .filter(|a| a.level >= Level::Critical)
+        .collect();
+    let state = phase_state(input.phase, input.now);
+    // Some measured value means the phase had data; no data proves no absence of incidents.
+    let has_data = input.criteria.iter().any(|c| c.measured.value.is_some());
+    if critical.is_empty() {
+        let (status, measured) = match state {
+            PhaseState::NotStarted => (CriterionStatus::NoData, "the phase has not started"),
+            _ if !has_data => (CriterionStatus::NoData, "no data"),
+            PhaseState::Running(_) => (CriterionStatus::Pending, "none so far"),
+            PhaseState::Complete(_) => (CriterionStatus::Pass, "none"),
+        };
+        return DataItem {
+            status,
+            measured: measured.to_owned(),
+        };
+    }
+    const SHOWN: usize = 3;
+    let mut listed: Vec<String> = critical
+        .iter()
+        .take(SHOWN)
+        .map(|a| {
+            format!(
+                "`{}` {} from {}",
+                a.metric.as_str(),
+                a.level.as_str(),
+                format_second(a.since)
+            )
+        })
+        .collect();
+    if critical.len() > SHOWN {
+        listed.push(format!("{} more", critical.len() - SHOWN));
+    }
+    let noun = if critical.len() == 1 { "alert" } else { "alerts" };
+    DataItem {
+        // An incident cannot un-happen: failed as soon as it fires, as the criterion does.
+        status: CriterionStatus::Fail,
+        measured: format!(
+            "{} critical or emergency {noun}: {}",
+            critical.len(),
+            listed.join(", ")
+        ),
+    }
+}
+
+/// The overrides by item, checked: each has a reason, names a known item, and appears once.
+fn checked_overrides<'a>(
+    input: &SignoffInput<'a>,
+) -> Result<Vec<&'a Override>, SignoffError> {
+    let mut known: Vec<&str> = vec![
+        ITEM_MONITORING_CHECKS,
+        ITEM_SUCCESS_CRITERIA,
+        ITEM_CRITICAL_INCIDENTS,
+    ];
+    known.extend(input.criteria.iter().map(|c| c.id.as_str()));
+    let mut seen: Vec<&Override> = Vec::new();
+    for o in input.overrides {
+        if !known.contains(&o.item.as_str()) {
+            return Err(SignoffError::UnknownItem {
+                item: o.item.clone(),
+                known: known.join(", "),
+            });
+        }
+        if o.reason.trim().is_empty() {
+            return Err(SignoffError::OverrideWithoutReason {
+                item: o.item.clone(),
+            });
+        }
+        if seen.iter().any(|s| s.item == o.item) {
+            return Err(SignoffError::DuplicateOverride {
+                item: o.item.clone(),
+            });
+        }
+        seen.push(o);
+    }
+    Ok(seen)
+}
+
+/// A checklist line: `- [x] label: measured (status)`, with the override where there is one.
+fn item_line(
+    out: &mut String,
+    indent: &str,
+    label: &str,
+    measured: &str,
+    status: CriterionStatus,
+    ov: Option<&Override>,
+) -> bool {
+    let ticked = ov.map_or(status == CriterionStatus::Pass, |o| o.ticked);
+    let mark = if ticked { "x" } else { " " };
+    let decision = match ov {
+        Some(o) => format!(
+            "; **overridden** to {} by a person: {}",
+            if o.ticked { "ticked" } else { "not ticked" },
+            escape_markdown(&o.reason)
+        ),
+        None => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "{indent}- [{mark}] {label}: {measured} ({}{decision})",
+        criterion_status_text(status)
+    );
+    ticked
+}
+
+/// The guide's "Phase Transition Approval" for one phase, as GitHub-flavoured Markdown: the
+/// "Criteria for Phase N → Phase N+1" checklist filled from the data (each with its measured
+/// value and status), the manual items as ticked, overrides with their reasons, and the
+/// approval block. Fails when an override has no reason, names no item, or repeats one.
+pub fn phase_signoff(input: &SignoffInput<'_>) -> Result<String, SignoffError> {
+    let overrides = checked_overrides(input)?;
+    let find = |item: &str| overrides.iter().copied().find(|o| o.item == item);
+    let def = input.phase;
+    let n = def.number;
+    let next = next_phase(input.phases, def);
+    let target = next.map_or_else(
+        || "Rollout complete".to_owned(),
+        |p| format!("Phase {}", p.number),
+    );
+    let state = phase_state(def, input.now);
+
+    let mut body = String::new();
+    let mut ticks = Vec::new();
+
+    let checks = monitoring_checks_item(input);
+    ticks.push(item_line(
+        &mut body,
+        "",
+        &format!("All {}h monitoring checks completed", hours(def.duration)),
+        &checks.measured,
+        checks.status,
+        find(ITEM_MONITORING_CHECKS),
+    ));
+
+    // The criteria: each a sub-item (overridable on its own); the parent ticks when all do.
+    let mut sub = String::new();
+    let mut criteria_ticked = 0;
+    let mut failed = Vec::new();
+    let mut pending = Vec::new();
+    for c in input.criteria {
+        let ticked = item_line(
+            &mut sub,
+            "  ",
+            &cell(&c.criterion),
+            &format!("{}, target {}", cell(&c.measured.display), cell(&c.target)),
+            c.status,
+            find(&c.id),
+        );
+        if ticked {
+            criteria_ticked += 1;
+        } else if c.status == CriterionStatus::Pending {
+            pending.push(cell(&c.criterion));
+        } else {
+            failed.push(cell(&c.criterion));
+        }
+    }
+    let total = input.criteria.len();
+    let criteria_status = if total == 0 {
+        CriterionStatus::NoData
+    } else if criteria_ticked == total {
+        CriterionStatus::Pass
+    } else if !failed.is_empty() {
+        CriterionStatus::Fail
+    } else {
+        CriterionStatus::Pending
+    };
+    let overridden = input
+        .criteria
+        .iter()
+        .filter(|c| find(&c.id).is_some())
+        .count();
+    let mut measured = if total == 0 {
+        "no criteria judged: the phase has not started".to_owned()
+    } else {
+        format!("{criteria_ticked} of {total} met")
+    };
+    if overridden > 0 {
+        let _ = write!(measured, " ({overridden} by override)");
+    }
+    if !failed.is_empty() {
+        let _ = write!(measured, "; not met: {}", failed.join("; "));
+    }
+    if !pending.is_empty() {
+        let _ = write!(measured, "; pending: {}", pending.join("; "));
+    }
+    ticks.push(item_line(
+        &mut body,
+        "",
+        "All success criteria met consistently",
+        &measured,
+        criteria_status,
+        find(ITEM_SUCCESS_CRITERIA),
+    ));
+    body.push_str(&sub);
+
+    let incidents = critical_incidents_item(input);
+    ticks.push(item_line(
+        &mut body,
+        "",
+        &format!("No critical incidents during Phase {n}"),
+        &incidents.measured,
+        incidents.status,
+        find(ITEM_CRITICAL_INCIDENTS),
+    ));
+
+    let manual = [
+        (
+            format!("Post-Phase {n} review completed"),
+            input.manual.post_phase_review,
+        ),
+        (
+            "Technical Lead approval obtained".to_owned(),
+            input.manual.technical_lead_approval,
+        ),
+        (
+            "Runbooks validated (at least one test invocation)".to_owned(),
+            input.manual.runbooks_validated,
+        ),
+    ];
+    for (label, ticked) in manual {
+        let (mark, by) = if ticked {
+            ("x", "confirmed by a person")
+        } else {
+            (" ", "not yet confirmed by a person")
+        };
+        let _ = writeln!(body, "- [{mark}] {label} ({by})");
+        ticks.push(ticked);
+    }
+
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Phase {n} Sign-off - {} ({} traffic)\n",
+        escape_markdown(input.name),
+        traffic(def)
+    );
+    let open = ticks.iter().filter(|t| !**t).count();
+    let ready = if open == 0 {
+        "✅ yes: every item is ticked".to_owned()
+    } else {
+        let noun = if open == 1 { "item is" } else { "items are" };
+        format!("❌ no: {open} of {} {noun} not ticked", ticks.len())
+    };
+    let _ = writeln!(out, "**Ready for {target}:** {ready}\n");
+    let _ = writeln!(out, "## Criteria for Phase {n} → {target}\n");
+    out.push_str(&body);
+
+    if !overrides.is_empty() {
+        let _ = writeln!(out, "\n### Overrides\n");
+        for o in &overrides {
+            let label = match o.item.as_str() {
+                ITEM_MONITORING_CHECKS => "All monitoring checks completed".to_owned(),
+                ITEM_SUCCESS_CRITERIA => "All success criteria met consistently".to_owned(),
+                ITEM_CRITICAL_INCIDENTS => format!("No critical incidents during Phase {n}"),
+                id => input
+                    .criteria
+                    .iter()
+                    .find(|c| c.id == id)
+                    .map_or_else(|| cell(id), |c| cell(&c.criterion)),
+            };
+            let _ = writeln!(
+                out,
+                "- {label}: set to {}. Reason: {}",
+                if o.ticked { "ticked" } else { "not ticked" },
+                escape_markdown(&o.reason)
+            );
+        }
+    }
+
+    let completion = match state {
+        PhaseState::NotStarted => "not started".to_owned(),
+        PhaseState::Running(w) => format!("pending (the phase ends {})", format_minute(w.to)),
+        PhaseState::Complete(w) => format_minute(w.to),
+    };
+    let approver = input
+        .approved_by
+        .filter(|a| !a.trim().is_empty())
+        .map_or_else(|| "not yet approved".to_owned(), escape_markdown);
+    let next_start = match (next, input.next_phase_start) {
+        (None, _) => format!("none: Phase {n} is the last phase"),
+        (Some(_), Some(t)) => format_minute(t),
+        (Some(_), None) => "to be scheduled".to_owned(),
+    };
+    let _ = writeln!(out, "\n## Approval Sign-off\n");
+    let _ = writeln!(out, "- **Phase {n} Completion:** {completion}");
+    let _ = writeln!(out, "- **Approved by:** {approver}");
+    let _ = writeln!(out, "- **Next Phase Start:** {next_start}");
+    let _ = writeln!(out, "\n**Notes:**\n");
+    match input.notes.filter(|t| !t.trim().is_empty()) {
+        Some(notes) => {
+            let _ = writeln!(out, "> {}", escape_markdown(notes));
+        }
+        None => {
+            let _ = writeln!(out, "None.");
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phases::{default_phases, Measured};
+
+    fn check(input: &str, expected: &str) {
+        assert_eq!(escape_markdown(input), expected, "{input:?}");
+    }
+
+    #[test]
+    fn escape_table() {
+        check("plain text 123", "plain text 123");
+        check("", "");
+        check("  padded \t", "padded");
+        check("a|b", "a\\|b");
+        check("`code`", "\\`code\\`");
+        check("*bold* _it_ ~~s~~", "\\*bold\\* \\_it\\_ \\~\\~s\\~\\~");
+        check("[link](http://evil)", "\\[link\\](http\\://evil)");
+        check("![img](x)", "!\\[img\\](x)");
+        check("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;");
+        check("a & b &lt;", "a &amp; b &amp;lt;");
+        check("back\\slash", "back\\\\slash");
+        check("line1\nline2\r\nline3", "line1 line2  line3");
+        check("a\u{2028}b\u{0}c", "a b c");
+        check("# heading", "\\# heading");
+        check("not # a heading", "not # a heading");
+        check("\n# heading after a newline", "\\# heading after a newline");
+        check("- item", "\\- item");
+        check("+ item", "\\+ item");
+        check("===", "\\===");
+        check("1. first", "1\\. first");
+        check("12) twelfth", "12\\) twelfth");
+        check("1.5 ms", "1.5 ms");
+        check("7.", "7\\.");
+        check("version 1.5", "version 1.5");
+        check("> quote", "&gt; quote");
+        check("$x$", "\\$x\\$");
+        check("see https://evil.example", "see https\\://evil.example");
+        check("WWW.evil.example", "WWW\\.evil.example");
+        check("a:b no scheme", "a:b no scheme");
+        check("    indented code", "indented code");
+        check("über café", "über café");
+    }
+
+    fn link(url: &str, expected: &str) {
+        assert_eq!(markdown_link(url), expected, "{url:?}");
+    }
+
+    #[test]
+    fn link_table() {
+        link(
+            "https://example.github.io/canary-console/",
+            "[https\\://example.github.io/canary-console/](<https://example.github.io/canary-console/>)",
+        );
+        link(
+            "http://x.example/a b>)<c\\",
+            "[http\\://x.example/a b&gt;)&lt;c\\\\](<http://x.example/a%20b%3E)%3Cc%5C>)",
+        );
+        link("HTTPS://X.EXAMPLE/é", "[HTTPS\\://X.EXAMPLE/é](<HTTPS://X.EXAMPLE/%C3%A9>)");
+        link(
+            "javascript:alert(1)",
+            "javascript:alert(1) (not linked: only http and https URLs are)",
+        );
+        link("https://", "https\\:// (not linked: only http and https URLs are)");
+    }
+
+    fn phase_at(number: u8, start: Option<Micros>) -> PhaseDefinition {
+        let mut p = default_phases()
+            .into_iter()
+            .find(|p| p.number == number)
+            .unwrap();
+        p.start = start;
+        p
+    }
+
+    #[test]
+    fn rollout_day_table() {
+        let phases = default_phases();
+        let s = 1_000 * DAY;
+        for (number, start, end, expected) in [
+            (1, None, s, 1),
+            (1, Some(s), s, 1),
+            (1, Some(s), s - 5, 1),
+            (1, Some(s), s + 1, 1),
+            (1, Some(s), s + DAY, 1),
+            (1, Some(s), s + DAY + 1, 2),
+            // Phase 2 starts a day into the rollout.
+            (2, Some(s + DAY), s + 2 * DAY, 2),
+            (3, Some(s + 2 * DAY), s + 3 * DAY, 3),
+            (3, Some(s + 2 * DAY), s + 4 * DAY, 4),
+        ] {
+            let p = phase_at(number, start);
+            assert_eq!(
+                rollout_day(&phases, &p, end),
+                expected,
+                "phase {number} start {start:?} end {end}"
+            );
+        }
+        assert_eq!(
+            report_date(1_760_745_600_000_000).to_string(),
+            "2025-10-17",
+            "a period ending at midnight is the day before"
+        );
+    }
+
+    fn criterion(id: &str, status: CriterionStatus) -> CriterionResult {
+        CriterionResult {
+            id: id.to_owned(),
+            criterion: format!("criterion {id}"),
+            target: "< 1".to_owned(),
+            measured: Measured {
+                value: Some(2.0),
+                display: "2".to_owned(),
+            },
+            status,
+            on_track: Some(status == CriterionStatus::Pass),
+        }
+    }
+
+    fn signoff_with(overrides: &[Override]) -> Result<String, SignoffError> {
+        let phases = default_phases();
+        let criteria = [
+            criterion("p50_latency", CriterionStatus::Pass),
+            criterion("circuit_breaker", CriterionStatus::Fail),
+        ];
+        let start = phases[0].start.unwrap();
+        phase_signoff(&SignoffInput {
+            name: "r",
+            phases: &phases,
+            phase: &phases[0],
+            now: start + 48 * MICROS_PER_HOUR,
+            criteria: &criteria,
+            alerts: &[],
+            checks: &[],
+            manual: ManualChecks::default(),
+            overrides,
+            approved_by: None,
+            next_phase_start: None,
+            notes: None,
+        })
+    }
+
+    fn over(item: &str, ticked: bool, reason: &str) -> Override {
+        Override {
+            item: item.to_owned(),
+            ticked,
+            reason: reason.to_owned(),
+        }
+    }
+
+    #[test]
+    fn override_table() {
+        let ok = |o: &[Override], needle: &str| {
+            let text = signoff_with(o).unwrap();
+            assert!(text.contains(needle), "{o:?}: {needle:?} not in\n{text}");
+        };
+        let err = |o: &[Override], e: SignoffError| assert_eq!(signoff_with(o), Err(e), "{o:?}");
+        ok(&[], "- [ ] All success criteria met consistently: 1 of 2 met; not met: criterion circuit\\_breaker (❌ fail)");
+        ok(
+            &[over("circuit_breaker", true, "planned breaker drill")],
+            "  - [x] criterion circuit\\_breaker: 2, target &lt; 1 (❌ fail; **overridden** to ticked by a person: planned breaker drill)",
+        );
+        ok(
+            &[over("circuit_breaker", true, "drill")],
+            "- [x] All success criteria met consistently: 2 of 2 met (1 by override) (✅ pass)",
+        );
+        ok(
+            &[over("p50_latency", false, "measured on a holiday")],
+            "  - [ ] criterion p50\\_latency: 2, target &lt; 1 (✅ pass; **overridden** to not ticked",
+        );
+        ok(
+            &[over(ITEM_CRITICAL_INCIDENTS, false, "a customer-reported outage")],
+            "- [ ] No critical incidents during Phase 1: none (✅ pass; **overridden** to not ticked",
+        );
+        err(
+            &[over("circuit_breaker", true, "")],
+            SignoffError::OverrideWithoutReason {
+                item: "circuit_breaker".into(),
+            },
+        );
+        err(
+            &[over("circuit_breaker", true, " \n\t")],
+            SignoffError::OverrideWithoutReason {
+                item: "circuit_breaker".into(),
+            },
+        );
+        err(
+            &[over("p50_latency", false, "")],
+            SignoffError::OverrideWithoutReason {
+                item: "p50_latency".into(),
+            },
+        );
+        err(
+            &[over("nonsense", true, "why not")],
+            SignoffError::UnknownItem {
+                item: "nonsense".into(),
+                known: "monitoring_checks, success_criteria, critical_incidents, p50_latency, circuit_breaker".into(),
+            },
+        );
+        err(
+            &[over("p50_latency", true, "a"), over("p50_latency", true, "b")],
+            SignoffError::DuplicateOverride {
+                item: "p50_latency".into(),
+            },
+        );
+        assert_eq!(
+            SignoffError::OverrideWithoutReason {
+                item: "circuit_breaker".into()
+            }
+            .to_string(),
+            "the override of \"circuit_breaker\" has no reason: an override must say why it departs from the data"
+        );
+    }
+
+    #[test]
+    fn status_follows_the_worst_level() {
+        let phases = default_phases();
+        let m = metrics::compute(&EventStore::new(), None);
+        let alert = |level| Alert {
+            metric: MetricId::ErrorRate,
+            level,
+            threshold: Some(1.0),
+            since: to_datetime(0),
+            until: None,
+            worst_value: 3.0,
+        };
+        for (levels, expected) in [
+            (vec![], "✅ On Track"),
+            (vec![Level::Warning], "⚠️ Issues Detected"),
+            (vec![Level::Warning, Level::Critical], "⚠️ Issues Detected"),
+            (vec![Level::Emergency, Level::Warning], "🚨 Rollback Required"),
+        ] {
+            let alerts: Vec<Alert> = levels.into_iter().map(alert).collect();
+            let text = daily_email(&EmailInput {
+                name: "r",
+                phases: &phases,
+                phase: &phases[0],
+                day: 1,
+                days: 3,
+                date: NaiveDate::from_ymd_opt(2025, 10, 17).unwrap(),
+                now: 0,
+                metrics: &m,
+                alerts: &alerts,
+                criteria: &[],
+                dashboard_url: None,
+            });
+            assert!(
+                text.contains(&format!("- **Status:** {expected}")),
+                "{expected}:\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn subject_is_plain_text() {
+        let phases = default_phases();
+        let m = metrics::compute(&EventStore::new(), None);
+        let input = EmailInput {
+            name: "my_roll\nout",
+            phases: &phases,
+            phase: &phases[1],
+            day: 2,
+            days: 3,
+            date: NaiveDate::from_ymd_opt(2025, 10, 18).unwrap(),
+            now: 0,
+            metrics: &m,
+            alerts: &[],
+            criteria: &[],
+            dashboard_url: None,
+        };
+        assert_eq!(
+            email_subject(&input),
+            "[CANARY] Day 2/3 - my_roll out Phase 2 Status"
+        );
+        assert!(daily_email(&input)
+            .starts_with("Subject: [CANARY] Day 2/3 - my\\_roll out Phase 2 Status\n\n"));
+    }
+}
