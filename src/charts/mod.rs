@@ -1,7 +1,24 @@
-//! Chart drawing: one module per chart, each generic over the plotters backend, plus a helper
-//! that renders to an SVG string for the DOM. Pure code: no leptos, testable natively.
+//! Chart drawing: one module per chart, each generic over the plotters backend, plus the pieces
+//! they share (time axis, alert shading, threshold lines, the legend strip, the per-bucket rate
+//! chart) and a helper that renders to an SVG string for the DOM. Pure code: no leptos, testable
+//! natively.
 
+pub mod cache_hit_rate;
+pub mod error_rate;
 pub mod latency;
+pub mod mem0_success;
+
+use std::ops::Range;
+
+use canary_core::alerts::{Alert, Level, MetricId};
+use canary_core::event::{Micros, MICROS_PER_HOUR, MICROS_PER_MINUTE};
+use canary_core::series::{Series, SeriesPoint};
+use canary_core::time::{from_datetime, to_datetime};
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// Why a chart could not be drawn.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -10,6 +27,35 @@ pub enum ChartError {
     NoData,
     #[error("The chart could not be drawn: {0}")]
     Draw(String),
+}
+
+/// Axis lines, tick labels and legend text.
+pub const AXIS: RGBColor = RGBColor(0x5b, 0x64, 0x75);
+/// Warning: amber (threshold line and alert shading).
+pub const WARNING: RGBColor = RGBColor(0xd9, 0x8e, 0x04);
+/// Critical: red.
+pub const CRITICAL: RGBColor = RGBColor(0xd1, 0x24, 0x2f);
+/// Emergency: dark red.
+pub const EMERGENCY: RGBColor = RGBColor(0x7a, 0x0b, 0x16);
+/// Opacity of an alert period's shading: the lines stay readable through it.
+pub const SHADE_OPACITY: f64 = 0.2;
+/// The narrowest an alert period or a breaker state is drawn (pixels), so that a one-minute
+/// event in a 24-hour chart is still seen.
+pub const MIN_MARK_PX: f64 = 3.0;
+/// Font size asked of plotters for tick labels and the legend. Its SVG backend writes
+/// `font-size` as this over 1.24, so the text shows at about 13 pixels of the drawing.
+pub const FONT_PX: u32 = 16;
+/// What the SVG backend divides font sizes by (see [`FONT_PX`]); text measured at the asked
+/// size is this much wider than drawn.
+const SVG_FONT_SCALE: f64 = 1.24;
+
+/// The colour of an alert level (threshold line, shading).
+pub fn level_colour(level: Level) -> RGBColor {
+    match level {
+        Level::Warning => WARNING,
+        Level::Critical => CRITICAL,
+        Level::Emergency => EMERGENCY,
+    }
 }
 
 /// Splits `(x, Option<y>)` points into runs without gaps, so a missing bucket breaks the line
@@ -33,8 +79,689 @@ pub fn segments(points: impl IntoIterator<Item = (f64, Option<f64>)>) -> Vec<Vec
     out
 }
 
+/// The x axis of a series: hours since the whole UTC hour before its first bucket, so that the
+/// axis' round numbers fall on whole hours.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TimeAxis {
+    origin: Micros,
+    /// The first bucket's start.
+    pub start: Micros,
+    /// The last bucket's end.
+    pub end: Micros,
+}
+
+impl TimeAxis {
+    /// The axis of `series`; `None` when it has no buckets.
+    pub fn of(series: &Series) -> Option<TimeAxis> {
+        let start = series.points.first()?.start;
+        let end = series.points.last()?.start + series.bucket.max(1);
+        Some(TimeAxis {
+            origin: start.div_euclid(MICROS_PER_HOUR) * MICROS_PER_HOUR,
+            start,
+            end,
+        })
+    }
+
+    /// The x of a time.
+    pub fn x(&self, t: Micros) -> f64 {
+        (t - self.origin) as f64 / MICROS_PER_HOUR as f64
+    }
+
+    /// The x range of the whole series.
+    pub fn range(&self) -> Range<f64> {
+        self.x(self.start)..self.x(self.end)
+    }
+
+    /// The tick label at `x`: `HH:MM` (UTC), with the date for windows over 36 hours.
+    pub fn label(&self, x: f64) -> String {
+        let t = self.origin + (x * MICROS_PER_HOUR as f64).round() as Micros;
+        let format = if self.end - self.start > 36 * MICROS_PER_HOUR {
+            "%m-%d %H:%M"
+        } else {
+            "%H:%M"
+        };
+        to_datetime(t).format(format).to_string()
+    }
+
+    /// Tick positions: at most `max` of them, on whole multiples of a clock-friendly step (5 min,
+    /// 1 h, 6 h, ...) counted from UTC midnight.
+    pub fn ticks(&self, max: usize) -> Vec<f64> {
+        const M: Micros = MICROS_PER_MINUTE;
+        const H: Micros = MICROS_PER_HOUR;
+        const STEPS: [Micros; 16] = [
+            M,
+            2 * M,
+            5 * M,
+            10 * M,
+            15 * M,
+            30 * M,
+            H,
+            2 * H,
+            3 * H,
+            4 * H,
+            6 * H,
+            12 * H,
+            24 * H,
+            48 * H,
+            7 * 24 * H,
+            28 * 24 * H,
+        ];
+        let span = self.end - self.start;
+        let step = STEPS
+            .into_iter()
+            .find(|&s| span / s < max.max(1) as Micros)
+            .unwrap_or(STEPS[STEPS.len() - 1]);
+        let first = (self.start + step - 1).div_euclid(step) * step;
+        (0..)
+            .map(|i| first + i * step)
+            .take_while(|&t| t <= self.end)
+            .map(|t| self.x(t))
+            .collect()
+    }
+
+    /// The x coordinate of a chart: the series' range with [`TimeAxis::ticks`].
+    pub fn coord(&self, max_ticks: usize) -> TimeCoord {
+        TimeCoord {
+            linear: self.range().into(),
+            ticks: self.ticks(max_ticks),
+        }
+    }
+}
+
+/// A linear x coordinate in hours whose tick marks and grid lines are given (plotters would
+/// put them at round numbers of hours, such as 18:35 + 5 h).
+pub struct TimeCoord {
+    linear: RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl Ranged for TimeCoord {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.linear.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        // Grid lines at the ticks only: no light lines in between.
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.linear.range()
+    }
+}
+
+/// How a series' bucket width is said in a chart's heading: "per minute", "per 5 min", ...
+pub fn bucket_label(bucket: Micros) -> String {
+    match bucket {
+        b if b == MICROS_PER_MINUTE => "per minute".to_owned(),
+        b if b == MICROS_PER_HOUR => "per hour".to_owned(),
+        b if b % MICROS_PER_HOUR == 0 => format!("per {} h", b / MICROS_PER_HOUR),
+        b if b % MICROS_PER_MINUTE == 0 => format!("per {} min", b / MICROS_PER_MINUTE),
+        b => format!("per {} s", b / 1_000_000),
+    }
+}
+
+/// One shaded alert period, in x units of a [`TimeAxis`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shade {
+    pub from: f64,
+    pub to: f64,
+    pub level: Level,
+}
+
+/// The periods of the `alerts` about one of `metrics`, clipped to the axis (an alert still
+/// firing runs to the axis' end), lower levels first so that worse ones are drawn on top.
+pub fn alert_shades(alerts: &[Alert], metrics: &[MetricId], axis: &TimeAxis) -> Vec<Shade> {
+    let mut shades: Vec<Shade> = alerts
+        .iter()
+        .filter(|a| metrics.contains(&a.metric))
+        .filter_map(|a| {
+            let from = from_datetime(a.since).max(axis.start);
+            let to = a.until.map_or(axis.end, from_datetime).min(axis.end);
+            (to > from).then(|| Shade {
+                from: axis.x(from),
+                to: axis.x(to),
+                level: a.level,
+            })
+        })
+        .collect();
+    shades.sort_by_key(|s| s.level);
+    shades
+}
+
+/// `[from, to)` widened to at least `min` (kept inside `range`).
+fn widen(from: f64, to: f64, min: f64, range: &Range<f64>) -> (f64, f64) {
+    if to - from >= min {
+        return (from, to);
+    }
+    let to = (from + min).min(range.end);
+    (to - min, to)
+}
+
+/// The narrowest mark in x units for a plot of `range` drawn `px` pixels wide.
+fn min_width(range: &Range<f64>, px: u32) -> f64 {
+    (range.end - range.start) * MIN_MARK_PX / f64::from(px.max(1))
+}
+
+/// The x-y chart every time chart draws on.
+pub type TimeChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<TimeCoord, RangedCoordf64>>;
+
+/// Maps a plotters drawing error to a [`ChartError`].
+pub fn draw_error<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> ChartError {
+    ChartError::Draw(e.to_string())
+}
+
+/// Shades each alert period over the plot's full height, translucent in its level's colour.
+pub fn draw_shades<DB: DrawingBackend>(
+    chart: &mut TimeChart<'_, DB>,
+    shades: &[Shade],
+) -> Result<(), ChartError> {
+    let (x, y) = (chart.x_range(), chart.y_range());
+    let min = min_width(&x, chart.plotting_area().dim_in_pixel().0);
+    chart
+        .draw_series(shades.iter().map(|s| {
+            let (from, to) = widen(s.from.max(x.start), s.to.min(x.end), min, &x);
+            Rectangle::new(
+                [(from, y.end), (to, y.start)],
+                level_colour(s.level).mix(SHADE_OPACITY).filled(),
+            )
+        }))
+        .map_err(draw_error)?;
+    Ok(())
+}
+
+/// A horizontal threshold line.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Threshold {
+    pub value: f64,
+    /// Legend text, e.g. "1 % warning".
+    pub label: &'static str,
+    pub level: Level,
+}
+
+/// Draws each threshold as a dashed line in its level's colour across the plot.
+pub fn draw_thresholds<DB: DrawingBackend>(
+    chart: &mut TimeChart<'_, DB>,
+    thresholds: &[Threshold],
+) -> Result<(), ChartError> {
+    let x = chart.x_range();
+    for t in thresholds {
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(x.start, t.value), (x.end, t.value)],
+                7,
+                4,
+                level_colour(t.level).stroke_width(2),
+            ))
+            .map_err(draw_error)?;
+    }
+    Ok(())
+}
+
+/// Draws a data line `width` pixels wide at `opacity`: one polyline per unbroken run, a dot for
+/// a run of one bucket (which a line would not show).
+pub fn draw_runs<DB: DrawingBackend>(
+    chart: &mut TimeChart<'_, DB>,
+    runs: Vec<Vec<(f64, f64)>>,
+    colour: RGBColor,
+    width: u32,
+    opacity: f64,
+) -> Result<(), ChartError> {
+    let colour = colour.mix(opacity);
+    for run in runs {
+        if let [single] = run[..] {
+            chart
+                .draw_series(std::iter::once(Circle::new(single, 2, colour.filled())))
+                .map_err(draw_error)?;
+        } else {
+            chart
+                .draw_series(LineSeries::new(run, colour.stroke_width(width)))
+                .map_err(draw_error)?;
+        }
+    }
+    Ok(())
+}
+
+/// Grid, axes and tick labels of a time chart (x ticks from [`TimeAxis::coord`]); `y_label`
+/// formats the y ticks.
+pub fn draw_mesh<DB: DrawingBackend>(
+    chart: &mut TimeChart<'_, DB>,
+    axis: &TimeAxis,
+    y_label: &dyn Fn(&f64) -> String,
+) -> Result<(), ChartError> {
+    let label_time = |x: &f64| axis.label(*x);
+    chart
+        .configure_mesh()
+        .y_labels(6)
+        .x_label_formatter(&label_time)
+        .y_label_formatter(y_label)
+        .label_style(("sans-serif", FONT_PX).into_font().color(&AXIS))
+        .axis_style(AXIS)
+        .light_line_style(AXIS.mix(0.08))
+        .bold_line_style(AXIS.mix(0.2))
+        .draw()
+        .map_err(draw_error)
+}
+
+/// A percentage tick label: `95 %`, `97.5 %`.
+pub fn pct_label(y: &f64) -> String {
+    if (y - y.round()).abs() < 1e-9 {
+        format!("{y:.0} %")
+    } else {
+        format!("{y:.1} %")
+    }
+}
+
+/// What a legend entry shows before its text.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Mark {
+    /// A data line.
+    Line(RGBColor),
+    /// A threshold line over the shading of its level.
+    Threshold(Level),
+    /// Only the shading of a level (a level without a line on this chart).
+    Shade(Level),
+    /// A solid block (a state of the breaker band).
+    Block(RGBColor),
+    /// Text only.
+    Text,
+}
+
+/// One legend entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LegendItem {
+    pub mark: Mark,
+    pub label: String,
+    /// Starts a new row (a group of its own, like the breaker's states).
+    pub new_row: bool,
+}
+
+impl LegendItem {
+    /// An entry.
+    pub fn new(mark: Mark, label: impl Into<String>) -> LegendItem {
+        LegendItem {
+            mark,
+            label: label.into(),
+            new_row: false,
+        }
+    }
+
+    /// The entry, starting a new row of the legend.
+    pub fn on_new_row(self) -> LegendItem {
+        LegendItem {
+            new_row: true,
+            ..self
+        }
+    }
+}
+
+const LEGEND_ROW_PX: i32 = 20;
+const SWATCH_PX: i32 = 18;
+
+/// The legend's entries placed left to right, wrapping: `(x, row)` of each, and the rows used.
+fn legend_layout<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    items: &[LegendItem],
+    left: i32,
+) -> (Vec<(i32, i32)>, i32) {
+    let width = area.dim_in_pixel().0 as i32 - 10;
+    let font: TextStyle = ("sans-serif", FONT_PX).into_font().into();
+    let (mut x, mut row) = (left, 0);
+    let mut places = Vec::with_capacity(items.len());
+    for item in items {
+        let text = area
+            .estimate_text_size(&item.label, &font)
+            .map_or(item.label.len() as f64 * 7.0, |(w, _)| {
+                f64::from(w) / SVG_FONT_SCALE
+            })
+            .ceil() as i32;
+        let swatch = if item.mark == Mark::Text {
+            0
+        } else {
+            SWATCH_PX + 5
+        };
+        let w = swatch + text;
+        if x > left && (item.new_row || x + w > width) {
+            x = left;
+            row += 1;
+        }
+        places.push((x, row));
+        x += w + 16;
+    }
+    (places, row + 1)
+}
+
+/// Splits `root` into a legend strip (drawn) and the rest (returned). The legend starts at
+/// `left` pixels, so that it lines up with the plot.
+pub fn draw_legend<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    items: &[LegendItem],
+    left: i32,
+) -> Result<DrawingArea<DB, Shift>, ChartError> {
+    let (places, rows) = legend_layout(root, items, left);
+    let (strip, rest) = root.split_vertically(rows * LEGEND_ROW_PX + 6);
+    let text_style = ("sans-serif", FONT_PX)
+        .into_font()
+        .color(&AXIS)
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    for (item, &(x, row)) in items.iter().zip(&places) {
+        let y = 4 + row * LEGEND_ROW_PX + LEGEND_ROW_PX / 2;
+        let (top, bottom) = (y - 6, y + 6);
+        match item.mark {
+            Mark::Line(c) => strip
+                .draw(&PathElement::new(
+                    [(x, y), (x + SWATCH_PX, y)],
+                    c.stroke_width(3),
+                ))
+                .map_err(draw_error)?,
+            Mark::Threshold(level) | Mark::Shade(level) => {
+                let c = level_colour(level);
+                strip
+                    .draw(&Rectangle::new(
+                        [(x, top), (x + SWATCH_PX, bottom)],
+                        c.mix(SHADE_OPACITY).filled(),
+                    ))
+                    .map_err(draw_error)?;
+                if matches!(item.mark, Mark::Threshold(_)) {
+                    strip
+                        .draw(&PathElement::new(
+                            [(x, y), (x + SWATCH_PX, y)],
+                            c.stroke_width(2),
+                        ))
+                        .map_err(draw_error)?;
+                }
+            }
+            Mark::Block(c) => strip
+                .draw(&Rectangle::new(
+                    [(x, top + 2), (x + SWATCH_PX, bottom - 2)],
+                    c.filled(),
+                ))
+                .map_err(draw_error)?,
+            Mark::Text => {}
+        }
+        let text_x = if item.mark == Mark::Text {
+            x
+        } else {
+            x + SWATCH_PX + 5
+        };
+        strip
+            .draw_text(&item.label, &text_style, (text_x, y))
+            .map_err(draw_error)?;
+    }
+    Ok(rest)
+}
+
+/// Which side of a rate's thresholds is bad.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Worse {
+    /// Higher is worse (error rate): the axis starts at 0.
+    Above,
+    /// Lower is worse (hit and success rates): the axis ends at 100.
+    Below,
+}
+
+/// The y range of a percentage chart: from the best value (0 or 100 %) past the worst
+/// threshold with some room, extended to the data, but never further than three times the
+/// distance from the best value to the worst threshold, so the threshold lines keep at least a
+/// third of the height. Values beyond are clipped to the edge. Returns the range and whether any
+/// value was clipped.
+pub fn rate_range(values: &[f64], thresholds: &[Threshold], worse: Worse) -> (Range<f64>, bool) {
+    let values = values.iter().copied().filter(|v| v.is_finite());
+    match worse {
+        Worse::Above => {
+            let worst = thresholds.iter().map(|t| t.value).fold(1.0, f64::max);
+            let limit = worst * 3.0;
+            let data = values.fold(0.0, f64::max);
+            let top = (data * 1.05).clamp(worst * 1.2, limit);
+            (0.0..top, data > limit)
+        }
+        Worse::Below => {
+            let worst = thresholds.iter().map(|t| t.value).fold(99.0, f64::min);
+            let limit = 100.0 - (100.0 - worst) * 3.0;
+            let data = values.fold(100.0, f64::min);
+            let bottom =
+                (100.0 - (100.0 - data) * 1.05).clamp(limit, 100.0 - (100.0 - worst) * 1.2);
+            let top = 100.0 + (100.0 - bottom) * 0.03;
+            (bottom..top, data < limit)
+        }
+    }
+}
+
+/// A per-bucket percentage chart: what differs between the error, cache and mem0 charts.
+#[derive(Clone, Copy, Debug)]
+pub struct RateChart {
+    /// The line's legend name.
+    pub name: &'static str,
+    pub colour: RGBColor,
+    /// The bucket's value (`None`: no events, drawn as a gap).
+    pub value: fn(&SeriesPoint) -> Option<f64>,
+    pub worse: Worse,
+    /// The guide's thresholds, drawn as lines.
+    pub thresholds: &'static [Threshold],
+    /// The alert metric whose periods are shaded.
+    pub metric: MetricId,
+    /// Alert levels the metric has without a line here (shown in the legend as shading only).
+    pub extra_levels: &'static [Level],
+}
+
+impl RateChart {
+    /// The chart's y range and whether values were clipped (see [`rate_range`]).
+    pub fn y_range(&self, series: &Series) -> (Range<f64>, bool) {
+        let values: Vec<f64> = series.points.iter().filter_map(self.value).collect();
+        rate_range(&values, self.thresholds, self.worse)
+    }
+
+    /// The legend's entries.
+    pub fn legend(&self, clipped: bool) -> Vec<LegendItem> {
+        let mut items = vec![LegendItem::new(
+            Mark::Line(self.colour),
+            if clipped {
+                format!("{} (clipped at the edge)", self.name)
+            } else {
+                self.name.to_owned()
+            },
+        )];
+        items.extend(
+            self.thresholds
+                .iter()
+                .map(|t| LegendItem::new(Mark::Threshold(t.level), t.label)),
+        );
+        items.extend(
+            self.extra_levels
+                .iter()
+                .map(|&l| LegendItem::new(Mark::Shade(l), l.as_str())),
+        );
+        items.push(LegendItem::new(Mark::Text, "shaded: alert firing"));
+        items
+    }
+
+    /// Draws the chart of `series` with the `alerts` of its metric shaded onto `root`.
+    pub fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        series: &Series,
+        alerts: &[Alert],
+    ) -> Result<(), ChartError> {
+        let axis = TimeAxis::of(series).ok_or(ChartError::NoData)?;
+        let (y, clipped) = self.y_range(series);
+        let runs = segments(series.points.iter().map(|p| {
+            (
+                axis.x(p.start),
+                (self.value)(p).map(|v| v.clamp(y.start, y.end)),
+            )
+        }));
+        if runs.is_empty() {
+            return Err(ChartError::NoData);
+        }
+        let plot = draw_legend(root, &self.legend(clipped), 8)?;
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(8)
+            .margin_right(20)
+            .x_label_area_size(26)
+            .y_label_area_size(50)
+            .build_cartesian_2d(axis.coord(5), y)
+            .map_err(draw_error)?;
+        draw_mesh(&mut chart, &axis, &pct_label)?;
+        draw_shades(&mut chart, &alert_shades(alerts, &[self.metric], &axis))?;
+        // A day of per-minute rates is dense: thin data, thresholds drawn over it.
+        draw_runs(&mut chart, runs, self.colour, 1, 1.0)?;
+        draw_thresholds(&mut chart, self.thresholds)?;
+        root.present().map_err(draw_error)
+    }
+}
+
+/// Draws with `draw` onto an SVG document of `size` pixels and returns its text.
+pub fn render_svg_with(
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), ChartError>,
+) -> Result<String, ChartError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        draw(&root)?;
+    }
+    Ok(svg)
+}
+
+/// For people: the alert periods of `metrics` in `alerts`, oldest first, e.g. "critical
+/// 2025-10-17 07:50–08:07 UTC (worst 13.95 %)" or "warning since 2025-10-17 07:32 UTC, still
+/// firing (worst 1.45 %)". With several metrics each line starts with the metric's name.
+pub fn describe_periods(alerts: &[Alert], metrics: &[MetricId]) -> Vec<(Level, String)> {
+    let mut list: Vec<&Alert> = alerts
+        .iter()
+        .filter(|a| metrics.contains(&a.metric))
+        .collect();
+    list.sort_by_key(|a| (a.since, a.level));
+    list.into_iter()
+        .map(|a| {
+            let since = a.since.format("%Y-%m-%d %H:%M");
+            let period = match a.until {
+                None => format!("since {since} UTC, still firing"),
+                Some(u) if u.date_naive() == a.since.date_naive() => {
+                    format!("{since}–{} UTC", u.format("%H:%M"))
+                }
+                Some(u) => format!("{since}–{} UTC", u.format("%Y-%m-%d %H:%M")),
+            };
+            let unit = a.metric.unit();
+            let worst = if unit == "%" {
+                canary_core::summary::format_pct(Some(a.worst_value))
+            } else if unit == "ms" {
+                canary_core::summary::format_ms(Some(a.worst_value))
+            } else {
+                format!("{} {unit}", a.worst_value)
+            };
+            let who = if metrics.len() > 1 {
+                format!("{} ", a.metric.label())
+            } else {
+                String::new()
+            };
+            (
+                a.level,
+                format!("{who}{} {period} (worst {worst})", a.level.as_str()),
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Reading the SVG the charts produce, for the chart modules' tests.
+    use super::*;
+    use canary_core::event::MICROS_PER_MINUTE;
+    use chrono::{DateTime, Utc};
+
+    /// A bucket at minute `i` with nothing in it.
+    pub fn empty_point(i: i64) -> SeriesPoint {
+        SeriesPoint {
+            start: i * MICROS_PER_MINUTE,
+            requests: 0,
+            p50_ms: None,
+            p95_ms: None,
+            p99_ms: None,
+            failures: 0,
+            error_rate_pct: None,
+            cache_accesses: 0,
+            cache_hits: 0,
+            cache_hit_rate_pct: None,
+            mem0_writes: 0,
+            mem0_successes: 0,
+            mem0_success_rate_pct: None,
+        }
+    }
+
+    /// A one-minute series.
+    pub fn series(points: Vec<SeriesPoint>) -> Series {
+        Series {
+            bucket: MICROS_PER_MINUTE,
+            points,
+        }
+    }
+
+    /// The time of minute `m`.
+    pub fn minute(m: i64) -> DateTime<Utc> {
+        to_datetime(m * MICROS_PER_MINUTE)
+    }
+
+    /// An alert of `metric` from minute `since` to minute `until` (`None`: still firing).
+    pub fn alert(metric: MetricId, level: Level, since: i64, until: Option<i64>) -> Alert {
+        Alert {
+            metric,
+            level,
+            threshold: Some(1.0),
+            since: minute(since),
+            until: until.map(minute),
+            worst_value: 3.0,
+        }
+    }
+
+    /// The SVG colour plotters writes for `c`.
+    pub fn hex(c: RGBColor) -> String {
+        format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
+    }
+
+    /// The opening tags of the SVG's elements named `tag`.
+    pub fn elements<'a>(svg: &'a str, tag: &str) -> Vec<&'a str> {
+        svg.split(&format!("<{tag} "))
+            .skip(1)
+            .map(|el| el.split('>').next().unwrap_or(""))
+            .collect()
+    }
+
+    /// Translucent filled rectangles in colour `c` (the alert shading and its legend swatch).
+    pub fn shaded_rects(svg: &str, c: RGBColor) -> usize {
+        let fill = format!("fill=\"{}\"", hex(c));
+        elements(svg, "rect")
+            .into_iter()
+            .filter(|r| r.contains(&fill) && !r.contains("opacity=\"1\""))
+            .count()
+    }
+
+    /// Polylines in colour `c` (data and threshold lines, not the legend's three-pixel marks)
+    /// with at least `min_points` points.
+    pub fn lines(svg: &str, c: RGBColor, min_points: usize) -> usize {
+        let stroke = format!("stroke=\"{}\"", hex(c));
+        elements(svg, "polyline")
+            .into_iter()
+            .filter(|p| p.contains(&stroke) && !p.contains("stroke-width=\"3\""))
+            .filter(|p| {
+                p.split("points=\"").nth(1).map_or(0, |pts| {
+                    pts.split('"').next().unwrap_or("").split(' ').count()
+                }) >= min_points
+            })
+            .count()
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_support::*;
     use super::*;
 
     fn check(points: &[(f64, Option<f64>)], expected: &[&[(f64, f64)]]) {
@@ -57,6 +784,183 @@ mod tests {
                 (4.0, Some(3.0)),
             ],
             &[&[(0.0, 1.0)], &[(2.0, 2.0)], &[(4.0, 3.0)]],
+        );
+    }
+
+    #[test]
+    fn alert_shades_table() {
+        // Minutes 60..120: the axis starts at its whole hour, so x is in hours from minute 60.
+        let axis = TimeAxis::of(&series((60..120).map(empty_point).collect())).unwrap();
+        assert_eq!(axis.range(), 0.0..1.0);
+        let check = |alerts: Vec<Alert>, expected: Vec<(f64, f64, Level)>| {
+            let got: Vec<(f64, f64, Level)> = alert_shades(&alerts, &[MetricId::ErrorRate], &axis)
+                .into_iter()
+                .map(|s| (s.from, s.to, s.level))
+                .collect();
+            assert_eq!(got, expected, "{alerts:?}");
+        };
+        check(vec![], vec![]);
+        // Inside, in range; another metric's alert is not shaded.
+        check(
+            vec![
+                alert(MetricId::ErrorRate, Level::Critical, 66, Some(72)),
+                alert(MetricId::CacheHitRate, Level::Critical, 66, Some(72)),
+            ],
+            vec![(0.1, 0.2, Level::Critical)],
+        );
+        // Clipped at both ends; still firing runs to the end; worse levels come last.
+        check(
+            vec![
+                alert(MetricId::ErrorRate, Level::Emergency, 30, Some(63)),
+                alert(MetricId::ErrorRate, Level::Warning, 114, None),
+            ],
+            vec![(0.9, 1.0, Level::Warning), (0.0, 0.05, Level::Emergency)],
+        );
+        // Entirely outside the axis: nothing.
+        check(
+            vec![
+                alert(MetricId::ErrorRate, Level::Warning, 0, Some(30)),
+                alert(MetricId::ErrorRate, Level::Warning, 130, None),
+            ],
+            vec![],
+        );
+    }
+
+    #[test]
+    fn widen_keeps_marks_visible_and_inside() {
+        let check = |from, to, want| assert_eq!(widen(from, to, 0.125, &(0.0..1.0)), want);
+        check(0.25, 0.5, (0.25, 0.5));
+        check(0.25, 0.25, (0.25, 0.375));
+        check(0.9375, 1.0, (0.875, 1.0));
+    }
+
+    #[test]
+    fn rate_range_table() {
+        const ERR: [Threshold; 2] = [
+            Threshold {
+                value: 1.0,
+                label: "",
+                level: Level::Warning,
+            },
+            Threshold {
+                value: 5.0,
+                label: "",
+                level: Level::Emergency,
+            },
+        ];
+        const HIT: [Threshold; 2] = [
+            Threshold {
+                value: 95.0,
+                label: "",
+                level: Level::Warning,
+            },
+            Threshold {
+                value: 90.0,
+                label: "",
+                level: Level::Critical,
+            },
+        ];
+        let check = |values: &[f64], t: &[Threshold], worse, want: (f64, f64, bool)| {
+            let (r, clipped) = rate_range(values, t, worse);
+            let round = |v: f64| (v * 1000.0).round() / 1000.0;
+            assert_eq!((round(r.start), round(r.end), clipped), want, "{values:?}");
+        };
+        // No data or calm data: the thresholds with room.
+        check(&[], &ERR, Worse::Above, (0.0, 6.0, false));
+        check(&[0.0, 0.5, f64::NAN], &ERR, Worse::Above, (0.0, 6.0, false));
+        // Up to the data, then clipped at three times the worst threshold.
+        check(&[10.0], &ERR, Worse::Above, (0.0, 10.5, false));
+        check(&[40.0], &ERR, Worse::Above, (0.0, 15.0, true));
+        check(&[], &HIT, Worse::Below, (88.0, 100.36, false));
+        check(&[99.0, 80.0], &HIT, Worse::Below, (79.0, 100.63, false));
+        check(&[0.0], &HIT, Worse::Below, (70.0, 100.9, true));
+    }
+
+    #[test]
+    fn labels_table() {
+        assert_eq!(bucket_label(MICROS_PER_MINUTE), "per minute");
+        assert_eq!(bucket_label(5 * MICROS_PER_MINUTE), "per 5 min");
+        assert_eq!(bucket_label(MICROS_PER_HOUR), "per hour");
+        assert_eq!(bucket_label(6 * MICROS_PER_HOUR), "per 6 h");
+        assert_eq!(pct_label(&95.0), "95 %");
+        assert_eq!(pct_label(&97.5), "97.5 %");
+        let axis = TimeAxis::of(&series((60..120).map(empty_point).collect())).unwrap();
+        assert_eq!(axis.label(0.5), "01:30");
+    }
+
+    #[test]
+    fn ticks_table() {
+        let check = |from: i64, to: i64, max: usize, want: &[&str]| {
+            let axis = TimeAxis::of(&series((from..to).map(empty_point).collect())).unwrap();
+            let got: Vec<String> = axis.ticks(max).iter().map(|&x| axis.label(x)).collect();
+            assert_eq!(got, want, "minutes {from}..{to}, at most {max}");
+        };
+        // The demo day (18:35 to 18:35 the next day): 4-hour or 2-hour steps from midnight.
+        let (from, to) = (18 * 60 + 35, 42 * 60 + 35);
+        check(
+            from,
+            to,
+            7,
+            &["20:00", "00:00", "04:00", "08:00", "12:00", "16:00"],
+        );
+        check(
+            from,
+            to,
+            14,
+            &[
+                "20:00", "22:00", "00:00", "02:00", "04:00", "06:00", "08:00", "10:00", "12:00",
+                "14:00", "16:00", "18:00",
+            ],
+        );
+        // An hour: 10-minute steps; both ends can be ticks.
+        check(
+            60,
+            120,
+            7,
+            &[
+                "01:00", "01:10", "01:20", "01:30", "01:40", "01:50", "02:00",
+            ],
+        );
+        // Longer than 36 hours: dates in the labels.
+        check(
+            0,
+            3 * 24 * 60,
+            4,
+            &["01-01 00:00", "01-02 00:00", "01-03 00:00", "01-04 00:00"],
+        );
+    }
+
+    #[test]
+    fn describe_periods_table() {
+        let alerts = vec![
+            alert(MetricId::ErrorRate, Level::Critical, 66, Some(72)),
+            alert(MetricId::ErrorRate, Level::Warning, 60, None),
+            alert(MetricId::CacheHitRate, Level::Warning, 1, Some(2)),
+        ];
+        let text = |alerts: &[Alert], metrics: &[MetricId]| -> Vec<String> {
+            describe_periods(alerts, metrics)
+                .into_iter()
+                .map(|(level, text)| format!("{}: {text}", level.as_str()))
+                .collect()
+        };
+        assert_eq!(
+            text(&alerts, &[MetricId::ErrorRate]),
+            [
+                "warning: warning since 1970-01-01 01:00 UTC, still firing (worst 3.00 %)",
+                "critical: critical 1970-01-01 01:06–01:12 UTC (worst 3.00 %)",
+            ]
+        );
+        assert_eq!(
+            text(&alerts, &[MetricId::P50Latency, MetricId::P95Latency]),
+            Vec::<String>::new()
+        );
+        let two_days = vec![Alert {
+            until: Some(minute(60 * 25)),
+            ..alert(MetricId::P95Latency, Level::Critical, 60, None)
+        }];
+        assert_eq!(
+            text(&two_days, &[MetricId::P50Latency, MetricId::P95Latency]),
+            ["critical: P95 latency critical 1970-01-01 01:00–1970-01-02 01:00 UTC (worst 3.0 ms)"]
         );
     }
 }

@@ -3,7 +3,9 @@
 //! The small formatting helpers here (a level's badge, an alert's value with its unit, a
 //! duration) are shared with the status banner, so both say the same thing the same way.
 
-use canary_core::alerts::{Alert, Level, MetricId, RuleState, RuleStatus, STAMPEDE_CRITICAL_MISSES};
+use canary_core::alerts::{
+    Alert, Level, MetricId, RuleState, RuleStatus, STAMPEDE_CRITICAL_MISSES,
+};
 use canary_core::event::{Micros, MICROS_PER_HOUR, MICROS_PER_MINUTE, MICROS_PER_SECOND};
 use canary_core::metrics::Window;
 use canary_core::redis::EVICTED_KEYS_THRESHOLD;
@@ -72,7 +74,8 @@ pub fn alert_condition(a: &Alert, rules: &[RuleStatus]) -> String {
         (MetricId::CacheStampede, _) => {
             format!(
                 "> {} misses on one key in 15 min",
-                a.threshold.map_or(STAMPEDE_CRITICAL_MISSES.to_string(), format_count)
+                a.threshold
+                    .map_or(STAMPEDE_CRITICAL_MISSES.to_string(), format_count)
             )
         }
         (MetricId::RedisMemory, _) if is_evictions(a) => "evicted_keys > 0".to_owned(),
@@ -82,10 +85,8 @@ pub fn alert_condition(a: &Alert, rules: &[RuleStatus]) -> String {
         },
         (metric, _) => match a.threshold {
             Some(t) => {
-                let lower_is_bad = matches!(
-                    metric,
-                    MetricId::CacheHitRate | MetricId::Mem0WriteSuccess
-                );
+                let lower_is_bad =
+                    matches!(metric, MetricId::CacheHitRate | MetricId::Mem0WriteSuccess);
                 let sign = if lower_is_bad { "<" } else { ">" };
                 format!("{sign} {}", format_metric_value(metric, Some(t)))
             }
@@ -94,7 +95,7 @@ pub fn alert_condition(a: &Alert, rules: &[RuleStatus]) -> String {
     }
 }
 
-/// A span of time for people: `45 s`, `12 min`, `3 h 05 min`, `2 d 4 h`.
+/// A span of time for people: `45 s`, `12 min`, `3 h`, `3 h 05 min`, `2 d 4 h`.
 pub fn format_duration(micros: Micros) -> String {
     let micros = micros.max(0);
     if micros < MICROS_PER_MINUTE {
@@ -106,7 +107,10 @@ pub fn format_duration(micros: Micros) -> String {
     }
     let hours = minutes / 60;
     if hours < 48 {
-        return format!("{hours} h {:02} min", minutes % 60);
+        return match minutes % 60 {
+            0 => format!("{hours} h"),
+            m => format!("{hours} h {m:02} min"),
+        };
     }
     format!("{} d {} h", hours / 24, hours % 24)
 }
@@ -344,7 +348,11 @@ mod tests {
             "left closed",
             "8 failures",
         );
-        check(alert(CircuitBreaker, Critical, None, 8.0), "open", "8 failures");
+        check(
+            alert(CircuitBreaker, Critical, None, 8.0),
+            "open",
+            "8 failures",
+        );
         check(
             alert(CacheStampede, Critical, Some(20.0), 40.0),
             "> 20 misses on one key in 15 min",
@@ -375,7 +383,7 @@ mod tests {
             (59 * MICROS_PER_SECOND, "59 s"),
             (M, "1 min"),
             (59 * M, "59 min"),
-            (60 * M, "1 h 00 min"),
+            (60 * M, "1 h"),
             (25 * 60 * M + 3 * M, "25 h 03 min"),
             (48 * 60 * M, "2 d 0 h"),
         ] {
@@ -385,7 +393,7 @@ mod tests {
         assert_eq!(alert_duration(&a, None), "15 min");
         a.until = None;
         let w = Window::new(0, 70 * M);
-        assert_eq!(alert_duration(&a, w), "1 h 00 min so far");
+        assert_eq!(alert_duration(&a, w), "1 h so far");
         assert_eq!(alert_duration(&a, Window::new(0, 5 * M)), "just now");
     }
 

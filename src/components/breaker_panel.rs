@@ -4,7 +4,27 @@ use canary_core::metrics::CircuitBreaker;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
-/// The circuit breaker's current state and its transition history.
+use super::error_breakdown::time_view;
+
+/// A breaker state for people (`half_open` → "half-open") and its status class: closed is
+/// good, half-open a warning, open critical; anything else the data names is shown as it is.
+pub fn state_view(state: Option<&str>) -> (String, &'static str) {
+    match state {
+        Some("closed") => ("closed".to_owned(), "status status-ok"),
+        Some("half_open") => ("half-open".to_owned(), "status status-warn"),
+        Some("open") => ("open".to_owned(), "status status-bad"),
+        Some(other) => (other.to_owned(), "status status-none"),
+        None => ("(no state)".to_owned(), "status status-none"),
+    }
+}
+
+/// A failure or success count from `details` (null when the row did not say).
+fn count(v: Option<i64>) -> String {
+    v.map_or_else(|| "no data".to_owned(), |n| n.to_string())
+}
+
+/// The breaker's state at the window's end (coloured), when it recovered (closed for 15
+/// minutes after its last open), and its transitions in the window, newest first.
 #[component]
 pub fn BreakerPanel(
     /// State at the window's end and transitions in it.
@@ -14,7 +34,95 @@ pub fn BreakerPanel(
     #[prop(into)]
     recovered_at: Signal<Option<DateTime<Utc>>>,
 ) -> impl IntoView {
-    let _ = breaker;
-    let _ = recovered_at;
-    view! { <section class="panel" data-testid="breaker-panel"><h2>"BreakerPanel"</h2></section> }
+    view! {
+        <section class="panel data-panel" data-testid="breaker-panel">
+            <h2>"Circuit breaker"</h2>
+            <dl class="stat-list">
+                <div>
+                    <dt>"State now"</dt>
+                    <dd data-testid="breaker-state">
+                        {move || {
+                            let (text, class) = state_view(Some(&breaker.get().current_state));
+                            view! { <span class=class>{text}</span> }
+                        }}
+                    </dd>
+                </div>
+                <div>
+                    <dt>"Transitions"</dt>
+                    <dd class="num">{move || breaker.get().transitions.len()}</dd>
+                </div>
+                {move || {
+                    recovered_at
+                        .get()
+                        .map(|t| {
+                            view! {
+                                <div>
+                                    <dt>"Recovered at (UTC)"</dt>
+                                    <dd>{time_view(t, true)}</dd>
+                                </div>
+                            }
+                        })
+                }}
+            </dl>
+            <h3>"Transitions, newest first"</h3>
+            <Show
+                when=move || !breaker.get().transitions.is_empty()
+                fallback=|| {
+                    view! { <p class="empty-note">"No state changes in this window."</p> }
+                }
+            >
+                <div class="table-scroll">
+                    <table class="data-table" data-testid="breaker-transitions">
+                        <thead>
+                            <tr>
+                                <th scope="col">"State"</th>
+                                <th scope="col" class="num">"Failures"</th>
+                                <th scope="col" class="num">"Successes"</th>
+                                <th scope="col" class="num">"At (UTC)"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {move || {
+                                breaker
+                                    .get()
+                                    .transitions
+                                    .into_iter()
+                                    .map(|t| {
+                                        let (text, class) = state_view(t.state.as_deref());
+                                        view! {
+                                            <tr>
+                                                <td>
+                                                    <span class=class>{text}</span>
+                                                </td>
+                                                <td class="num">{count(t.failure_count)}</td>
+                                                <td class="num">{count(t.success_count)}</td>
+                                                <td class="num">{time_view(t.at, true)}</td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()
+                            }}
+                        </tbody>
+                    </table>
+                </div>
+            </Show>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_view_table() {
+        let check = |state: Option<&str>, text: &str, class: &str| {
+            assert_eq!(state_view(state), (text.to_owned(), class), "{state:?}");
+        };
+        check(Some("closed"), "closed", "status status-ok");
+        check(Some("half_open"), "half-open", "status status-warn");
+        check(Some("open"), "open", "status status-bad");
+        check(Some("tripped"), "tripped", "status status-none");
+        check(None, "(no state)", "status status-none");
+    }
 }

@@ -1,21 +1,67 @@
 //! Cache hit rate per bucket with the 95 % and 90 % lines and alert periods shaded.
 
-use canary_core::alerts::Alert;
-use canary_core::series::Series;
-use leptos::prelude::*;
 use std::sync::Arc;
 
-/// Cache hit rate per bucket with the 95 % and 90 % lines and alert periods shaded.
+use canary_core::alerts::{Alert, MetricId};
+use canary_core::series::Series;
+use leptos::prelude::*;
+
+use crate::charts::{bucket_label, cache_hit_rate, describe_periods, ChartError};
+
+/// Cache hit rate per bucket with the 95 % and 90 % lines and alert periods shaded; the shaded
+/// periods are also listed in words under the chart.
 #[component]
 pub fn CacheChart(
     /// The window's per-bucket series.
     #[prop(into)]
     series: Signal<Arc<Series>>,
-    /// Alerts of the window (cache ones are shaded).
+    /// Alerts of the window (cache hit-rate ones are shaded).
     #[prop(into)]
     alerts: Signal<Vec<Alert>>,
 ) -> impl IntoView {
-    let _ = series;
-    let _ = alerts;
-    view! { <section class="panel" data-testid="cache-chart"><h2>"CacheChart"</h2></section> }
+    let svg = Memo::new(move |_| {
+        cache_hit_rate::render_svg(&series.get(), &alerts.get(), cache_hit_rate::SIZE)
+    });
+    let periods = Memo::new(move |_| describe_periods(&alerts.get(), &[MetricId::CacheHitRate]));
+    view! {
+        <section class="panel data-panel" data-testid="cache-chart">
+            <h2>
+                "Cache hit rate "
+                <span class="chart-bucket">{move || bucket_label(series.get().bucket)}</span>
+            </h2>
+            {move || match svg.get() {
+                Ok(svg) => {
+                    view! {
+                        <div
+                            class="chart"
+                            role="img"
+                            aria-label="Cache hit rate per bucket with the 95 % warning and 90 % critical lines and cache hit-rate alert periods shaded by level"
+                            inner_html=svg
+                        ></div>
+                        <ul class="chart-periods" aria-label="Cache hit-rate alert periods">
+                            {move || {
+                                let list = periods.get();
+                                if list.is_empty() {
+                                    view! { <li class="none">"No cache hit-rate alerts in this window."</li> }
+                                        .into_any()
+                                } else {
+                                    list.into_iter()
+                                        .map(|(level, text)| {
+                                            view! { <li class=format!("level-{}", level.as_str())>{text}</li> }
+                                        })
+                                        .collect_view()
+                                        .into_any()
+                                }
+                            }}
+                        </ul>
+                    }
+                        .into_any()
+                }
+                Err(ChartError::NoData) => {
+                    view! { <p class="empty-note">"No cache accesses in this window."</p> }.into_any()
+                }
+                Err(e) => view! { <p class="chart-error" role="alert">{e.to_string()}</p> }.into_any(),
+            }}
+        </section>
+    }
 }

@@ -1,7 +1,163 @@
 //! The validation checklist: scheduled checks filled from the data, ticked and annotated by a person, persisted and exportable.
+//!
+//! Ticks and notes live in localStorage under [`keys::CHECKLIST`] as one JSON object,
+//! `{"phase1.hour4": {"ticked": true, "note": "…"}, …}` ([`CheckEntries`]), saved as they are
+//! typed. The Markdown export escapes everything a person typed, so a note cannot break the list
+//! or inject HTML where the file is rendered.
 
-use canary_core::phases::ChecklistItem;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use canary_core::phases::{ChecklistItem, Verdict};
+use canary_core::time::format_minute;
+use canary_core::Micros;
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsCast;
+
+use crate::storage::{self, keys, Area};
+
+/// A person's tick and note on one scheduled check.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckEntry {
+    #[serde(default)]
+    pub ticked: bool,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Every tick and note, by [`entry_key`].
+pub type CheckEntries = BTreeMap<String, CheckEntry>;
+
+/// The storage key of a check: `phase1.hour4`.
+pub fn entry_key(phase: u8, hour: u32) -> String {
+    format!("phase{phase}.hour{hour}")
+}
+
+/// Text typed by a person (or taken from data), made inert in Markdown: `\ | ` * _ [ ]` are
+/// backslash-escaped, `& < >` become entities, and line breaks become `<br>` so the text stays
+/// inside its list item.
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' | '|' | '`' | '*' | '_' | '[' | ']' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                out.push_str("<br>");
+            }
+            '\n' => out.push_str("<br>"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The short word of a data verdict.
+pub fn verdict_word(v: &Verdict) -> &'static str {
+    match v {
+        Verdict::Ok => "OK",
+        Verdict::Issues(_) => "issues",
+        Verdict::NoData => "no data",
+        Verdict::NotDue => "not due",
+    }
+}
+
+fn verdict_class(v: &Verdict) -> &'static str {
+    match v {
+        Verdict::Ok => "status status-ok",
+        Verdict::Issues(_) => "status status-bad",
+        Verdict::NoData | Verdict::NotDue => "status status-none",
+    }
+}
+
+/// The checklist as GitHub-flavoured Markdown: one task-list item per check (`- [x]` / `- [ ]`),
+/// with its due time, the data's verdict (and its issues) and the person's note.
+pub fn checklist_markdown(
+    phase: u8,
+    items: &[ChecklistItem],
+    entries: &CheckEntries,
+    exported_at: Micros,
+) -> String {
+    let mut md = format!("# Phase {phase} validation checklist\n\n");
+    let ticked = items
+        .iter()
+        .filter(|i| {
+            entries
+                .get(&entry_key(phase, i.hour))
+                .is_some_and(|e| e.ticked)
+        })
+        .count();
+    md.push_str(&format!(
+        "Exported from Canary Console at {}: {ticked} of {} checks ticked. Each data verdict is \
+         computed from the events of the hour before the check.\n\n",
+        format_minute(exported_at),
+        items.len()
+    ));
+    if items.is_empty() {
+        md.push_str("No scheduled check: the phase has not started.\n");
+        return md;
+    }
+    for item in items {
+        let entry = entries
+            .get(&entry_key(phase, item.hour))
+            .cloned()
+            .unwrap_or_default();
+        md.push_str(&format!(
+            "- [{}] {} (due {})\n",
+            if entry.ticked { 'x' } else { ' ' },
+            escape_markdown(&item.label),
+            format_minute(item.due)
+        ));
+        md.push_str(&format!("  - Data: {}\n", verdict_word(&item.data_verdict)));
+        if let Verdict::Issues(issues) = &item.data_verdict {
+            for issue in issues {
+                md.push_str(&format!("    - {}\n", escape_markdown(issue)));
+            }
+        }
+        let note = entry.note.trim();
+        if !note.is_empty() {
+            md.push_str(&format!("  - Note: {}\n", escape_markdown(note)));
+        }
+    }
+    md
+}
+
+/// Offers `text` as a file download named `name` (Blob, object URL, a clicked `<a download>`).
+fn download(name: &str, text: &str) -> Result<(), String> {
+    let fail = |what: &str, e: wasm_bindgen::JsValue| format!("{what}: {e:?}");
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/markdown;charset=utf-8");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+        .map_err(|e| fail("the file could not be made", e))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)
+        .map_err(|e| fail("the file could not be offered", e))?;
+    let anchor: web_sys::HtmlAnchorElement = document()
+        .create_element("a")
+        .map_err(|e| fail("the download link could not be made", e))?
+        .unchecked_into();
+    anchor.set_href(&url);
+    anchor.set_download(name);
+    anchor.click();
+    // Give the browser time to start the download before the URL is released.
+    set_timeout(
+        move || {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        },
+        Duration::from_secs(30),
+    );
+    Ok(())
+}
 
 /// The validation checklist: scheduled checks filled from the data, ticked and annotated by a person, persisted and exportable.
 #[component]
@@ -13,7 +169,255 @@ pub fn Checklist(
     #[prop(into)]
     phase: Signal<u8>,
 ) -> impl IntoView {
-    let _ = items;
-    let _ = phase;
-    view! { <section class="panel" data-testid="checklist"><h2>"Checklist"</h2></section> }
+    let entries = RwSignal::new(
+        storage::load::<CheckEntries>(Area::Local, keys::CHECKLIST).unwrap_or_default(),
+    );
+    let save_error = RwSignal::new(None::<String>);
+    let export_error = RwSignal::new(None::<String>);
+    let edit = move |key: String, f: &dyn Fn(&mut CheckEntry)| {
+        entries.update(|all| {
+            let entry = all.entry(key.clone()).or_default();
+            f(entry);
+            if *entry == CheckEntry::default() {
+                all.remove(&key);
+            }
+        });
+        let result = entries.with_untracked(|all| storage::save(Area::Local, keys::CHECKLIST, all));
+        save_error.set(result.err().map(|e| e.to_string()));
+    };
+    let export = move || {
+        let n = phase.get_untracked();
+        let md = items.with_untracked(|list| {
+            entries.with_untracked(|e| checklist_markdown(n, list, e, crate::clock::now()))
+        });
+        export_error.set(download(&format!("canary-phase-{n}-checklist.md"), &md).err());
+    };
+
+    let ticked_count = move || {
+        let n = phase.get();
+        entries.with(|e| {
+            items
+                .get()
+                .iter()
+                .filter(|i| e.get(&entry_key(n, i.hour)).is_some_and(|x| x.ticked))
+                .count()
+        })
+    };
+
+    // One row per check, kept while its check is unchanged (a recomputation elsewhere on the
+    // page does not rebuild the row being typed in).
+    let keyed_items = move || {
+        let n = phase.get();
+        items.get().into_iter().map(|i| (n, i)).collect::<Vec<_>>()
+    };
+    let row = move |(n, item): (u8, ChecklistItem)| {
+        let key = entry_key(n, item.hour);
+        let key_tick = key.clone();
+        let key_note = key.clone();
+        let key_note_read = key.clone();
+        let ticked = move || entries.with(|e| e.get(&key).is_some_and(|x| x.ticked));
+        let note = move || {
+            entries.with(|e| {
+                e.get(&key_note_read)
+                    .map(|x| x.note.clone())
+                    .unwrap_or_default()
+            })
+        };
+        let ticked_class = ticked.clone();
+        let issues = match &item.data_verdict {
+            Verdict::Issues(list) => Some(view! {
+                <ul class="check-issues">
+                    {list.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}
+                </ul>
+            }),
+            _ => None,
+        };
+        view! {
+            <li class="check-item" class:ticked=ticked_class data-hour=item.hour>
+                <div class="check-head">
+                    <label class="check">
+                        <input
+                            type="checkbox"
+                            data-testid="check-tick"
+                            prop:checked=ticked
+                            on:change=move |ev| {
+                                let v = event_target_checked(&ev);
+                                edit(key_tick.clone(), &|e| e.ticked = v);
+                            }
+                        />
+                        <span class="check-label">{item.label.clone()}</span>
+                    </label>
+                    <span
+                        class=verdict_class(&item.data_verdict)
+                        title="What the data of the hour before the check says"
+                    >
+                        {verdict_word(&item.data_verdict)}
+                    </span>
+                    <span class="check-due">{format!("due {}", format_minute(item.due))}</span>
+                </div>
+                {issues}
+                <label class="check-note">
+                    <span class="visually-hidden">{format!("Note on hour {}", item.hour)}</span>
+                    <textarea
+                        rows="1"
+                        data-testid="check-note"
+                        placeholder="Note: what you looked at, who, anything odd"
+                        prop:value=note
+                        on:input=move |ev| {
+                            let v = event_target_value(&ev);
+                            edit(key_note.clone(), &|e| e.note = v.clone());
+                        }
+                    ></textarea>
+                </label>
+            </li>
+        }
+    };
+
+    view! {
+        <section class="panel checklist" data-testid="checklist">
+            <h2>{move || format!("Phase {} validation checklist", phase.get())}</h2>
+            <Show
+                when=move || !items.get().is_empty()
+                fallback=move || view! {
+                    <p class="empty-state" data-testid="checklist-empty">
+                        {format!(
+                            "Phase {} has no scheduled check yet: it has not started and the data gives no start. Set its start in the phase panel.",
+                            phase.get()
+                        )}
+                    </p>
+                }
+            >
+                <div class="checklist-bar">
+                    <span class="panel-summary">
+                        {move || format!("{} of {} checks ticked", ticked_count(), items.get().len())}
+                    </span>
+                    <button type="button" data-testid="checklist-export" on:click=move |_| export()>
+                        "Export Markdown"
+                    </button>
+                </div>
+                <ol class="check-items">
+                    <For
+                        each=keyed_items
+                        key=|(n, i)| (*n, i.hour, i.due, format!("{:?}", i.data_verdict))
+                        children=row
+                    />
+                </ol>
+            </Show>
+            {move || save_error.get().map(|e| view! { <p class="field-error" role="alert">{format!("Not saved: {e}")}</p> })}
+            {move || export_error.get().map(|e| view! { <p class="field-error" role="alert">{format!("Export failed: {e}")}</p> })}
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use canary_core::demo::PHASE1_START;
+    use canary_core::event::MICROS_PER_HOUR;
+
+    fn check(input: &str, expected: &str) {
+        assert_eq!(escape_markdown(input), expected, "{input:?}");
+    }
+
+    #[test]
+    fn escaping_table() {
+        check("", "");
+        check("all fine", "all fine");
+        check("a | b", "a \\| b");
+        check(
+            "<script>alert(1)</script>",
+            "&lt;script&gt;alert(1)&lt;/script&gt;",
+        );
+        check("`rm -rf`", "\\`rm -rf\\`");
+        check("[link](http://x)", "\\[link\\](http://x)");
+        check("*bold* _it_", "\\*bold\\* \\_it\\_");
+        check(
+            "line 1\nline 2\r\nline 3\rend",
+            "line 1<br>line 2<br>line 3<br>end",
+        );
+        check("a\\|b", "a\\\\\\|b");
+        check("&lt; typed", "&amp;lt; typed");
+        check("P50 <500ms, ✅ ok", "P50 &lt;500ms, ✅ ok");
+    }
+
+    fn item(hour: u32, verdict: Verdict) -> ChecklistItem {
+        ChecklistItem {
+            hour,
+            label: format!("Hour {hour}: Cache hit rate >95%"),
+            due: PHASE1_START + i64::from(hour) * MICROS_PER_HOUR,
+            data_verdict: verdict,
+        }
+    }
+
+    #[test]
+    fn markdown_export() {
+        let items = vec![
+            item(1, Verdict::Ok),
+            item(
+                2,
+                Verdict::Issues(vec!["Alert error_rate critical | since 01:00".into()]),
+            ),
+            item(3, Verdict::NoData),
+            item(4, Verdict::NotDue),
+        ];
+        let mut entries = CheckEntries::new();
+        entries.insert(
+            entry_key(1, 1),
+            CheckEntry {
+                ticked: true,
+                note: "looked at *all* panels\n<b>ok</b>".into(),
+            },
+        );
+        entries.insert(
+            entry_key(1, 2),
+            CheckEntry {
+                ticked: false,
+                note: "  ".into(),
+            },
+        );
+        // Another phase's entry for the same hour is not this checklist's.
+        entries.insert(
+            entry_key(2, 3),
+            CheckEntry {
+                ticked: true,
+                note: String::new(),
+            },
+        );
+        let md = checklist_markdown(1, &items, &entries, PHASE1_START + 5 * MICROS_PER_HOUR);
+        assert_eq!(
+            md,
+            "# Phase 1 validation checklist\n\n\
+             Exported from Canary Console at 2025-10-16 23:35 UTC: 1 of 4 checks ticked. Each \
+             data verdict is computed from the events of the hour before the check.\n\n\
+             - [x] Hour 1: Cache hit rate &gt;95% (due 2025-10-16 19:35 UTC)\n  - Data: OK\n  \
+             - Note: looked at \\*all\\* panels<br>&lt;b&gt;ok&lt;/b&gt;\n\
+             - [ ] Hour 2: Cache hit rate &gt;95% (due 2025-10-16 20:35 UTC)\n  - Data: issues\n    \
+             - Alert error\\_rate critical \\| since 01:00\n\
+             - [ ] Hour 3: Cache hit rate &gt;95% (due 2025-10-16 21:35 UTC)\n  - Data: no data\n\
+             - [ ] Hour 4: Cache hit rate &gt;95% (due 2025-10-16 22:35 UTC)\n  - Data: not due\n"
+        );
+        let empty = checklist_markdown(2, &[], &entries, PHASE1_START);
+        assert!(empty.ends_with("No scheduled check: the phase has not started.\n"));
+        assert!(empty.contains("0 of 0 checks ticked"));
+    }
+
+    #[test]
+    fn entries_round_trip_through_json() {
+        let mut entries = CheckEntries::new();
+        entries.insert(
+            entry_key(3, 48),
+            CheckEntry {
+                ticked: true,
+                note: "ok".into(),
+            },
+        );
+        let text = serde_json::to_string(&entries).unwrap();
+        assert_eq!(text, r#"{"phase3.hour48":{"ticked":true,"note":"ok"}}"#);
+        let back: CheckEntries = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, entries);
+        // An entry saved without a note (older data) still reads.
+        let old: CheckEntries =
+            serde_json::from_str(r#"{"phase1.hour1":{"ticked":true}}"#).unwrap();
+        assert!(old["phase1.hour1"].ticked);
+    }
 }

@@ -190,6 +190,13 @@ pub fn Dashboard(
                 on_url=Callback::new(move |u| state.health_url.set(u))
             />
         </div>
-        <ReportPanel analysis=Signal::derive(a) />
+        <ReportPanel
+            dataset=dataset
+            phases=state.phases
+            phase_number=state.phase_number
+            redis_alerts=Signal::derive(move || {
+                super::report_panel::redis_alerts(&a().evaluation.alerts)
+            })
+        />
     }
 }

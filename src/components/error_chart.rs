@@ -1,11 +1,15 @@
 //! Error rate per bucket with the 1 %, 2 % and 5 % lines and alert periods shaded.
 
-use canary_core::alerts::Alert;
-use canary_core::series::Series;
-use leptos::prelude::*;
 use std::sync::Arc;
 
-/// Error rate per bucket with the 1 %, 2 % and 5 % lines and alert periods shaded.
+use canary_core::alerts::{Alert, MetricId};
+use canary_core::series::Series;
+use leptos::prelude::*;
+
+use crate::charts::{bucket_label, describe_periods, error_rate, ChartError};
+
+/// Error rate per bucket with the 1 %, 2 % and 5 % lines and alert periods shaded; the shaded
+/// periods are also listed in words under the chart.
 #[component]
 pub fn ErrorChart(
     /// The window's per-bucket series.
@@ -15,7 +19,48 @@ pub fn ErrorChart(
     #[prop(into)]
     alerts: Signal<Vec<Alert>>,
 ) -> impl IntoView {
-    let _ = series;
-    let _ = alerts;
-    view! { <section class="panel" data-testid="error-chart"><h2>"ErrorChart"</h2></section> }
+    let svg =
+        Memo::new(move |_| error_rate::render_svg(&series.get(), &alerts.get(), error_rate::SIZE));
+    let periods = Memo::new(move |_| describe_periods(&alerts.get(), &[MetricId::ErrorRate]));
+    view! {
+        <section class="panel data-panel" data-testid="error-chart">
+            <h2>
+                "Error rate "
+                <span class="chart-bucket">{move || bucket_label(series.get().bucket)}</span>
+            </h2>
+            {move || match svg.get() {
+                Ok(svg) => {
+                    view! {
+                        <div
+                            class="chart"
+                            role="img"
+                            aria-label="Error rate per bucket with the 1 % warning, 2 % critical and 5 % emergency lines and error-rate alert periods shaded by level"
+                            inner_html=svg
+                        ></div>
+                        <ul class="chart-periods" aria-label="Error-rate alert periods">
+                            {move || {
+                                let list = periods.get();
+                                if list.is_empty() {
+                                    view! { <li class="none">"No error-rate alerts in this window."</li> }
+                                        .into_any()
+                                } else {
+                                    list.into_iter()
+                                        .map(|(level, text)| {
+                                            view! { <li class=format!("level-{}", level.as_str())>{text}</li> }
+                                        })
+                                        .collect_view()
+                                        .into_any()
+                                }
+                            }}
+                        </ul>
+                    }
+                        .into_any()
+                }
+                Err(ChartError::NoData) => {
+                    view! { <p class="empty-note">"No requests in this window."</p> }.into_any()
+                }
+                Err(e) => view! { <p class="chart-error" role="alert">{e.to_string()}</p> }.into_any(),
+            }}
+        </section>
+    }
 }

@@ -1,4 +1,5 @@
-//! The latency chart panel: P50 / P95 / P99 per bucket with the warning and critical lines.
+//! The latency chart panel: P50 / P95 / P99 per bucket with the warning and critical lines, the
+//! latency alert periods shaded and the circuit breaker's state as a band under the chart.
 
 use std::sync::Arc;
 
@@ -7,10 +8,10 @@ use canary_core::series::Series;
 use leptos::prelude::*;
 
 use crate::analysis::BreakerSpan;
+use crate::charts::{bucket_label, describe_periods, latency, ChartError};
 
-use crate::charts::latency;
-
-/// P50/P95/P99 latency over the window, drawn as SVG.
+/// P50/P95/P99 latency over the window, drawn as SVG, with the latency alerts shaded and the
+/// breaker band; the shaded periods are also listed in words under the chart.
 #[component]
 pub fn LatencyChart(
     /// The window's per-bucket series.
@@ -23,13 +24,48 @@ pub fn LatencyChart(
     #[prop(into)]
     breaker: Signal<Vec<BreakerSpan>>,
 ) -> impl IntoView {
-    let _ = (alerts, breaker);
-    let svg = move || latency::render_svg(&series.get(), latency::SIZE);
+    let svg = Memo::new(move |_| {
+        latency::render_svg(&series.get(), &alerts.get(), &breaker.get(), latency::SIZE)
+    });
+    let periods = Memo::new(move |_| describe_periods(&alerts.get(), &latency::METRICS));
     view! {
-        <section class="panel" data-testid="latency-chart">
-            <h2>"Latency per minute"</h2>
-            {move || match svg() {
-                Ok(svg) => view! { <div class="chart" role="img" aria-label="P50, P95 and P99 latency per bucket with the 400 ms warning and 500 ms critical lines" inner_html=svg></div> }.into_any(),
+        <section class="panel data-panel" data-testid="latency-chart">
+            <h2>
+                "Latency "
+                <span class="chart-bucket">{move || bucket_label(series.get().bucket)}</span>
+            </h2>
+            {move || match svg.get() {
+                Ok(svg) => {
+                    view! {
+                        <div
+                            class="chart chart-wide"
+                            role="img"
+                            aria-label="P50, P95 and P99 latency per bucket with the 400 ms warning and 500 ms critical lines, latency alert periods shaded by level, and the circuit breaker's state as a band under the chart"
+                            inner_html=svg
+                        ></div>
+                        <ul class="chart-periods" aria-label="Latency alert periods">
+                            {move || {
+                                let list = periods.get();
+                                if list.is_empty() {
+                                    view! { <li class="none">"No latency alerts in this window."</li> }
+                                        .into_any()
+                                } else {
+                                    list.into_iter()
+                                        .map(|(level, text)| {
+                                            view! { <li class=format!("level-{}", level.as_str())>{text}</li> }
+                                        })
+                                        .collect_view()
+                                        .into_any()
+                                }
+                            }}
+                        </ul>
+                    }
+                        .into_any()
+                }
+                Err(ChartError::NoData) => {
+                    view! { <p class="empty-note">"No requests with a latency in this window."</p> }
+                        .into_any()
+                }
                 Err(e) => view! { <p class="chart-error" role="alert">{e.to_string()}</p> }.into_any(),
             }}
         </section>

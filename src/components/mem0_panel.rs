@@ -1,9 +1,24 @@
 //! mem0 write success, average and max write time, slow writes, failures by type.
 
 use canary_core::metrics::{Mem0, Mem0Failure};
+use canary_core::summary::{format_ms, format_pct};
 use leptos::prelude::*;
 
-/// mem0 write success, average and max write time, slow writes, failures by type.
+use super::error_breakdown::{breakable, time_view};
+
+/// The status class of a write success rate against the guide's 99 % target and 95 % critical
+/// line.
+fn success_class(rate: Option<f64>) -> &'static str {
+    match rate {
+        None => "status status-none",
+        Some(r) if r < 95.0 => "status status-bad",
+        Some(r) if r <= 99.0 => "status status-warn",
+        Some(_) => "status status-ok",
+    }
+}
+
+/// Writes, success rate, average and maximum write time and slow writes (over 5 s), then the
+/// failed writes by error type with their average time and last failure.
 #[component]
 pub fn Mem0Panel(
     /// mem0 write numbers of the window.
@@ -13,7 +28,92 @@ pub fn Mem0Panel(
     #[prop(into)]
     failures: Signal<Vec<Mem0Failure>>,
 ) -> impl IntoView {
-    let _ = mem0;
-    let _ = failures;
-    view! { <section class="panel" data-testid="mem0-panel"><h2>"Mem0Panel"</h2></section> }
+    view! {
+        <section class="panel data-panel" data-testid="mem0-panel">
+            <h2>"mem0 writes"</h2>
+            <Show
+                when=move || { mem0.get().total_writes > 0 }
+                fallback=|| view! { <p class="empty-note">"No mem0 writes in this window."</p> }
+            >
+                {move || {
+                    let m = mem0.get();
+                    let slow_class = if m.slow_writes_over_5s > 0 {
+                        "status status-warn"
+                    } else {
+                        "status status-ok"
+                    };
+                    view! {
+                        <dl class="stat-list">
+                            <div>
+                                <dt>"Writes"</dt>
+                                <dd class="num">{m.total_writes}</dd>
+                            </div>
+                            <div>
+                                <dt>"Success rate"</dt>
+                                <dd class="num">
+                                    <span class=success_class(m.success_rate_pct)>{format_pct(m.success_rate_pct)}</span>
+                                </dd>
+                            </div>
+                            <div>
+                                <dt>"Avg write time"</dt>
+                                <dd class="num">{format_ms(m.avg_write_time_ms)}</dd>
+                            </div>
+                            <div>
+                                <dt>"Max write time"</dt>
+                                <dd class="num">{format_ms(m.max_write_time_ms)}</dd>
+                            </div>
+                            <div>
+                                <dt>"Slow writes (> 5 s)"</dt>
+                                <dd class="num">
+                                    <span class=slow_class>{m.slow_writes_over_5s}</span>
+                                </dd>
+                            </div>
+                        </dl>
+                    }
+                }}
+                <h3>"Failures by type"</h3>
+                <Show
+                    when=move || !failures.get().is_empty()
+                    fallback=|| view! { <p class="empty-note">"No failed writes in this window."</p> }
+                >
+                    <div class="table-scroll">
+                        <table class="data-table">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Error type"</th>
+                                    <th scope="col" class="num">"Failures"</th>
+                                    <th scope="col" class="num">"Avg time"</th>
+                                    <th scope="col" class="num">"Last failure (UTC)"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {move || {
+                                    failures
+                                        .get()
+                                        .into_iter()
+                                        .map(|f| {
+                                            let no_type = f.error_type.is_none();
+                                            let error_type = f.error_type.unwrap_or_else(|| "(no type)".to_owned());
+                                            view! {
+                                                <tr>
+                                                    <th scope="row" class="key" class:missing=no_type>
+                                                        {breakable(&error_type)}
+                                                    </th>
+                                                    <td class="num">{f.failures}</td>
+                                                    <td class="num">{format_ms(f.avg_time_ms)}</td>
+                                                    <td class="num">
+                                                        {time_view(f.last_failure, false)}
+                                                    </td>
+                                                </tr>
+                                            }
+                                        })
+                                        .collect_view()
+                                }}
+                            </tbody>
+                        </table>
+                    </div>
+                </Show>
+            </Show>
+        </section>
+    }
 }

@@ -21,6 +21,7 @@ pub mod report;
 pub mod series;
 pub mod store;
 pub mod summary;
+pub mod supabase;
 pub mod time;
 
 pub use event::{Details, EventRow, EventType, Micros};

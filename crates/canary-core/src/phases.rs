@@ -24,7 +24,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::alerts::{Alert, Level};
-use crate::demo::PHASE1_START;
 use crate::event::{Micros, MICROS_PER_HOUR};
 use crate::metrics::{compute, Metrics, Window};
 use crate::store::EventStore;
@@ -277,7 +276,9 @@ pub fn default_phases() -> Vec<PhaseDefinition> {
             name: "10% Traffic".to_owned(),
             traffic_pct: 10.0,
             duration: 24 * H,
-            start: Some(PHASE1_START),
+            // No fixed start: a phase without one starts at the first event of the data (the guide's
+            // own rollout started at 2025-10-16 18:35 UTC, which is where the demo data starts).
+            start: None,
             config: config(0.1),
             criteria: vec![
                 p50("P50 latency <500ms (target: <400ms)", Some(400.0)),
@@ -1071,6 +1072,7 @@ pub fn assess(
 mod tests {
     use super::*;
     use crate::alerts::MetricId;
+    use crate::demo::PHASE1_START;
     use crate::event::{Details, EventRow, EventType, MICROS_PER_MINUTE};
     use crate::time::to_datetime;
     use std::borrow::Cow;
@@ -1756,11 +1758,18 @@ mod tests {
     }
 
     #[test]
+    fn default_phases_start_at_the_first_event() {
+        assert!(default_phases().iter().all(|p| p.start.is_none()));
+    }
+
+    #[test]
     fn demo_day_phase_one() {
         // The demo's incidents: the breaker cycle fails "stays closed" as soon as it happens.
         let config = crate::demo::DemoConfig::default();
         let store = crate::demo::generate(&config);
-        let def = &default_phases()[0];
+        let mut def = default_phases()[0].clone();
+        def.start = Some(config.start);
+        let def = &def;
         let window = def.window().unwrap();
         assert_eq!(window, Window::new(config.start, config.end()).unwrap());
         let m = compute(&store, Some(window));

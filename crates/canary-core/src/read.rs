@@ -336,7 +336,7 @@ fn parse_bool(text: Option<&str>) -> Result<Option<bool>, String> {
 }
 
 /// A `double precision` as PostgreSQL prints it (`NaN`, `Infinity`, `-Infinity` included).
-fn parse_float(text: &str) -> Option<f64> {
+pub(crate) fn parse_float(text: &str) -> Option<f64> {
     let t = text.trim();
     match t {
         "NaN" => Some(f64::NAN),

@@ -97,7 +97,12 @@ pub fn escape_markdown(text: &str) -> String {
                 out.push(c);
             }
             ':' if next_is("//") => out.push_str("\\:"),
-            '.' if i >= 3 && chars[i - 3..i].iter().collect::<String>().eq_ignore_ascii_case("www") => {
+            '.' if i >= 3
+                && chars[i - 3..i]
+                    .iter()
+                    .collect::<String>()
+                    .eq_ignore_ascii_case("www") =>
+            {
                 out.push_str("\\.")
             }
             _ => out.push(c),
@@ -170,6 +175,16 @@ fn hours(d: Micros) -> i64 {
     d / MICROS_PER_HOUR
 }
 
+/// `30 min`, `5 h`, `5 h 12 min` (whole minutes).
+fn duration_text(d: Micros) -> String {
+    let minutes = d.max(0) / crate::event::MICROS_PER_MINUTE;
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
 /// The guide's status word with its mark.
 pub fn status_text(status: Status) -> &'static str {
     match status {
@@ -219,7 +234,10 @@ fn is_eviction_alert(a: &Alert) -> bool {
 
 /// The threshold an alert crossed: `> 500.0 ms`, `< 95.00 %`, `open`.
 fn alert_threshold(a: &Alert) -> String {
-    let below = matches!(a.metric, MetricId::CacheHitRate | MetricId::Mem0WriteSuccess);
+    let below = matches!(
+        a.metric,
+        MetricId::CacheHitRate | MetricId::Mem0WriteSuccess
+    );
     match (a.metric, a.threshold) {
         (MetricId::CircuitBreaker, _) => match a.level {
             Level::Warning => "left closed".to_owned(),
@@ -391,11 +409,7 @@ impl ReportData {
             manual: ManualChecks::default(),
             overrides: &[],
             approved_by: None,
-            next_phase_start: self
-                .phase
-                .window()
-                .filter(|_| has_next)
-                .map(|w| w.to),
+            next_phase_start: self.phase.window().filter(|_| has_next).map(|w| w.to),
             notes: None,
         }
     }
@@ -418,7 +432,10 @@ fn phase_state(def: &PhaseDefinition, now: Micros) -> PhaseState {
 }
 
 /// The phase after `def` in `phases` (by number).
-fn next_phase<'a>(phases: &'a [PhaseDefinition], def: &PhaseDefinition) -> Option<&'a PhaseDefinition> {
+fn next_phase<'a>(
+    phases: &'a [PhaseDefinition],
+    def: &PhaseDefinition,
+) -> Option<&'a PhaseDefinition> {
     phases
         .iter()
         .filter(|p| p.number > def.number)
@@ -438,8 +455,9 @@ pub struct EmailInput<'a> {
     pub phases: &'a [PhaseDefinition],
     /// The phase reported on, with its start where it has one.
     pub phase: &'a PhaseDefinition,
-    /// Day `day` of `days` in the subject.
+    /// Day `day` of `days` in the subject ([`rollout_day`]).
     pub day: u32,
+    /// The rollout's days: [`GUIDE_DAYS`], or `day` once the rollout runs longer.
     pub days: u32,
     /// The date in the header.
     pub date: NaiveDate,
@@ -544,7 +562,12 @@ const EMAIL_METRICS: [(&str, &str, Measure, &str); 6] = [
     ("P95 Latency", "p95_latency", Measure::P95LatencyMs, "ms"),
     ("P99 Latency", "p99_latency", Measure::P99LatencyMs, "ms"),
     ("Error Rate", "error_rate", Measure::ErrorRatePct, "%"),
-    ("Cache Hit Rate", "cache_hit_rate", Measure::CacheHitRatePct, "%"),
+    (
+        "Cache Hit Rate",
+        "cache_hit_rate",
+        Measure::CacheHitRatePct,
+        "%",
+    ),
     (
         "mem0 Success",
         "mem0_write_success",
@@ -720,7 +743,10 @@ fn email_issues(out: &mut String, input: &EmailInput<'_>) {
 /// One line on where the phase stands.
 fn phase_progress(def: &PhaseDefinition, now: Micros) -> String {
     match phase_state(def, now) {
-        PhaseState::NotStarted => format!("Phase {} has not started: there is no data yet.", def.number),
+        PhaseState::NotStarted => format!(
+            "Phase {} has not started: there is no data yet.",
+            def.number
+        ),
         PhaseState::Complete(w) => format!(
             "Phase {} ({} traffic, {} h) is complete: {} to {}.",
             def.number,
@@ -735,12 +761,11 @@ fn phase_progress(def: &PhaseDefinition, now: Micros) -> String {
                 .map(|t| format!("; next scheduled check {}", format_minute(t)))
                 .unwrap_or_default();
             format!(
-                "Phase {} ({} traffic, {} h) is running: hour {} of {}, it ends {}{next}.",
+                "Phase {} ({} traffic, {} h) is running: {} in, it ends {}{next}.",
                 def.number,
                 traffic(def),
                 hours(def.duration),
-                hours(elapsed),
-                hours(def.duration),
+                duration_text(elapsed),
                 format_minute(w.to)
             )
         }
@@ -825,7 +850,10 @@ fn troubleshooting(metric: MetricId) -> &'static str {
 }
 
 /// Criteria texts with a given status, escaped and joined.
-fn criteria_with(criteria: &[CriterionResult], keep: impl Fn(CriterionStatus) -> bool) -> Vec<String> {
+fn criteria_with(
+    criteria: &[CriterionResult],
+    keep: impl Fn(CriterionStatus) -> bool,
+) -> Vec<String> {
     criteria
         .iter()
         .filter(|c| keep(c.status))
@@ -843,13 +871,12 @@ fn next_steps(input: &EmailInput<'_>) -> Vec<String> {
              Emergency): {} reached the emergency level.",
             metric_list(&alerted_metrics(input.alerts, Level::Emergency))
         )),
-        Status::IssuesDetected if input.alerts.iter().any(|a| a.level == Level::Critical) => {
-            steps.push(format!(
+        Status::IssuesDetected if input.alerts.iter().any(|a| a.level == Level::Critical) => steps
+            .push(format!(
                 "🔴 **Prepare the rollback and notify the team** (escalation protocol: Red \
                  Alert): {} exceeded the critical threshold.",
                 metric_list(&alerted_metrics(input.alerts, Level::Critical))
-            ))
-        }
+            )),
         Status::IssuesDetected => steps.push(format!(
             "🟡 **Increase the monitoring frequency** (escalation protocol: Yellow Alert): {} \
              approached the thresholds.",
@@ -858,7 +885,11 @@ fn next_steps(input: &EmailInput<'_>) -> Vec<String> {
         Status::OnTrack => {}
     }
     for metric in alerted_metrics(input.alerts, Level::Warning) {
-        steps.push(troubleshooting(metric).to_owned());
+        // The stampede and the hit rate share the guide's cache advice: say it once.
+        let advice = troubleshooting(metric).to_owned();
+        if !steps.contains(&advice) {
+            steps.push(advice);
+        }
     }
     let def = input.phase;
     let n = def.number;
@@ -945,7 +976,12 @@ pub fn daily_email(input: &EmailInput<'_>) -> String {
         escape_markdown(input.name),
         def.number
     );
-    let _ = writeln!(out, "- **Phase:** {} ({} traffic)", def.number, traffic(def));
+    let _ = writeln!(
+        out,
+        "- **Phase:** {} ({} traffic)",
+        def.number,
+        traffic(def)
+    );
     let _ = writeln!(out, "- **Date:** {}", input.date.format("%Y-%m-%d"));
     let nothing = if m.window.events == 0 {
         " (nothing was measured: no events in the period)"
@@ -1040,7 +1076,9 @@ pub struct Override {
 /// Why a sign-off cannot be rendered.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SignoffError {
-    #[error("the override of {item:?} has no reason: an override must say why it departs from the data")]
+    #[error(
+        "the override of {item:?} has no reason: an override must say why it departs from the data"
+    )]
     OverrideWithoutReason { item: String },
     #[error("there is no sign-off item {item:?} to override; the items are: {known}")]
     UnknownItem { item: String, known: String },
@@ -1069,9 +1107,11 @@ pub struct SignoffInput<'a> {
     pub manual: ManualChecks,
     /// A person's decisions on data items, each with its reason.
     pub overrides: &'a [Override],
+    /// Who approved; "not yet approved" without (or blank).
     pub approved_by: Option<&'a str>,
     /// When the next phase starts (planned or actual).
     pub next_phase_start: Option<Micros>,
+    /// Observations or concerns before proceeding; "None." without (or blank).
     pub notes: Option<&'a str>,
 }
 
@@ -1147,7 +1187,11 @@ fn critical_incidents_item(input: &SignoffInput<'_>) -> DataItem {
     if critical.len() > SHOWN {
         listed.push(format!("{} more", critical.len() - SHOWN));
     }
-    let noun = if critical.len() == 1 { "alert" } else { "alerts" };
+    let noun = if critical.len() == 1 {
+        "alert"
+    } else {
+        "alerts"
+    };
     DataItem {
         // An incident cannot un-happen: failed as soon as it fires, as the criterion does.
         status: CriterionStatus::Fail,
@@ -1160,9 +1204,7 @@ fn critical_incidents_item(input: &SignoffInput<'_>) -> DataItem {
 }
 
 /// The overrides by item, checked: each has a reason, names a known item, and appears once.
-fn checked_overrides<'a>(
-    input: &SignoffInput<'a>,
-) -> Result<Vec<&'a Override>, SignoffError> {
+fn checked_overrides<'a>(input: &SignoffInput<'a>) -> Result<Vec<&'a Override>, SignoffError> {
     let mut known: Vec<&str> = vec![
         ITEM_MONITORING_CHECKS,
         ITEM_SUCCESS_CRITERIA,
@@ -1432,7 +1474,10 @@ mod tests {
         check("*bold* _it_ ~~s~~", "\\*bold\\* \\_it\\_ \\~\\~s\\~\\~");
         check("[link](http://evil)", "\\[link\\](http\\://evil)");
         check("![img](x)", "!\\[img\\](x)");
-        check("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;");
+        check(
+            "<script>alert(1)</script>",
+            "&lt;script&gt;alert(1)&lt;/script&gt;",
+        );
         check("a & b &lt;", "a &amp; b &amp;lt;");
         check("back\\slash", "back\\\\slash");
         check("line1\nline2\r\nline3", "line1 line2  line3");
@@ -1471,12 +1516,33 @@ mod tests {
             "http://x.example/a b>)<c\\",
             "[http\\://x.example/a b&gt;)&lt;c\\\\](<http://x.example/a%20b%3E)%3Cc%5C>)",
         );
-        link("HTTPS://X.EXAMPLE/é", "[HTTPS\\://X.EXAMPLE/é](<HTTPS://X.EXAMPLE/%C3%A9>)");
+        link(
+            "HTTPS://X.EXAMPLE/é",
+            "[HTTPS\\://X.EXAMPLE/é](<HTTPS://X.EXAMPLE/%C3%A9>)",
+        );
         link(
             "javascript:alert(1)",
             "javascript:alert(1) (not linked: only http and https URLs are)",
         );
-        link("https://", "https\\:// (not linked: only http and https URLs are)");
+        link(
+            "https://",
+            "https\\:// (not linked: only http and https URLs are)",
+        );
+    }
+
+    #[test]
+    fn duration_table() {
+        const MIN: Micros = crate::event::MICROS_PER_MINUTE;
+        for (d, expected) in [
+            (-MIN, "0 min"),
+            (0, "0 min"),
+            (59 * crate::event::MICROS_PER_SECOND, "0 min"),
+            (30 * MIN, "30 min"),
+            (60 * MIN, "1 h"),
+            (312 * MIN, "5 h 12 min"),
+        ] {
+            assert_eq!(duration_text(d), expected, "{d}");
+        }
     }
 
     fn phase_at(number: u8, start: Option<Micros>) -> PhaseDefinition {
@@ -1533,12 +1599,13 @@ mod tests {
     }
 
     fn signoff_with(overrides: &[Override]) -> Result<String, SignoffError> {
-        let phases = default_phases();
+        let mut phases = default_phases();
+        phases[0].start = Some(crate::demo::PHASE1_START);
         let criteria = [
             criterion("p50_latency", CriterionStatus::Pass),
             criterion("circuit_breaker", CriterionStatus::Fail),
         ];
-        let start = phases[0].start.unwrap();
+        let start = crate::demo::PHASE1_START;
         phase_signoff(&SignoffInput {
             name: "r",
             phases: &phases,
@@ -1613,7 +1680,10 @@ mod tests {
             },
         );
         err(
-            &[over("p50_latency", true, "a"), over("p50_latency", true, "b")],
+            &[
+                over("p50_latency", true, "a"),
+                over("p50_latency", true, "b"),
+            ],
             SignoffError::DuplicateOverride {
                 item: "p50_latency".into(),
             },
@@ -1643,7 +1713,10 @@ mod tests {
             (vec![], "✅ On Track"),
             (vec![Level::Warning], "⚠️ Issues Detected"),
             (vec![Level::Warning, Level::Critical], "⚠️ Issues Detected"),
-            (vec![Level::Emergency, Level::Warning], "🚨 Rollback Required"),
+            (
+                vec![Level::Emergency, Level::Warning],
+                "🚨 Rollback Required",
+            ),
         ] {
             let alerts: Vec<Alert> = levels.into_iter().map(alert).collect();
             let text = daily_email(&EmailInput {

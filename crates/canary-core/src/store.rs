@@ -176,6 +176,11 @@ impl EventStore {
         Some((*self.created_at.first()?, *self.created_at.last()?))
     }
 
+    /// The `id` column, in the store's `(created_at, id)` order.
+    pub fn ids(&self) -> &[i64] {
+        &self.id
+    }
+
     /// The largest `id` held (the cursor of an incremental refresh).
     pub fn max_id(&self) -> Option<i64> {
         self.id.iter().copied().max()
@@ -378,12 +383,18 @@ impl EventStore {
         permute(&mut self.cache_key, keep, &order);
         let remap = |row: &mut u32| *row = new_row_of[*row as usize - keep];
         let from = self.errors.partition_point(|e| (e.row as usize) < keep);
-        self.errors[from..].iter_mut().for_each(|e| remap(&mut e.row));
+        self.errors[from..]
+            .iter_mut()
+            .for_each(|e| remap(&mut e.row));
         self.errors[from..].sort_by_key(|e| e.row);
         let from = self.breaker.partition_point(|b| (b.row as usize) < keep);
-        self.breaker[from..].iter_mut().for_each(|b| remap(&mut b.row));
+        self.breaker[from..]
+            .iter_mut()
+            .for_each(|b| remap(&mut b.row));
         self.breaker[from..].sort_by_key(|b| b.row);
-        let from = self.flags_json.partition_point(|(row, _)| (*row as usize) < keep);
+        let from = self
+            .flags_json
+            .partition_point(|(row, _)| (*row as usize) < keep);
         self.flags_json[from..]
             .iter_mut()
             .for_each(|(row, _)| remap(row));
@@ -391,30 +402,53 @@ impl EventStore {
     }
 
     /// Drops the rows with `created_at < from`: those a moving window has left, after an
-    /// incremental refresh. Returns how many were dropped. Costs one move of the rows kept (no
-    /// sorting, no re-reading); interned strings and [`LoadNotes`] stay as loaded.
+    /// incremental refresh. The newest circuit-breaker transition before `from` stays, because
+    /// the breaker's state carries over into the window (SPEC §2). Returns how many rows were
+    /// dropped. Costs one move of the rows kept (no sorting, no re-reading); interned strings
+    /// and [`LoadNotes`] stay as loaded.
     pub fn retain_from(&mut self, from: Micros) -> usize {
         let cut = self.created_at.partition_point(|&t| t < from);
-        if cut == 0 {
+        let before = self.breaker.partition_point(|b| (b.row as usize) < cut);
+        let keep = before.checked_sub(1).map(|i| self.breaker[i].row as usize);
+        let dropped = cut - usize::from(keep.is_some());
+        if dropped == 0 {
             return 0;
         }
-        self.id.drain(..cut);
-        self.created_at.drain(..cut);
-        self.processing_time_ms.drain(..cut);
-        self.event_type.drain(..cut);
-        self.flags.drain(..cut);
-        self.label.drain(..cut);
-        self.cache_key.drain(..cut);
-        let cut32 = cut as u32;
-        let shift = |row: &mut u32| {
-            let kept = *row >= cut32;
-            *row = row.wrapping_sub(cut32);
-            kept
+        fn drop_prefix<T>(v: &mut Vec<T>, cut: usize, keep: Option<usize>) {
+            match keep {
+                Some(k) => {
+                    v.drain(k + 1..cut);
+                    v.drain(..k);
+                }
+                None => {
+                    v.drain(..cut);
+                }
+            }
+        }
+        drop_prefix(&mut self.id, cut, keep);
+        drop_prefix(&mut self.created_at, cut, keep);
+        drop_prefix(&mut self.processing_time_ms, cut, keep);
+        drop_prefix(&mut self.event_type, cut, keep);
+        drop_prefix(&mut self.flags, cut, keep);
+        drop_prefix(&mut self.label, cut, keep);
+        drop_prefix(&mut self.cache_key, cut, keep);
+        // Sparse rows: the kept transition becomes row 0, rows from `cut` on move down.
+        let new_row = |row: &mut u32| {
+            let old = *row as usize;
+            if old >= cut {
+                *row = (old - dropped) as u32;
+                true
+            } else if Some(old) == keep {
+                *row = 0;
+                true
+            } else {
+                false
+            }
         };
-        self.errors.retain_mut(|e| shift(&mut e.row));
-        self.breaker.retain_mut(|b| shift(&mut b.row));
-        self.flags_json.retain_mut(|(row, _)| shift(row));
-        cut
+        self.errors.retain_mut(|e| new_row(&mut e.row));
+        self.breaker.retain_mut(|b| new_row(&mut b.row));
+        self.flags_json.retain_mut(|(row, _)| new_row(row));
+        dropped
     }
 
     /// Removes rows from index `len` on (the rows a batch appended: they are still at the end).
@@ -626,13 +660,30 @@ mod tests {
         for from in [i64::MIN, 0, 10, 95, 300, 301, 598, 600, 10_000] {
             let mut store = EventStore::new();
             store.extend(all.clone());
+            // What stays: the rows from `from` on and the newest breaker transition before it.
+            let prior = all
+                .iter()
+                .filter(|r| {
+                    r.event_type == EventType::CircuitBreakerStateChange && r.created_at < from
+                })
+                .max_by_key(|r| (r.created_at, r.id));
             let mut kept = EventStore::new();
-            kept.extend(all.iter().filter(|r| r.created_at >= from).cloned());
+            kept.extend(
+                all.iter()
+                    .filter(|r| r.created_at >= from)
+                    .chain(prior)
+                    .cloned(),
+            );
             let dropped = store.retain_from(from);
             assert_eq!(dropped, all.len() - kept.len(), "from {from}");
             // Notes count what was loaded; the rest must be exactly the rows kept.
             assert_eq!(snapshot(&store), snapshot(&kept), "from {from}");
-            assert_eq!(store.rows_in(from, i64::MAX), 0..store.len(), "from {from}");
+            let first = usize::from(prior.is_some());
+            assert_eq!(
+                store.rows_in(from, i64::MAX),
+                first..store.len(),
+                "from {from}"
+            );
         }
     }
 

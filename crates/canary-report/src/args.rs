@@ -11,18 +11,32 @@ pub const HELP: &str = "\
 canary-report: canary rollout metrics from observability_events
 
 USAGE:
-    canary-report metrics (--demo | --input FILE) [--from T] [--to T] [OPTIONS] [--json]
-    canary-report check   (--demo | --input FILE) [--from T] [--to T] [OPTIONS]
+    canary-report metrics (--demo | --input FILE | --supabase-url URL) [--from T] [--to T] [OPTIONS] [--json]
+    canary-report check   (--demo | --input FILE | --supabase-url URL) [--from T] [--to T] [OPTIONS]
+    canary-report email   (--demo | --input FILE | --supabase-url URL) [OPTIONS] [REPORT OPTIONS]
+    canary-report signoff (--demo | --input FILE | --supabase-url URL) [OPTIONS] [REPORT OPTIONS]
 
 COMMANDS:
     metrics         the verdict, the alerts that fired, and every metric of the window
     check           one line with the verdict now; exit status 0 On Track,
                     1 Issues Detected, 2 Rollback Required (for cron and CI)
+    email           the daily status email (Markdown): status, the last 24 h's
+                    metrics with targets, the alerts, next steps; the 24 h end
+                    at the end of the data unless --from/--to are given
+    signoff         the phase sign-off (Markdown): the transition criteria
+                    filled from the data, approval block and notes
 
 SOURCES:
     --demo          the embedded demo data set (24 h of a Phase 1 canary at 10 %)
     --input FILE    a CSV export (psql \\copy ... with (format csv, header true), or
                     Supabase's CSV export) or a PostgREST JSON array
+    --supabase-url URL
+                    a Supabase project (https://<project-ref>.supabase.co): reads
+                    observability_events over its REST API, only the rows of
+                    --from..--to; the key comes from SUPABASE_ANON_KEY (the anon or
+                    publishable key; service_role and sb_secret_ keys are refused),
+                    plus SUPABASE_ACCESS_TOKEN (a signed-in user's JWT) where only
+                    signed-in users may read; progress on stderr
 
 OPTIONS:
     --from T        window start, RFC 3339 (e.g. 2025-10-16T18:35:00Z); default: first event
@@ -37,6 +51,19 @@ OPTIONS:
     --json          one JSON object (keys: latency, latency_by_endpoint, errors,
                     errors_by_type, cache, cache_by_prefix, cache_stampedes, mem0,
                     mem0_failures_by_type, circuit_breaker, alerts, criteria, window)
+
+REPORT OPTIONS (email, signoff):
+    --name NAME     the rollout's name (default: mem0-redis)
+    --out FILE      write the report to FILE atomically (a temporary file in the
+                    same directory, then renamed); default: stdout
+    --date D        email: the date on it, e.g. 2025-10-17; default: the day the
+                    period ends
+    --dashboard-url URL
+                    email: the link to the console (http or https)
+    --approved-by NAME
+                    signoff: the approver (ticks Technical Lead approval)
+    --notes TEXT    signoff: the notes
+
     -h, --help      this text
     -V, --version   the version
 
@@ -49,6 +76,12 @@ stderr that says what is wrong and where.
 pub enum Source {
     Demo,
     File(String),
+    /// A Supabase project URL and the window to read (`--from`/`--to`).
+    Supabase {
+        url: String,
+        from: Option<Micros>,
+        to: Option<Micros>,
+    },
 }
 
 impl Source {
@@ -57,6 +90,7 @@ impl Source {
         match self {
             Source::Demo => "embedded demo data".to_owned(),
             Source::File(path) => path.clone(),
+            Source::Supabase { url, .. } => format!("{url} (Supabase)"),
         }
     }
 }
@@ -83,6 +117,7 @@ pub enum Command {
     Version,
     Metrics(MetricsArgs),
     Check(MetricsArgs),
+    Report(crate::reports::ReportArgs),
 }
 
 fn usage(message: impl Into<String>) -> CliError {
@@ -104,6 +139,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, CliErr
     let mut command: Option<String> = None;
     let mut demo = false;
     let mut input: Option<String> = None;
+    let mut supabase_url: Option<String> = None;
     let mut from = None;
     let mut to = None;
     let mut json = false;
@@ -111,6 +147,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, CliErr
     let mut phase_start = None;
     let mut redis_info = None;
     let mut now = None;
+    let mut report_flags = Vec::new();
     while let Some(arg) = parser.next().map_err(|e| usage(e.to_string()))? {
         match arg {
             Short('h') | Long("help") => return Ok(Command::Help),
@@ -121,6 +158,12 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, CliErr
                     .value()
                     .map_err(|_| usage("--input needs a file name"))?;
                 input = Some(value.to_string_lossy().into_owned());
+            }
+            Long("supabase-url") => {
+                let value = parser
+                    .value()
+                    .map_err(|_| usage("--supabase-url needs the project URL"))?;
+                supabase_url = Some(value.to_string_lossy().into_owned());
             }
             Long("from") => from = Some(time_value(&mut parser, "--from")?),
             Long("to") => to = Some(time_value(&mut parser, "--to")?),
@@ -146,22 +189,30 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, CliErr
                 })?;
                 redis_info = Some(value.to_string_lossy().into_owned());
             }
+            Long(flag) if crate::reports::FLAGS.contains(&flag) => {
+                let flag = flag.to_owned();
+                let value = parser
+                    .value()
+                    .map_err(|_| usage(format!("--{flag} needs a value")))?;
+                report_flags.push((flag, value.to_string_lossy().into_owned()));
+            }
             Value(v) if command.is_none() => command = Some(v.to_string_lossy().into_owned()),
             other => return Err(usage(other.unexpected().to_string())),
         }
     }
     match command.as_deref() {
         None => Err(usage("no command given; try: canary-report metrics --demo")),
-        Some(name @ ("metrics" | "check")) => {
-            let source = match (demo, input) {
-                (true, None) => Source::Demo,
-                (false, Some(path)) => Source::File(path),
-                (true, Some(_)) => return Err(usage("give either --demo or --input, not both")),
-                (false, None) => {
+        Some(name @ ("metrics" | "check" | "email" | "signoff")) => {
+            let source = match (demo, input, supabase_url) {
+                (true, None, None) => Source::Demo,
+                (false, Some(path), None) => Source::File(path),
+                (false, None, Some(url)) => Source::Supabase { url, from, to },
+                (false, None, None) => {
                     return Err(usage(format!(
-                        "{name} needs a source: --demo or --input FILE"
+                        "{name} needs a source: --demo, --input FILE or --supabase-url URL"
                     )))
                 }
+                _ => return Err(usage("give one source: --demo, --input or --supabase-url")),
             };
             let args = MetricsArgs {
                 source,
@@ -173,6 +224,12 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, CliErr
                 redis_info,
                 now,
             };
+            if name == "email" || name == "signoff" {
+                return crate::reports::parse(name, args, report_flags).map(Command::Report);
+            }
+            if let Some((flag, _)) = report_flags.first() {
+                return Err(usage(format!("--{flag} is only for email and signoff")));
+            }
             Ok(if name == "check" {
                 Command::Check(args)
             } else {
@@ -180,7 +237,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, CliErr
             })
         }
         Some(other) => Err(usage(format!(
-            "unknown command {other:?}; the commands are: metrics, check"
+            "unknown command {other:?}; the commands are: metrics, check, email, signoff"
         ))),
     }
 }
@@ -236,11 +293,11 @@ mod tests {
         );
         check(
             &["metrics"],
-            Err("metrics needs a source: --demo or --input FILE (see canary-report --help)"),
+            Err("metrics needs a source: --demo, --input FILE or --supabase-url URL (see canary-report --help)"),
         );
         check(
             &["metrics", "--demo", "--input", "a"],
-            Err("give either --demo or --input, not both (see canary-report --help)"),
+            Err("give one source: --demo, --input or --supabase-url (see canary-report --help)"),
         );
         check(
             &["metrics", "--demo", "--from", "noon"],
@@ -248,7 +305,7 @@ mod tests {
         );
         check(
             &["report", "--demo"],
-            Err("unknown command \"report\"; the commands are: metrics, check (see canary-report --help)"),
+            Err("unknown command \"report\"; the commands are: metrics, check, email, signoff (see canary-report --help)"),
         );
         check(
             &[
@@ -267,6 +324,33 @@ mod tests {
                 now: Some(1_760_745_600_000_000),
                 ..defaults(Source::Demo)
             })),
+        );
+        check(
+            &[
+                "check",
+                "--supabase-url",
+                "https://abc.supabase.co",
+                "--to",
+                "2025-10-18T00:00:00Z",
+            ],
+            Ok(Command::Check(MetricsArgs {
+                to: Some(1_760_745_600_000_000),
+                ..defaults(Source::Supabase {
+                    url: "https://abc.supabase.co".into(),
+                    from: None,
+                    to: Some(1_760_745_600_000_000),
+                })
+            })),
+        );
+        check(
+            &[
+                "metrics",
+                "--input",
+                "a.csv",
+                "--supabase-url",
+                "https://abc.supabase.co",
+            ],
+            Err("give one source: --demo, --input or --supabase-url (see canary-report --help)"),
         );
         check(
             &["metrics", "--demo", "--phase", "4"],

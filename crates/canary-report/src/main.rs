@@ -4,7 +4,9 @@
 
 mod args;
 mod human;
+mod reports;
 mod source;
+mod supabase_http;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -57,6 +59,7 @@ fn run() -> Result<u8, CliError> {
         }
         Command::Metrics(a) => metrics_command(&a).map(|()| 0),
         Command::Check(a) => check_command(&a),
+        Command::Report(a) => reports::run(&a).map(|()| 0),
     }
 }
 

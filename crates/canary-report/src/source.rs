@@ -1,4 +1,4 @@
-//! Loads the events of a run: the embedded demo data or an export file.
+//! Loads the events of a run: the embedded demo data, an export file, or a Supabase project.
 
 use canary_core::demo::{generate, DemoConfig};
 use canary_core::read::{read_export, Format};
@@ -25,5 +25,6 @@ pub fn load(source: &Source) -> Result<EventStore, CliError> {
             })?;
             read_export(&text, Format::detect(path, &text)).map_err(|e| input_error(e.to_string()))
         }
+        Source::Supabase { url, from, to } => crate::supabase_http::load(url, *from, *to),
     }
 }

@@ -1,0 +1,222 @@
+//! `--supabase-url`: the CLI's transport for [`canary_core::supabase`]. Everything about the
+//! requests (URLs, headers, paging, retries, errors, row conversion) is decided by the core's
+//! sans-IO [`PagedRead`]; this module only reads the key from the environment, sends the
+//! requests with a blocking HTTPS client (ureq with rustls), sleeps where the core says, and
+//! reports progress on stderr. The key is never printed.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use canary_core::supabase::{PagedRead, Progress, ReadPlan, SupabaseConfig, SupabaseError};
+use canary_core::{EventStore, Micros};
+
+use crate::CliError;
+
+/// The environment variable with the project's anon or publishable key.
+pub const KEY_VAR: &str = "SUPABASE_ANON_KEY";
+/// The environment variable with a signed-in user's access token (a JWT), optional.
+pub const TOKEN_VAR: &str = "SUPABASE_ACCESS_TOKEN";
+
+/// A request that gets no answer within this long counts as a network failure (retried).
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Reads the rows of `[from, to)` from the project at `url` into a new store.
+pub fn load(url: &str, from: Option<Micros>, to: Option<Micros>) -> Result<EventStore, CliError> {
+    let fail = |message: String| CliError::Input {
+        path: url.to_owned(),
+        message,
+    };
+    let config = config_from_env(url).map_err(fail)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    config
+        .check_not_expired(now)
+        .map_err(|e| fail(e.to_string()))?;
+
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(TIMEOUT))
+        .user_agent(concat!("canary-report/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into();
+    let mut store = EventStore::new();
+    let mut read = PagedRead::new(&config, ReadPlan::window(from, to));
+    let mut meter = Meter::new();
+    {
+        let mut batch = store.batch();
+        while let Some(request) = read.next_request() {
+            if request.delay_ms > 0 {
+                std::thread::sleep(Duration::from_millis(request.delay_ms));
+            }
+            let progress = match send(&agent, &request.url, &request.headers) {
+                Ok(answer) => {
+                    let headers: Vec<(&str, &str)> = answer
+                        .headers
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect();
+                    read.on_response(answer.status, &headers, &answer.body, &mut batch)
+                }
+                Err(message) => read.on_transport_error(&message, &mut batch),
+            };
+            match progress {
+                Ok(p) => meter.show(&p),
+                Err(e) => {
+                    meter.finish();
+                    return Err(fail(with_cli_hint(&e, &config)));
+                }
+            }
+        }
+    }
+    meter.finish();
+    for warning in read.warnings() {
+        let hint = if config.access_token().is_none() {
+            format!(" (here: set {TOKEN_VAR} to a signed-in user's access token)")
+        } else {
+            String::new()
+        };
+        eprintln!("canary-report: warning: {warning}{hint}");
+    }
+    Ok(store)
+}
+
+/// The configuration from the URL and the environment.
+fn config_from_env(url: &str) -> Result<SupabaseConfig, String> {
+    let var = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|value| !value.trim().is_empty())
+    };
+    let config = match (var(KEY_VAR), var(TOKEN_VAR)) {
+        (Some(key), token) => {
+            let config = SupabaseConfig::new(url, &key).map_err(|e| e.to_string())?;
+            match token {
+                Some(token) => config
+                    .with_access_token(&token)
+                    .map_err(|e| format!("{TOKEN_VAR}: {e}"))?,
+                None => config,
+            }
+        }
+        (None, Some(_)) => {
+            return Err(format!(
+                "{TOKEN_VAR} is a signed-in user's token, but Supabase also needs the project's anon or publishable key: set {KEY_VAR} too (Project Settings → API Keys)"
+            ))
+        }
+        (None, None) => {
+            return Err(format!(
+                "--supabase-url needs the project's anon or publishable key in the environment variable {KEY_VAR} (Project Settings → API Keys); for rows only signed-in users may read, also {TOKEN_VAR}"
+            ))
+        }
+    };
+    Ok(config)
+}
+
+/// The core's message, with the environment variable to change where that is the fix.
+fn with_cli_hint(error: &SupabaseError, config: &SupabaseConfig) -> String {
+    let hint = match error {
+        SupabaseError::PermissionDenied { .. } if config.access_token().is_none() => {
+            format!(" (here: set {TOKEN_VAR} to a signed-in user's access token)")
+        }
+        SupabaseError::JwtExpired { .. } | SupabaseError::Expired { .. }
+            if config.access_token().is_some() =>
+        {
+            format!(" (here: {TOKEN_VAR})")
+        }
+        SupabaseError::WrongKey { .. } | SupabaseError::MissingKey { .. } => {
+            format!(" (here: {KEY_VAR})")
+        }
+        _ => String::new(),
+    };
+    format!("{error}{hint}")
+}
+
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// One GET; an `Err` is a failure without an HTTP answer (connect, TLS, timeout, broken body).
+fn send(agent: &ureq::Agent, url: &str, headers: &[(&str, String)]) -> Result<Answer, String> {
+    let mut request = agent.get(url);
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    let mut response = request.call().map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(256 * 1024 * 1024)
+        .read_to_vec()
+        .map_err(|e| e.to_string())?;
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Progress on stderr: one rewritten line on a terminal, a line every few seconds' worth of
+/// pages otherwise (cron logs stay short).
+struct Meter {
+    terminal: bool,
+    last: Option<Progress>,
+}
+
+impl Meter {
+    fn new() -> Meter {
+        Meter {
+            terminal: std::io::stderr().is_terminal(),
+            last: None,
+        }
+    }
+
+    fn line(p: &Progress) -> String {
+        let estimate = p.estimate.map_or(String::new(), |n| format!(" of ~{n}"));
+        format!(
+            "supabase: {} rows{estimate} read ({} requests, {:.1} MB)",
+            p.rows,
+            p.requests,
+            p.bytes as f64 / 1e6
+        )
+    }
+
+    fn show(&mut self, p: &Progress) {
+        let mut err = std::io::stderr().lock();
+        if let Some(retry) = &p.retry {
+            let _ = writeln!(
+                err,
+                "{}supabase: {} — retrying in {:.1} s (attempt {} of {})",
+                if self.terminal { "\r" } else { "" },
+                retry.reason,
+                retry.delay_ms as f64 / 1000.0,
+                retry.attempt,
+                retry.max_attempts
+            );
+        } else if self.terminal {
+            let _ = write!(err, "\r{}", Meter::line(p));
+        } else if p.requests % 50 == 1 && !p.done {
+            let _ = writeln!(err, "{}", Meter::line(p));
+        }
+        self.last = Some(p.clone());
+    }
+
+    fn finish(&mut self) {
+        let Some(p) = self.last.take() else {
+            return;
+        };
+        let mut err = std::io::stderr().lock();
+        if self.terminal {
+            let _ = writeln!(err, "\r{}", Meter::line(&p));
+        } else if p.done {
+            let _ = writeln!(err, "{}", Meter::line(&p));
+        }
+    }
+}
