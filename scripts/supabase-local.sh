@@ -22,7 +22,9 @@
 #   random HS256 JWT secret, schemas public plus three scenario schemas (below).
 # - nginx answering 401 when the `apikey` header is missing or an unknown `sb_` key is sent, and
 #   turning the publishable key into the anon JWT when no Authorization header is given, as
-#   Supabase's gateway does; CORS preflights pass through to PostgREST.
+#   Supabase's gateway does. CORS is the gateway's too, as at Supabase: preflights get 204 there,
+#   and every answer (its own 401/429/502 included) carries `Access-Control-Allow-Origin: *` and
+#   exposes `Content-Range`, so a page on another origin reads rows and errors alike.
 #
 # Exported for the tests (crates/canary-report/tests/supabase.rs) and the benchmark:
 #   CANARY_SUPABASE_URL            project URL (http://127.0.0.1:PORT); REST under /rest/v1/
@@ -181,6 +183,24 @@ http {
     ""       \$canary_key_jwt;
     default  \$http_authorization;
   }
+  # CORS, answered by the gateway as Supabase's does (PostgREST's own headers are replaced, so
+  # none is doubled): a preflight allows the headers it asks for (apikey, authorization, accept,
+  # prefer, ...) from any origin; the preflight-only headers are empty (not sent) otherwise.
+  map \$request_method \$canary_cors_methods {
+    OPTIONS  "GET, HEAD, POST, PATCH, PUT, DELETE, OPTIONS";
+    default  "";
+  }
+  map "\$request_method:\$http_access_control_request_headers" \$canary_cors_headers {
+    "OPTIONS:"    "apikey, authorization, accept, accept-profile, content-type, prefer, x-client-info";
+    "~^OPTIONS:"  \$http_access_control_request_headers;
+    default       "";
+  }
+  map \$request_method \$canary_cors_max_age {
+    OPTIONS  "86400";
+    default  "";
+  }
+  proxy_hide_header Access-Control-Allow-Origin;
+  proxy_hide_header Access-Control-Expose-Headers;
 
   upstream postgrest { server $upstream; keepalive 8; }
   upstream nothing { server 127.0.0.1:$down_port; }
@@ -188,6 +208,13 @@ http {
   server {
     listen 127.0.0.1:$port;
     server_name localhost;
+
+    add_header Access-Control-Allow-Origin "*" always;
+    add_header Access-Control-Expose-Headers "Content-Encoding, Content-Location, Content-Range, Content-Type, Date, Location, Server, Transfer-Encoding, Range-Unit" always;
+    add_header Access-Control-Allow-Methods \$canary_cors_methods always;
+    add_header Access-Control-Allow-Headers \$canary_cors_headers always;
+    add_header Access-Control-Max-Age \$canary_cors_max_age always;
+    if (\$request_method = OPTIONS) { return 204; }
 
     location = / { return 200 '{"service":"canary local supabase stand-in"}'; }
 
@@ -226,6 +253,9 @@ http {
       proxy_pass http://nothing/;
     }
     location /scenario/busy/rest/v1/ {
+      # A location's add_header replaces the server's: repeat the CORS headers of an answer.
+      add_header Access-Control-Allow-Origin "*" always;
+      add_header Access-Control-Expose-Headers "Content-Range, Content-Type" always;
       add_header Retry-After 1 always;
       return 429 '{"message":"Too many requests"}';
     }

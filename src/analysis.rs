@@ -99,7 +99,6 @@ pub struct Analysis {
     pub series: Arc<Series>,
     /// Alerts of the window, including those from the Redis text.
     pub evaluation: Arc<Evaluation>,
-    pub phase: Option<Arc<PhaseAssessment>>,
     pub cohorts: Option<Arc<CohortComparison>>,
     /// `Ok(None)`: no Redis text given; `Err`: the text could not be read (the message says where).
     pub redis: Result<Option<RedisHealth>, String>,
@@ -118,10 +117,10 @@ impl Analysis {
             .collect()
     }
 
-    /// Metrics that are failing now: firing alerts, failed criteria, and their ids for the runbook.
-    pub fn failing_metrics(&self) -> Vec<MetricId> {
+    /// Metrics that are failing now: firing alerts, failed criteria of `phase`, for the runbook.
+    pub fn failing_metrics(&self, phase: Option<&PhaseAssessment>) -> Vec<MetricId> {
         let mut ids: Vec<MetricId> = self.firing().iter().map(|a| a.metric).collect();
-        if let Some(p) = &self.phase {
+        if let Some(p) = phase {
             for c in &p.criteria {
                 if c.status == phases::CriterionStatus::Fail {
                     if let Some(id) = metric_of_criterion(&c.id) {
@@ -217,8 +216,6 @@ pub fn analyse(store: &EventStore, input: &AnalysisInput, rules: &[Rule]) -> Ana
             Err(e) => Err(e.to_string()),
         }
     };
-    let phase =
-        phases::assess(store, &input.phases, input.phase_number, input.now, rules).map(Arc::new);
     let breaker_timeline = window.map_or_else(Vec::new, |w| breaker_timeline(store, w, &metrics));
     Analysis {
         window,
@@ -227,10 +224,21 @@ pub fn analyse(store: &EventStore, input: &AnalysisInput, rules: &[Rule]) -> Ana
         metrics: Arc::new(metrics),
         series: Arc::new(series),
         evaluation: Arc::new(evaluation),
-        phase,
         redis,
         breaker_timeline,
     }
+}
+
+/// The phase picked, assessed as of `now`. Kept apart from [`analyse`]: it covers the whole
+/// phase whatever the range, so a range switch does not recompute it.
+pub fn assess_phase(
+    store: &EventStore,
+    phases: &[PhaseDefinition],
+    number: u8,
+    now: Micros,
+    rules: &[Rule],
+) -> Option<Arc<PhaseAssessment>> {
+    phases::assess(store, phases, number, now, rules).map(Arc::new)
 }
 
 /// The escalation instruction of the guide for the worst level firing.
@@ -309,7 +317,10 @@ mod tests {
             .firing()
             .iter()
             .any(|x| x.metric == MetricId::RedisMemory && x.level == Level::Critical));
-        assert!(a.failing_metrics().contains(&MetricId::RedisMemory));
+        assert!(a.failing_metrics(None).contains(&MetricId::RedisMemory));
+        let phase = assess_phase(&store, &i.phases, 1, i.now, &rules).unwrap();
+        // The demo's breaker opened: "stays closed" failed, so the runbook gets the breaker.
+        assert!(a.failing_metrics(Some(&phase)).contains(&MetricId::CircuitBreaker));
         let last_hour = analyse(&store, &input(RangeChoice::LastHour, &store), &rules);
         assert!(last_hour.metrics.window.events < 20_000);
         let bad = AnalysisInput {

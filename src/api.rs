@@ -1,7 +1,17 @@
 //! All network access of the app: the backend's health URL and Supabase's REST API.
 //! Wire formats become core types here and nowhere else.
+//!
+//! Supabase: the requests, paging, retries, row conversion and error wording are the core's
+//! sans-IO [`PagedRead`] (the CLI's transport, `canary-report`'s `supabase_http.rs`, drives the
+//! same one); this module only sends them with `fetch`, waits where the core says, and reports
+//! progress. The key never leaves the request headers: not in a URL, a log or an error.
 
-use canary_core::EventStore;
+use std::ops::ControlFlow;
+
+use canary_core::supabase::{
+    PagedRead, Progress, ReadPlan, ReadWarning, Request, SupabaseConfig, SupabaseError,
+};
+use canary_core::{EventStore, Micros};
 
 /// Why a request failed, in words a user can act on.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -26,6 +36,16 @@ pub enum ApiError {
         reason: String,
         start: String,
     },
+    /// Supabase settings refused before any request, or a read that failed: the core's message
+    /// (what to do), plus which field of this page to change where that is the fix.
+    #[error("{error}{hint}")]
+    Supabase {
+        error: SupabaseError,
+        hint: &'static str,
+    },
+    /// The caller stopped the read (another source or window was picked meanwhile).
+    #[error("the read was stopped: another load replaced it")]
+    Cancelled,
 }
 
 /// A backend's answer to its health URL.
@@ -136,23 +156,258 @@ pub async fn fetch_health(url: &str) -> Result<HealthResponse, ApiError> {
     })
 }
 
-/// Reads the whole `observability_events` table of a Supabase project.
-pub async fn read_supabase(_url: &str, _key: &str) -> Result<EventStore, ApiError> {
-    Err(ApiError::Network(
-        "Reading from Supabase is not available in this build.".to_owned(),
-    ))
+// -------------------------------------------------------------------------------------------
+// Supabase
+
+/// The source picker's fields, named for hints: where on this page a fix goes.
+const KEY_FIELD_HINT: &str = " (here: the Anon key field)";
+const TOKEN_FIELD_HINT: &str = " (here: the Access token field)";
+const NEEDS_TOKEN_HINT: &str =
+    " (here: also enter a signed-in user's access token in the Access token field)";
+
+/// The core's error, with the field of the source picker to change where that is the fix
+/// (the CLI names its environment variables instead).
+fn supabase_error(error: SupabaseError, config: Option<&SupabaseConfig>) -> ApiError {
+    let has_token = config.is_some_and(|c| c.access_token().is_some());
+    let hint = match &error {
+        SupabaseError::PermissionDenied { .. } if !has_token => NEEDS_TOKEN_HINT,
+        SupabaseError::JwtExpired { .. } | SupabaseError::Expired { .. } if has_token => {
+            TOKEN_FIELD_HINT
+        }
+        SupabaseError::WrongKey { .. } | SupabaseError::MissingKey { .. } => KEY_FIELD_HINT,
+        _ => "",
+    };
+    ApiError::Supabase { error, hint }
 }
 
-/// Checks a project URL and key before any request: a usable URL, and never a key that
-/// bypasses Row Level Security.
-pub fn check_supabase_settings(url: &str, key: &str) -> Result<(), String> {
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err("Enter the project URL, e.g. https://abcd.supabase.co".to_owned());
+/// A finished read's warning, with the same hint (no rows may mean "not signed in").
+fn warning_text(warning: &ReadWarning, config: &SupabaseConfig) -> String {
+    let hint = match warning {
+        ReadWarning::NoRows { .. } if config.access_token().is_none() => NEEDS_TOKEN_HINT,
+        ReadWarning::NoRows { .. } => "",
+    };
+    format!("{warning}{hint}")
+}
+
+/// Checks the project URL, the key and the optional user token, then their expiry at `now`,
+/// before anything is sent: a `service_role` or `sb_secret_` key is refused with the core's
+/// explanation (it bypasses Row Level Security and must never be in a browser).
+pub fn supabase_config(
+    url: &str,
+    key: &str,
+    token: Option<&str>,
+    now: Micros,
+) -> Result<SupabaseConfig, ApiError> {
+    let mut config = SupabaseConfig::new(url, key).map_err(|e| supabase_error(e, None))?;
+    if let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) {
+        config = config
+            .with_access_token(token)
+            .map_err(|e| ApiError::Supabase {
+                error: e,
+                hint: TOKEN_FIELD_HINT,
+            })?;
     }
-    if key.is_empty() {
-        return Err("Enter the project's anon key or a signed-in user's access token.".to_owned());
+    check_not_expired(&config, now)?;
+    Ok(config)
+}
+
+/// Refuses an expired key or token (a user's token lasts an hour: auto-refresh outlives it).
+fn check_not_expired(config: &SupabaseConfig, now: Micros) -> Result<(), ApiError> {
+    config
+        .check_not_expired(now.div_euclid(1_000_000))
+        .map_err(|e| supabase_error(e, Some(config)))
+}
+
+/// The source picker's check, at the clock's time: `Ok` or the message to show by the form.
+pub fn check_supabase_settings(url: &str, key: &str, token: Option<&str>) -> Result<(), String> {
+    supabase_config(url, key, token, crate::clock::now())
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+/// A read's progress as the page shows it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReadProgress {
+    /// Rows appended so far.
+    pub rows: u64,
+    /// The server's estimate of the rows the read will bring, when it gave one.
+    pub estimate: Option<u64>,
+}
+
+impl From<&Progress> for ReadProgress {
+    fn from(p: &Progress) -> ReadProgress {
+        ReadProgress {
+            rows: p.rows,
+            estimate: p.estimate,
+        }
+    }
+}
+
+/// A finished full read.
+#[derive(Debug)]
+pub struct SupabaseRead {
+    /// The rows of the window (time-ordered, ready for the metrics).
+    pub store: EventStore,
+    /// What the user must be told, e.g. that no rows came back and Row Level Security may be
+    /// hiding them.
+    pub warnings: Vec<String>,
+    /// The newest id the read covers: the cursor of the next incremental refresh.
+    pub newest_id: Option<i64>,
+}
+
+/// Reads the rows of `[from, to)` (either side open) into a new store, reporting progress
+/// after every answer; `on_progress` returning `Break` stops the read ([`ApiError::Cancelled`]).
+pub async fn read_supabase(
+    config: &SupabaseConfig,
+    from: Option<Micros>,
+    to: Option<Micros>,
+    on_progress: impl FnMut(ReadProgress) -> ControlFlow<()>,
+) -> Result<SupabaseRead, ApiError> {
+    check_not_expired(config, crate::clock::now())?;
+    let mut store = EventStore::new();
+    let mut read = PagedRead::new(config, ReadPlan::window(from, to));
+    drive(&mut read, &mut store, config, on_progress).await?;
+    Ok(SupabaseRead {
+        store,
+        warnings: read
+            .warnings()
+            .iter()
+            .map(|w| warning_text(w, config))
+            .collect(),
+        newest_id: read.newest_id(),
+    })
+}
+
+/// What an incremental refresh changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refreshed {
+    /// New rows appended.
+    pub appended: u64,
+    /// Rows dropped because they left the window.
+    pub dropped: usize,
+    /// As for a full read (only when the store held nothing, so it was one).
+    pub warnings: Vec<String>,
+    /// The cursor of the next refresh.
+    pub newest_id: Option<i64>,
+}
+
+/// Brings `store` (rows of `[from, to)` read earlier) up to date: fetches only the rows with
+/// an id above `store.max_id()` (two requests for a typical refresh), appends them, then drops
+/// the rows older than `from` (a window that ends now moves on). On an error the store is as it
+/// was. An empty store gets a full read.
+pub async fn refresh_supabase(
+    config: &SupabaseConfig,
+    store: &mut EventStore,
+    from: Option<Micros>,
+    to: Option<Micros>,
+    on_progress: impl FnMut(ReadProgress) -> ControlFlow<()>,
+) -> Result<Refreshed, ApiError> {
+    check_not_expired(config, crate::clock::now())?;
+    let mut read = PagedRead::new(config, ReadPlan::refresh(from, to, store.max_id()));
+    let before = store.len();
+    drive(&mut read, store, config, on_progress).await?;
+    let appended = (store.len() - before) as u64;
+    let dropped = from.map_or(0, |from| store.retain_from(from));
+    Ok(Refreshed {
+        appended,
+        dropped,
+        warnings: read
+            .warnings()
+            .iter()
+            .map(|w| warning_text(w, config))
+            .collect(),
+        newest_id: read.newest_id().or(store.max_id()),
+    })
+}
+
+/// The transport loop (the shape of the CLI's): send what the core asks, after the delay it
+/// asks (non-zero only before a retry), and hand it the answer or the failure. One batch for
+/// the whole read: the store's time order is restored once, and a failed or stopped read leaves
+/// the store as it was (the core discards on errors; a stop discards here).
+async fn drive(
+    read: &mut PagedRead,
+    store: &mut EventStore,
+    config: &SupabaseConfig,
+    mut on_progress: impl FnMut(ReadProgress) -> ControlFlow<()>,
+) -> Result<(), ApiError> {
+    let mut batch = store.batch();
+    while let Some(request) = read.next_request() {
+        if request.delay_ms > 0 {
+            sleep_ms(request.delay_ms).await;
+        }
+        let progress = match send(&request).await {
+            Ok(answer) => {
+                let headers: Vec<(&str, &str)> = answer
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                read.on_response(answer.status, &headers, &answer.body, &mut batch)
+            }
+            Err(message) => read.on_transport_error(&message, &mut batch),
+        }
+        .map_err(|e| supabase_error(e, Some(config)))?;
+        if on_progress(ReadProgress::from(&progress)).is_break() {
+            batch.discard();
+            return Err(ApiError::Cancelled);
+        }
     }
     Ok(())
+}
+
+/// An HTTP answer as the core digests it.
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// One GET with the core's headers. An `Err` is a failure without an HTTP answer: `fetch`
+/// rejects with a TypeError alike for an unreachable server, a CORS refusal and a dropped
+/// connection, and the core reports it as such (retried first, like a 5xx).
+async fn send(request: &Request) -> Result<Answer, String> {
+    let mut builder = gloo_net::http::Request::get(&request.url)
+        // Every answer is read fresh: a cached page would hide new rows from a refresh.
+        .cache(web_sys::RequestCache::NoStore);
+    for (name, value) in &request.headers {
+        builder = builder.header(name, value);
+    }
+    let response = builder
+        .send()
+        .await
+        .map_err(|e| format!("the browser's fetch failed: {e}"))?;
+    let status = response.status();
+    // Under CORS the page sees only the headers the server exposes: Content-Type always,
+    // Content-Range because Supabase's gateway exposes it (the progress estimate needs it).
+    let headers = response.headers().entries().collect();
+    let body = response
+        .binary()
+        .await
+        .map_err(|e| format!("the answer broke off after HTTP {status}: {e}"))?;
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Waits `ms` milliseconds on the browser's timer (`gloo-timers` is not a dependency; a
+/// resolved `setTimeout` promise is the same thing).
+async fn sleep_ms(ms: u64) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let ms = i32::try_from(ms).unwrap_or(i32::MAX);
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        // setTimeout fails only without a window, checked above; then the wait is skipped.
+        if window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .is_err()
+        {
+            let _ = resolve.call0(&wasm_bindgen::JsValue::UNDEFINED);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 #[cfg(test)]
@@ -212,5 +467,92 @@ mod health_tests {
         assert!(ApiError::Unreachable("TypeError: Failed to fetch".into())
             .to_string()
             .starts_with("the request failed before any answer: the server is unreachable, or it does not allow this page's origin (CORS)"));
+    }
+}
+
+#[cfg(test)]
+mod supabase_tests {
+    use super::*;
+
+    // Unsigned test JWTs ({"alg":"HS256","typ":"JWT"} and a payload): the signature is the
+    // server's business, the page only reads the claims.
+    const ANON: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoiYW5vbiIsImV4cCI6NDEwMjQ0NDgwMH0.sig";
+    const SERVICE: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIiwiZXhwIjo0MTAyNDQ0ODAwfQ.sig";
+    /// Role authenticated, expires 2026-01-01T00:00:00Z.
+    const USER: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoiYXV0aGVudGljYXRlZCIsImV4cCI6MTc2NzIyNTYwMH0.sig";
+    const URL: &str = "https://abc.supabase.co";
+    /// 2025-12-01T00:00:00Z, before the user token expires.
+    const DECEMBER: Micros = 1_764_547_200_000_000;
+    /// 2026-02-01T00:00:00Z, after.
+    const FEBRUARY: Micros = 1_769_904_000_000_000;
+
+    fn check(key: &str, token: Option<&str>, now: Micros, expected: Result<&str, &str>) {
+        let got = supabase_config(URL, key, token, now);
+        match (&got, expected) {
+            (Ok(config), Ok(role)) => assert_eq!(config.role(), role, "{key} {token:?}"),
+            (Err(e), Err(start)) => assert!(
+                e.to_string().starts_with(start),
+                "{key} {token:?}: {e}"
+            ),
+            _ => panic!("{key} {token:?}: got {got:?}, expected {expected:?}"),
+        }
+    }
+
+    #[test]
+    fn settings_are_checked_before_any_request() {
+        check(ANON, None, DECEMBER, Ok("anon"));
+        check(ANON, Some(USER), DECEMBER, Ok("authenticated"));
+        check(ANON, Some("  "), DECEMBER, Ok("anon"));
+        check("sb_publishable_abc_123", None, DECEMBER, Ok("anon"));
+        check(SERVICE, None, DECEMBER, Err("refusing a service_role key: it bypasses Row Level Security"));
+        check("sb_secret_abc", None, DECEMBER, Err("refusing an sb_secret_ key: it bypasses Row Level Security"));
+        check(ANON, Some(SERVICE), DECEMBER, Err("refusing a service_role key"));
+        check(USER, None, FEBRUARY, Err("the API key expired at 2026-01-01T00:00:00Z"));
+        check("", None, DECEMBER, Err("the API key is not a Supabase key: it is empty"));
+        let e = supabase_config(URL, ANON, Some(USER), FEBRUARY).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the access token expired at 2026-01-01T00:00:00Z: get a fresh one (sign in again for a user token) before reading (here: the Access token field)"
+        );
+        let e = supabase_config(URL, ANON, Some("sb_publishable_x"), DECEMBER).unwrap_err();
+        assert!(e.to_string().ends_with(TOKEN_FIELD_HINT), "{e}");
+        let e = supabase_config("http://abc.supabase.co", ANON, None, DECEMBER).unwrap_err();
+        assert!(e.to_string().contains("plain http would send the key unencrypted"), "{e}");
+        // The key never shows in an error.
+        let e = supabase_config("ftp://x", ANON, None, DECEMBER).unwrap_err();
+        assert!(!format!("{e} {e:?}").contains(ANON));
+    }
+
+    #[test]
+    fn errors_and_warnings_name_the_field_to_change() {
+        let anon = supabase_config(URL, ANON, None, DECEMBER).unwrap();
+        let user = supabase_config(URL, ANON, Some(USER), DECEMBER).unwrap();
+        let denied = || SupabaseError::PermissionDenied {
+            status: 401,
+            role: "anon".into(),
+            detail: "42501".into(),
+        };
+        let hint = |e: SupabaseError, c: &SupabaseConfig| match supabase_error(e, Some(c)) {
+            ApiError::Supabase { hint, .. } => hint,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(hint(denied(), &anon), NEEDS_TOKEN_HINT);
+        assert_eq!(hint(denied(), &user), "");
+        let wrong = || SupabaseError::WrongKey {
+            detail: "Invalid API key".into(),
+        };
+        assert_eq!(hint(wrong(), &user), KEY_FIELD_HINT);
+        let expired = || SupabaseError::JwtExpired {
+            detail: "PGRST301 JWT expired".into(),
+        };
+        assert_eq!(hint(expired(), &user), TOKEN_FIELD_HINT);
+        assert_eq!(hint(expired(), &anon), "");
+        let no_rows = ReadWarning::NoRows {
+            role: "anon".into(),
+            hint: "RLS",
+        };
+        assert!(warning_text(&no_rows, &anon).ends_with(NEEDS_TOKEN_HINT));
+        assert!(warning_text(&no_rows, &anon).contains("Row Level Security hides them"));
+        assert!(!warning_text(&no_rows, &user).contains("(here:"));
     }
 }

@@ -26,7 +26,7 @@ use super::report_panel::ReportPanel;
 use super::runbook::Runbook;
 use super::status_banner::StatusBanner;
 use super::success_metrics::SuccessMetrics;
-use crate::analysis::{analyse, Analysis, AnalysisInput};
+use crate::analysis::{analyse, assess_phase, Analysis, AnalysisInput};
 use crate::clock;
 use crate::data::Dataset;
 use crate::state::ConsoleState;
@@ -63,6 +63,15 @@ pub fn Dashboard(
     });
     let computations = StoredValue::new(0u64);
     let a = move || analysis.get();
+    // The phase does not depend on the range: its own memo, recomputed when the data or the
+    // phases change (and then as of that moment).
+    let phase_rules = default_rules();
+    let phase = Memo::new(move |_| {
+        let number = state.phase_number.get();
+        state.phases.with(|phases| {
+            assess_phase(&dataset.get().store, phases, number, clock::now(), &phase_rules)
+        })
+    });
     let timing = Memo::new(move |_| {
         analysis.track();
         computations.update_value(|n| *n += 1);
@@ -112,7 +121,7 @@ pub fn Dashboard(
             <PhasePanel
                 phases=state.phases
                 selected=state.phase_number
-                assessment=Signal::derive(move || a().phase.clone())
+                assessment=phase
                 now=Signal::derive(move || a().now)
                 on_phases_change=Callback::new(move |p| state.phases.set(p))
                 on_select=Callback::new(move |n| state.phase_number.set(n))
@@ -168,16 +177,16 @@ pub fn Dashboard(
         <div class="grid two">
             <CanaryVsControl comparison=Signal::derive(move || a().cohorts.clone()) />
             <PhaseComparisonPanel
-                comparison=Signal::derive(move || a().phase.as_ref().and_then(|p| p.comparison.clone()))
+                comparison=Signal::derive(move || phase.get().and_then(|p| p.comparison.clone()))
                 phase=state.phase_number
             />
         </div>
         <div class="grid two">
             <Checklist
-                items=Signal::derive(move || a().phase.as_ref().map(|p| p.checklist.clone()).unwrap_or_default())
+                items=Signal::derive(move || phase.get().map(|p| p.checklist.clone()).unwrap_or_default())
                 phase=state.phase_number
             />
-            <Runbook failing=Signal::derive(move || a().failing_metrics()) />
+            <Runbook failing=Signal::derive(move || a().failing_metrics(phase.get().as_deref())) />
         </div>
         <div class="grid two">
             <RedisPanel
