@@ -12,9 +12,11 @@
 #   5b wasm      component tests in headless Chromium (wasm-bindgen-test, chromedriver)
 #   6 postgres   throw-away PostgreSQL 15 (scripts/pg.sh) + the SQL exactness test
 #   7 supabase   PostgreSQL + PostgREST 12.0.2 + nginx on loopback (scripts/supabase-local.sh)
-#                + crates/canary-report/tests/supabase.rs
+#                + crates/canary-report/tests/supabase.rs; the stack stays up for step 9
 #   8 wasm       trunk build --release --offline  (into dist/)
-#   9 e2e        dist/ served by python3 on 127.0.0.1 + node --test tests/e2e/ (Chromium)
+#   9 e2e        dist/ served by python3 on 127.0.0.1 + node --test tests/e2e/ (Chromium);
+#                tests/e2e/supabase.test.mjs reads step 7's stack from the page (CORS: another
+#                origin), which is stopped after this step
 #  10 sub-path   trunk build --public-url /canary-console/ (GitHub Pages layout), served under
 #                /canary-console/ + node --test tests/e2e-subpath/ (Chromium)
 # Logs of the test steps are kept in target/test-logs/. PostgreSQL, the Supabase stand-in and the
@@ -150,7 +152,9 @@ step "Supabase REST path (PostgREST 12.0.2 behind nginx, supabase tests, release
 supabase_start
 run_tests supabase cargo \
   cargo test --release -p canary-report --test supabase -- --include-ignored
-supabase_stop
+# Kept running for the page's Supabase test in step 9 (the CANARY_SUPABASE_* and CANARY_SUPA_DIR
+# variables supabase_start exported reach node); cleanup stops it on a failure in between.
+export CANARY_PSQL="${CANARY_PSQL:-$CANARY_PG_BIN/psql}"
 
 step "trunk build --release --offline"
 trunk build --release --offline
@@ -189,6 +193,7 @@ run_tests e2e node node --test tests/e2e/
 kill "$HTTP_PID" 2>/dev/null || true
 wait "$HTTP_PID" 2>/dev/null || true
 HTTP_PID=""
+supabase_stop
 
 step "sub-path build + browser e2e (node --test tests/e2e-subpath/)"
 # GitHub Pages serves a project site under /<repository>/ (.github/workflows/pages.yml builds

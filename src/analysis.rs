@@ -320,7 +320,9 @@ mod tests {
         assert!(a.failing_metrics(None).contains(&MetricId::RedisMemory));
         let phase = assess_phase(&store, &i.phases, 1, i.now, &rules).unwrap();
         // The demo's breaker opened: "stays closed" failed, so the runbook gets the breaker.
-        assert!(a.failing_metrics(Some(&phase)).contains(&MetricId::CircuitBreaker));
+        assert!(a
+            .failing_metrics(Some(&phase))
+            .contains(&MetricId::CircuitBreaker));
         let last_hour = analyse(&store, &input(RangeChoice::LastHour, &store), &rules);
         assert!(last_hour.metrics.window.events < 20_000);
         let bad = AnalysisInput {

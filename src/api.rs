@@ -36,16 +36,6 @@ pub enum ApiError {
         reason: String,
         start: String,
     },
-    /// Supabase settings refused before any request, or a read that failed: the core's message
-    /// (what to do), plus which field of this page to change where that is the fix.
-    #[error("{error}{hint}")]
-    Supabase {
-        error: SupabaseError,
-        hint: &'static str,
-    },
-    /// The caller stopped the read (another source or window was picked meanwhile).
-    #[error("the read was stopped: another load replaced it")]
-    Cancelled,
 }
 
 /// A backend's answer to its health URL.
@@ -159,6 +149,21 @@ pub async fn fetch_health(url: &str) -> Result<HealthResponse, ApiError> {
 // -------------------------------------------------------------------------------------------
 // Supabase
 
+/// Why a Supabase read was refused or did not finish.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SupabaseReadError {
+    /// Settings refused before any request, or a read that failed: the core's message (what
+    /// to do), plus which field of this page to change where that is the fix.
+    #[error("{error}{hint}")]
+    Supabase {
+        error: SupabaseError,
+        hint: &'static str,
+    },
+    /// The caller stopped the read (another source or window was picked meanwhile).
+    #[error("the read was stopped: another load replaced it")]
+    Cancelled,
+}
+
 /// The source picker's fields, named for hints: where on this page a fix goes.
 const KEY_FIELD_HINT: &str = " (here: the Anon key field)";
 const TOKEN_FIELD_HINT: &str = " (here: the Access token field)";
@@ -167,7 +172,7 @@ const NEEDS_TOKEN_HINT: &str =
 
 /// The core's error, with the field of the source picker to change where that is the fix
 /// (the CLI names its environment variables instead).
-fn supabase_error(error: SupabaseError, config: Option<&SupabaseConfig>) -> ApiError {
+fn supabase_error(error: SupabaseError, config: Option<&SupabaseConfig>) -> SupabaseReadError {
     let has_token = config.is_some_and(|c| c.access_token().is_some());
     let hint = match &error {
         SupabaseError::PermissionDenied { .. } if !has_token => NEEDS_TOKEN_HINT,
@@ -177,7 +182,7 @@ fn supabase_error(error: SupabaseError, config: Option<&SupabaseConfig>) -> ApiE
         SupabaseError::WrongKey { .. } | SupabaseError::MissingKey { .. } => KEY_FIELD_HINT,
         _ => "",
     };
-    ApiError::Supabase { error, hint }
+    SupabaseReadError::Supabase { error, hint }
 }
 
 /// A finished read's warning, with the same hint (no rows may mean "not signed in").
@@ -197,12 +202,12 @@ pub fn supabase_config(
     key: &str,
     token: Option<&str>,
     now: Micros,
-) -> Result<SupabaseConfig, ApiError> {
+) -> Result<SupabaseConfig, SupabaseReadError> {
     let mut config = SupabaseConfig::new(url, key).map_err(|e| supabase_error(e, None))?;
     if let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) {
         config = config
             .with_access_token(token)
-            .map_err(|e| ApiError::Supabase {
+            .map_err(|e| SupabaseReadError::Supabase {
                 error: e,
                 hint: TOKEN_FIELD_HINT,
             })?;
@@ -212,7 +217,7 @@ pub fn supabase_config(
 }
 
 /// Refuses an expired key or token (a user's token lasts an hour: auto-refresh outlives it).
-fn check_not_expired(config: &SupabaseConfig, now: Micros) -> Result<(), ApiError> {
+fn check_not_expired(config: &SupabaseConfig, now: Micros) -> Result<(), SupabaseReadError> {
     config
         .check_not_expired(now.div_euclid(1_000_000))
         .map_err(|e| supabase_error(e, Some(config)))
@@ -256,13 +261,14 @@ pub struct SupabaseRead {
 }
 
 /// Reads the rows of `[from, to)` (either side open) into a new store, reporting progress
-/// after every answer; `on_progress` returning `Break` stops the read ([`ApiError::Cancelled`]).
+/// after every answer; `on_progress` returning `Break` stops the read
+/// ([`SupabaseReadError::Cancelled`]).
 pub async fn read_supabase(
     config: &SupabaseConfig,
     from: Option<Micros>,
     to: Option<Micros>,
     on_progress: impl FnMut(ReadProgress) -> ControlFlow<()>,
-) -> Result<SupabaseRead, ApiError> {
+) -> Result<SupabaseRead, SupabaseReadError> {
     check_not_expired(config, crate::clock::now())?;
     let mut store = EventStore::new();
     let mut read = PagedRead::new(config, ReadPlan::window(from, to));
@@ -301,7 +307,7 @@ pub async fn refresh_supabase(
     from: Option<Micros>,
     to: Option<Micros>,
     on_progress: impl FnMut(ReadProgress) -> ControlFlow<()>,
-) -> Result<Refreshed, ApiError> {
+) -> Result<Refreshed, SupabaseReadError> {
     check_not_expired(config, crate::clock::now())?;
     let mut read = PagedRead::new(config, ReadPlan::refresh(from, to, store.max_id()));
     let before = store.len();
@@ -329,7 +335,7 @@ async fn drive(
     store: &mut EventStore,
     config: &SupabaseConfig,
     mut on_progress: impl FnMut(ReadProgress) -> ControlFlow<()>,
-) -> Result<(), ApiError> {
+) -> Result<(), SupabaseReadError> {
     let mut batch = store.batch();
     while let Some(request) = read.next_request() {
         if request.delay_ms > 0 {
@@ -349,7 +355,7 @@ async fn drive(
         .map_err(|e| supabase_error(e, Some(config)))?;
         if on_progress(ReadProgress::from(&progress)).is_break() {
             batch.discard();
-            return Err(ApiError::Cancelled);
+            return Err(SupabaseReadError::Cancelled);
         }
     }
     Ok(())
@@ -476,7 +482,8 @@ mod supabase_tests {
 
     // Unsigned test JWTs ({"alg":"HS256","typ":"JWT"} and a payload): the signature is the
     // server's business, the page only reads the claims.
-    const ANON: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoiYW5vbiIsImV4cCI6NDEwMjQ0NDgwMH0.sig";
+    const ANON: &str =
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoiYW5vbiIsImV4cCI6NDEwMjQ0NDgwMH0.sig";
     const SERVICE: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIiwiZXhwIjo0MTAyNDQ0ODAwfQ.sig";
     /// Role authenticated, expires 2026-01-01T00:00:00Z.
     const USER: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoiYXV0aGVudGljYXRlZCIsImV4cCI6MTc2NzIyNTYwMH0.sig";
@@ -490,10 +497,9 @@ mod supabase_tests {
         let got = supabase_config(URL, key, token, now);
         match (&got, expected) {
             (Ok(config), Ok(role)) => assert_eq!(config.role(), role, "{key} {token:?}"),
-            (Err(e), Err(start)) => assert!(
-                e.to_string().starts_with(start),
-                "{key} {token:?}: {e}"
-            ),
+            (Err(e), Err(start)) => {
+                assert!(e.to_string().starts_with(start), "{key} {token:?}: {e}")
+            }
             _ => panic!("{key} {token:?}: got {got:?}, expected {expected:?}"),
         }
     }
@@ -504,11 +510,36 @@ mod supabase_tests {
         check(ANON, Some(USER), DECEMBER, Ok("authenticated"));
         check(ANON, Some("  "), DECEMBER, Ok("anon"));
         check("sb_publishable_abc_123", None, DECEMBER, Ok("anon"));
-        check(SERVICE, None, DECEMBER, Err("refusing a service_role key: it bypasses Row Level Security"));
-        check("sb_secret_abc", None, DECEMBER, Err("refusing an sb_secret_ key: it bypasses Row Level Security"));
-        check(ANON, Some(SERVICE), DECEMBER, Err("refusing a service_role key"));
-        check(USER, None, FEBRUARY, Err("the API key expired at 2026-01-01T00:00:00Z"));
-        check("", None, DECEMBER, Err("the API key is not a Supabase key: it is empty"));
+        check(
+            SERVICE,
+            None,
+            DECEMBER,
+            Err("refusing a service_role key: it bypasses Row Level Security"),
+        );
+        check(
+            "sb_secret_abc",
+            None,
+            DECEMBER,
+            Err("refusing an sb_secret_ key: it bypasses Row Level Security"),
+        );
+        check(
+            ANON,
+            Some(SERVICE),
+            DECEMBER,
+            Err("refusing a service_role key"),
+        );
+        check(
+            USER,
+            None,
+            FEBRUARY,
+            Err("the API key expired at 2026-01-01T00:00:00Z"),
+        );
+        check(
+            "",
+            None,
+            DECEMBER,
+            Err("the API key is not a Supabase key: it is empty"),
+        );
         let e = supabase_config(URL, ANON, Some(USER), FEBRUARY).unwrap_err();
         assert_eq!(
             e.to_string(),
@@ -517,7 +548,11 @@ mod supabase_tests {
         let e = supabase_config(URL, ANON, Some("sb_publishable_x"), DECEMBER).unwrap_err();
         assert!(e.to_string().ends_with(TOKEN_FIELD_HINT), "{e}");
         let e = supabase_config("http://abc.supabase.co", ANON, None, DECEMBER).unwrap_err();
-        assert!(e.to_string().contains("plain http would send the key unencrypted"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("plain http would send the key unencrypted"),
+            "{e}"
+        );
         // The key never shows in an error.
         let e = supabase_config("ftp://x", ANON, None, DECEMBER).unwrap_err();
         assert!(!format!("{e} {e:?}").contains(ANON));
@@ -533,7 +568,7 @@ mod supabase_tests {
             detail: "42501".into(),
         };
         let hint = |e: SupabaseError, c: &SupabaseConfig| match supabase_error(e, Some(c)) {
-            ApiError::Supabase { hint, .. } => hint,
+            SupabaseReadError::Supabase { hint, .. } => hint,
             other => panic!("{other:?}"),
         };
         assert_eq!(hint(denied(), &anon), NEEDS_TOKEN_HINT);

@@ -1,14 +1,40 @@
 //! The page: header with the source, time range and refresh controls; data loading; the
 //! dashboard once data is there. The view's state (never a key) lives in the page's URL.
 
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
 use leptos::prelude::*;
 
 use crate::analysis::RangeChoice;
+use crate::api::ReadProgress;
 use crate::components::dashboard::Dashboard;
 use crate::components::source_picker::SourcePicker;
 use crate::components::toolbar::Toolbar;
-use crate::data::{load, DataSource};
+use crate::data::{load, progress_text, DataSource, Dataset, ReadSpan};
 use crate::state::ConsoleState;
+
+/// A read's progress bar: "N rows of about M" while Supabase pages, a plain bar otherwise.
+fn loading_status(progress: Option<ReadProgress>, what: &'static str) -> impl IntoView {
+    let (value, max, text) = match progress {
+        Some(p) => (
+            Some(p.rows as f64),
+            p.estimate.map(|e| e.max(p.rows).max(1) as f64),
+            format!(" {what}: {}…", progress_text(&p)),
+        ),
+        None => (
+            None,
+            None,
+            " Loading events and computing metrics…".to_owned(),
+        ),
+    };
+    view! {
+        <div class="loading" data-testid="loading" role="status">
+            <progress value=value max=max></progress>
+            {text}
+        </div>
+    }
+}
 
 /// The whole Canary Console page.
 #[component]
@@ -18,10 +44,54 @@ pub fn App() -> impl IntoView {
     let source = state.source;
     // A refresh bumps this counter, which re-runs the load.
     let reload = RwSignal::new(0u32);
-    let dataset = LocalResource::new(move || {
-        reload.track();
-        load(source.get())
+    // What a live source reads for the range picked (re-read only when that changes).
+    let span = Memo::new(move |_| {
+        let number = state.phase_number.get();
+        state.phases.with(|phases| {
+            ReadSpan::for_range(
+                state.range.get(),
+                phases.iter().find(|p| p.number == number),
+            )
+        })
     });
+    // The data set shown and the refresh count it was loaded at: a later count with the same
+    // source and span is a refresh of it (incremental for Supabase); anything else reads anew.
+    let shown = StoredValue::new(None::<(u32, Arc<Dataset>)>);
+    // Each load's number: the progress of a load that another has replaced is not shown, and
+    // that read stops.
+    let latest = StoredValue::new(0u64);
+    let dataset = LocalResource::new(move || {
+        let tick = reload.get();
+        let source = source.get();
+        // Only a live source depends on the range: the demo or a file is never re-read for it.
+        let span = source.is_live().then(|| span.get());
+        let previous = shown
+            .get_value()
+            .filter(|(at, _)| *at != tick)
+            .map(|(_, d)| d);
+        let this = latest.get_value() + 1;
+        latest.set_value(this);
+        let on_progress = move |p: ReadProgress| {
+            if latest.get_value() != this {
+                return ControlFlow::Break(());
+            }
+            state.progress.set(Some(p));
+            ControlFlow::Continue(())
+        };
+        async move {
+            let result = load(source, span, previous, on_progress).await;
+            if latest.get_value() == this {
+                state.progress.set(None);
+                if let Ok(d) = &result {
+                    shown.set_value(Some((tick, d.clone())));
+                }
+            }
+            result
+        }
+    });
+    // While data is shown and a Supabase read runs (another project, a refresh), a bar above
+    // it says so; the first load shows it in the Transition's fallback instead.
+    let replacing = move || state.progress.get().is_some() && dataset.with(|d| d.is_some());
     state.sync_url();
     state.start_auto_refresh(reload);
 
@@ -43,14 +113,11 @@ pub fn App() -> impl IntoView {
             />
         </header>
         <main class="app-main">
-            <Transition fallback=|| {
-                view! {
-                    <div class="loading" data-testid="loading" role="status">
-                        <progress></progress>
-                        " Loading events and computing metrics…"
-                    </div>
-                }
-            }>
+            <Show when=replacing>
+                {move || loading_status(state.progress.get(), "Reading Supabase")}
+            </Show>
+            // The fallback is a closure, so its text follows the progress of the first load.
+            <Transition fallback=move || move || loading_status(state.progress.get(), "Loading events")>
                 <ErrorBoundary fallback=|errors| {
                     view! {
                         <div class="load-error" role="alert" data-testid="load-error">
@@ -64,14 +131,37 @@ pub fn App() -> impl IntoView {
                                         .collect_view()
                                 }}
                             </ul>
-                            <p>"The previous data is not shown; pick the demo or another file to go on."</p>
+                            <p>"The previous data is not shown; fix the settings above, or pick the demo or another file to go on."</p>
                         </div>
                     }
                 }>
                     {move || {
                         dataset
                             .get()
-                            .map(|result| result.map(|d| view! { <Dashboard dataset=d /> }))
+                            .map(|result| {
+                                result
+                                    .map(|d| {
+                                        // Said above the numbers, so an empty read is never
+                                        // mistaken for a quiet system.
+                                        let warnings = (!d.warnings.is_empty()).then(|| {
+                                            let items = d
+                                                .warnings
+                                                .iter()
+                                                .map(|w| view! { <li>{w.clone()}</li> })
+                                                .collect_view();
+                                            view! {
+                                                <div class="data-warning status-warn" role="status" data-testid="data-warning">
+                                                    <strong>"Check this data"</strong>
+                                                    <ul>{items}</ul>
+                                                </div>
+                                            }
+                                        });
+                                        view! {
+                                            {warnings}
+                                            <Dashboard dataset=d />
+                                        }
+                                    })
+                            })
                     }}
                 </ErrorBoundary>
             </Transition>

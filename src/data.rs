@@ -1,11 +1,46 @@
 //! Where the app's events come from. Loading is async (a file is read, Supabase is paged), so the
 //! app reads it through a `LocalResource`; parsing and all numbers are the core's.
+//!
+//! A Supabase data set keeps how it was read ([`ReadSpan`], the checked configuration), so a
+//! refresh of it fetches only the rows newer than those held and drops those that left the
+//! window, instead of reading the whole window again.
 
+use std::fmt;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use canary_core::demo::{generate, DemoConfig};
+use canary_core::event::MICROS_PER_HOUR;
+use canary_core::phases::PhaseDefinition;
 use canary_core::read::{read_export, Format};
+use canary_core::supabase::SupabaseConfig;
+use canary_core::time::format_minute;
 use canary_core::{EventStore, Micros};
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::RangeChoice;
+use crate::api::{self, ReadProgress, SupabaseReadError};
+
+/// The key and optional user token for a Supabase project, as typed into the source picker.
+/// Kept in sessionStorage (localStorage only when the user asks to be remembered), never in the
+/// page's URL or a report; `Debug` redacts both.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupabaseKeys {
+    /// The project's anon or publishable key (`apikey`).
+    pub key: String,
+    /// A signed-in user's access token (`Authorization: Bearer`), for tables only signed-in
+    /// users may read.
+    pub token: Option<String>,
+}
+
+impl fmt::Debug for SupabaseKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SupabaseKeys")
+            .field("key", &"<redacted>")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
 
 /// A data source the user can pick.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,7 +52,7 @@ pub enum DataSource {
     /// A CSV or JSON export the user chose or dropped.
     File { name: String, text: Arc<str> },
     /// A Supabase project read through its REST API.
-    Supabase { url: String, key: String },
+    Supabase { url: String, keys: SupabaseKeys },
 }
 
 impl DataSource {
@@ -48,6 +83,61 @@ impl DataSource {
     }
 }
 
+/// The part of a live source's table a load reads: what the time range needs, decided before
+/// any data is there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadSpan {
+    /// The last `hours` hours, up to now: it moves with the clock, and a refresh drops the rows
+    /// that left it.
+    Recent { hours: i64 },
+    /// A fixed stretch, either side open (`None`: from the first row / up to the newest).
+    Fixed {
+        from: Option<Micros>,
+        to: Option<Micros>,
+    },
+}
+
+impl ReadSpan {
+    /// The hours every "last N hours" choice is served from, so switching among them needs no
+    /// new read.
+    pub const RECENT_HOURS: i64 = 24;
+
+    /// What a range choice needs read: the last 24 hours for "last 1 h / 4 h / 24 h"; the phase's
+    /// own window when it has a start, else the whole table (the phase then starts at the first
+    /// event); a custom range as given.
+    pub fn for_range(range: RangeChoice, phase: Option<&PhaseDefinition>) -> ReadSpan {
+        match range {
+            RangeChoice::LastHour | RangeChoice::Last4Hours | RangeChoice::Last24Hours => {
+                ReadSpan::Recent {
+                    hours: ReadSpan::RECENT_HOURS,
+                }
+            }
+            RangeChoice::ThisPhase => match phase.and_then(PhaseDefinition::window) {
+                Some(w) => ReadSpan::Fixed {
+                    from: Some(w.from),
+                    to: Some(w.to),
+                },
+                None => ReadSpan::Fixed {
+                    from: None,
+                    to: None,
+                },
+            },
+            RangeChoice::Custom { from, to } => ReadSpan::Fixed {
+                from: Some(from),
+                to: Some(to),
+            },
+        }
+    }
+
+    /// `created_at >= from` and `< to` at time `now`.
+    pub fn bounds(self, now: Micros) -> (Option<Micros>, Option<Micros>) {
+        match self {
+            ReadSpan::Recent { hours } => (Some(now - hours * MICROS_PER_HOUR), None),
+            ReadSpan::Fixed { from, to } => (from, to),
+        }
+    }
+}
+
 /// Why a data set could not be loaded.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum LoadError {
@@ -59,6 +149,15 @@ pub enum LoadError {
     Supabase(String),
 }
 
+/// How a Supabase data set was read: what its refresh needs.
+#[derive(Clone, Debug)]
+struct LiveRead {
+    source: DataSource,
+    span: ReadSpan,
+    /// Checked once at connect; re-checked for expiry before every read.
+    config: SupabaseConfig,
+}
+
 /// A loaded data set.
 #[derive(Debug)]
 pub struct Dataset {
@@ -67,6 +166,11 @@ pub struct Dataset {
     /// Where "last N hours" ends: the data's end for fixed data, the clock for live data.
     pub range_end: Micros,
     pub live: bool,
+    /// What the user must know about this data, shown above the dashboard: no rows came back
+    /// (Row Level Security may hide them from this key), or the last refresh failed.
+    pub warnings: Vec<String>,
+    /// Set for Supabase data: how to refresh it.
+    live_read: Option<LiveRead>,
 }
 
 impl PartialEq for Dataset {
@@ -77,29 +181,75 @@ impl PartialEq for Dataset {
     }
 }
 
+impl Dataset {
+    /// Whether a refresh of `source` over `span` can append to this data set rather than read
+    /// it all again.
+    fn refreshes(&self, source: &DataSource, span: Option<ReadSpan>) -> Option<&LiveRead> {
+        self.live_read
+            .as_ref()
+            .filter(|l| &l.source == source && Some(l.span) == span)
+    }
+}
+
 /// The end of fixed data: just after its last event.
 fn data_end(store: &EventStore) -> Micros {
     store.time_span().map_or(0, |(_, last)| last + 1)
 }
 
-/// Wraps a store as a data set, refusing an empty one.
+/// Wraps a store as a data set, refusing an empty one (a live source's empty read is kept: its
+/// warning says why, and a refresh may bring rows).
 pub fn dataset(source: &DataSource, store: EventStore, now: Micros) -> Result<Dataset, LoadError> {
-    if store.is_empty() {
+    let live = source.is_live();
+    if store.is_empty() && !live {
         return Err(LoadError::NoEvents {
             source_label: source.label(),
         });
     }
-    let live = source.is_live();
     Ok(Dataset {
         source_label: source.label(),
         range_end: if live { now } else { data_end(&store) },
         store,
         live,
+        warnings: Vec::new(),
+        live_read: None,
     })
 }
 
-/// Loads `source` (the Supabase path is in [`crate::api`]).
-pub async fn load(source: DataSource) -> Result<Arc<Dataset>, LoadError> {
+/// A read's progress in words: `12,000 rows of about 30,000`.
+pub fn progress_text(p: &ReadProgress) -> String {
+    match p.estimate {
+        // The estimate is the planner's: never claim fewer rows than already arrived.
+        Some(estimate) => format!(
+            "{} rows of about {}",
+            grouped(p.rows),
+            grouped(estimate.max(p.rows))
+        ),
+        None => format!("{} rows", grouped(p.rows)),
+    }
+}
+
+/// `1234567` as `1,234,567`.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Loads `source`. For a live source, `span` is what to read, and `previous` (the data set
+/// shown, when the load is a refresh of it) makes it incremental. `on_progress` hears of every
+/// page of a Supabase read; returning `Break` stops it.
+pub async fn load(
+    source: DataSource,
+    span: Option<ReadSpan>,
+    previous: Option<Arc<Dataset>>,
+    on_progress: impl FnMut(ReadProgress) -> ControlFlow<()>,
+) -> Result<Arc<Dataset>, LoadError> {
     let now = crate::clock::now();
     let store = match &source {
         DataSource::Demo => generate(&DemoConfig::default()),
@@ -110,16 +260,94 @@ pub async fn load(source: DataSource) -> Result<Arc<Dataset>, LoadError> {
                 message: e.to_string(),
             })?
         }
-        DataSource::Supabase { url, key } => crate::api::read_supabase(url, key)
-            .await
-            .map_err(|e| LoadError::Supabase(e.to_string()))?,
+        DataSource::Supabase { url, keys } => {
+            let span = span.unwrap_or(ReadSpan::Recent {
+                hours: ReadSpan::RECENT_HOURS,
+            });
+            if let Some(previous) = previous.as_ref() {
+                if let Some(live) = previous.refreshes(&source, Some(span)) {
+                    return Ok(Arc::new(refresh(previous, live, on_progress).await?));
+                }
+            }
+            return read(&source, url, keys, span, now, on_progress)
+                .await
+                .map(Arc::new);
+        }
     };
     dataset(&source, store, now).map(Arc::new)
+}
+
+fn supabase_failed(e: SupabaseReadError) -> LoadError {
+    LoadError::Supabase(e.to_string())
+}
+
+/// A full read of a Supabase source.
+async fn read(
+    source: &DataSource,
+    url: &str,
+    keys: &SupabaseKeys,
+    span: ReadSpan,
+    now: Micros,
+    on_progress: impl FnMut(ReadProgress) -> ControlFlow<()>,
+) -> Result<Dataset, LoadError> {
+    let config = api::supabase_config(url, &keys.key, keys.token.as_deref(), now)
+        .map_err(supabase_failed)?;
+    let (from, to) = span.bounds(now);
+    let read = api::read_supabase(&config, from, to, on_progress)
+        .await
+        .map_err(supabase_failed)?;
+    // "Last N hours" ends when the read ends, so rows written while it paged are inside it.
+    let mut data = dataset(source, read.store, crate::clock::now())?;
+    data.warnings = read.warnings;
+    data.live_read = Some(LiveRead {
+        source: source.clone(),
+        span,
+        config,
+    });
+    Ok(data)
+}
+
+/// An incremental refresh of `previous`: the new rows appended, those that left the window
+/// dropped. A failed refresh keeps the data shown, with a warning saying so (a network blip
+/// should not blank the dashboard of someone on call).
+async fn refresh(
+    previous: &Dataset,
+    live: &LiveRead,
+    on_progress: impl FnMut(ReadProgress) -> ControlFlow<()>,
+) -> Result<Dataset, LoadError> {
+    let now = crate::clock::now();
+    let (from, to) = live.span.bounds(now);
+    // The dashboard still holds the previous data set; copying the columns costs milliseconds,
+    // the network is what a refresh saves.
+    let mut store = previous.store.clone();
+    let outcome = api::refresh_supabase(&live.config, &mut store, from, to, on_progress).await;
+    let (range_end, warnings) = match outcome {
+        Ok(refreshed) => (crate::clock::now(), refreshed.warnings),
+        Err(SupabaseReadError::Cancelled) => {
+            return Err(supabase_failed(SupabaseReadError::Cancelled))
+        }
+        Err(e) => (
+            previous.range_end,
+            vec![format!(
+                "The refresh at {} UTC failed, so the data shown is from the read before: {e}",
+                format_minute(now)
+            )],
+        ),
+    };
+    Ok(Dataset {
+        source_label: previous.source_label.clone(),
+        store,
+        range_end,
+        live: true,
+        warnings,
+        live_read: Some(live.clone()),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use canary_core::phases::default_phases;
 
     #[test]
     fn an_empty_file_is_a_clear_error() {
@@ -135,11 +363,68 @@ mod tests {
     }
 
     #[test]
-    fn labels_never_show_a_key() {
-        let s = DataSource::Supabase {
+    fn an_empty_live_read_is_kept_for_its_warning() {
+        let data = dataset(&supabase(), EventStore::new(), 7).unwrap();
+        assert!(data.store.is_empty());
+        assert_eq!(data.range_end, 7);
+    }
+
+    fn supabase() -> DataSource {
+        DataSource::Supabase {
             url: "https://x.supabase.co".into(),
-            key: "secret-key".into(),
-        };
+            keys: SupabaseKeys {
+                key: "secret-key".into(),
+                token: Some("secret-token".into()),
+            },
+        }
+    }
+
+    #[test]
+    fn labels_and_debug_output_never_show_a_key() {
+        let s = supabase();
         assert!(!s.label().contains("secret"));
+        assert!(!format!("{s:?}").contains("secret"), "{s:?}");
+    }
+
+    #[test]
+    fn read_span_table() {
+        let h = MICROS_PER_HOUR;
+        let recent = ReadSpan::Recent { hours: 24 };
+        for range in [
+            RangeChoice::LastHour,
+            RangeChoice::Last4Hours,
+            RangeChoice::Last24Hours,
+        ] {
+            assert_eq!(ReadSpan::for_range(range, None), recent, "{range:?}");
+        }
+        assert_eq!(recent.bounds(100 * h), (Some(76 * h), None));
+        let custom = RangeChoice::Custom { from: 5, to: 9 };
+        let fixed = ReadSpan::for_range(custom, None);
+        assert_eq!(fixed.bounds(100 * h), (Some(5), Some(9)));
+        let mut phase = default_phases().remove(0);
+        assert_eq!(
+            ReadSpan::for_range(RangeChoice::ThisPhase, Some(&phase)).bounds(0),
+            (None, None),
+            "a phase not started yet starts at the first event: read it all"
+        );
+        phase.start = Some(10 * h);
+        assert_eq!(
+            ReadSpan::for_range(RangeChoice::ThisPhase, Some(&phase)).bounds(0),
+            (Some(10 * h), Some(10 * h + phase.duration))
+        );
+        assert_eq!(
+            ReadSpan::for_range(RangeChoice::ThisPhase, None).bounds(0),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn progress_text_table() {
+        let p = |rows, estimate| progress_text(&ReadProgress { rows, estimate });
+        assert_eq!(p(0, None), "0 rows");
+        assert_eq!(p(12_000, Some(30_512)), "12,000 rows of about 30,512");
+        assert_eq!(p(999, Some(1_000)), "999 rows of about 1,000");
+        // A planner's estimate below what came is raised to it.
+        assert_eq!(p(1_234_567, Some(900)), "1,234,567 rows of about 1,234,567");
     }
 }

@@ -6,7 +6,8 @@ use canary_core::phases::{default_phases, PhaseDefinition};
 use leptos::prelude::*;
 
 use crate::analysis::RangeChoice;
-use crate::data::DataSource;
+use crate::api::ReadProgress;
+use crate::data::{DataSource, SupabaseKeys};
 use crate::storage::{self, keys, Area};
 
 /// The auto-refresh choices, in minutes (0: off).
@@ -22,6 +23,8 @@ pub struct ConsoleState {
     pub redis_info: RwSignal<String>,
     pub health_url: RwSignal<String>,
     pub auto_refresh: RwSignal<u32>,
+    /// The progress of the Supabase read under way (`None` when none is).
+    pub progress: RwSignal<Option<ReadProgress>>,
 }
 
 /// The view state the page's URL carries.
@@ -154,10 +157,13 @@ impl ConsoleState {
             (Some("supabase"), Some(project)) => {
                 // The key never travels in the URL: it comes from this tab's (or the
                 // remembered) storage, or the user enters it again.
-                let key = storage::load::<String>(Area::Session, keys::SUPABASE_KEY)
-                    .or_else(|| storage::load::<String>(Area::Local, keys::SUPABASE_KEY));
-                match key {
-                    Some(key) => DataSource::Supabase { url: project, key },
+                let saved = storage::load::<SupabaseKeys>(Area::Session, keys::SUPABASE_KEY)
+                    .or_else(|| storage::load::<SupabaseKeys>(Area::Local, keys::SUPABASE_KEY));
+                match saved {
+                    Some(saved) => DataSource::Supabase {
+                        url: project,
+                        keys: saved,
+                    },
                     None => DataSource::Demo,
                 }
             }
@@ -183,6 +189,7 @@ impl ConsoleState {
             auto_refresh: RwSignal::new(
                 storage::load(Area::Local, keys::AUTO_REFRESH).unwrap_or(0),
             ),
+            progress: RwSignal::new(None),
         }
     }
 
@@ -242,7 +249,8 @@ impl ConsoleState {
         let _ = storage::save(Area::Local, keys::AUTO_REFRESH, &minutes);
     }
 
-    /// Re-runs the load every `auto_refresh` minutes while the source is live.
+    /// Re-runs the load every `auto_refresh` minutes while the source is live (for Supabase an
+    /// incremental refresh: see `data::load`).
     pub fn start_auto_refresh(self, reload: RwSignal<u32>) {
         Effect::new(move |previous: Option<Option<IntervalHandle>>| {
             if let Some(Some(handle)) = previous {

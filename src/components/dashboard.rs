@@ -69,7 +69,13 @@ pub fn Dashboard(
     let phase = Memo::new(move |_| {
         let number = state.phase_number.get();
         state.phases.with(|phases| {
-            assess_phase(&dataset.get().store, phases, number, clock::now(), &phase_rules)
+            assess_phase(
+                &dataset.get().store,
+                phases,
+                number,
+                clock::now(),
+                &phase_rules,
+            )
         })
     });
     let timing = Memo::new(move |_| {

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
-use crate::data::DataSource;
+use crate::data::{DataSource, SupabaseKeys};
 use crate::storage::{self, keys, Area};
 
 /// Which form is open.
@@ -56,27 +56,31 @@ pub fn SourcePicker(
     let supabase_url =
         RwSignal::new(storage::load::<String>(Area::Local, keys::SUPABASE_URL).unwrap_or_default());
     let supabase_key = RwSignal::new(String::new());
-    let remember = RwSignal::new(false);
+    let supabase_token = RwSignal::new(String::new());
+    // Ticked when keys were remembered before, so connecting again keeps them remembered.
+    let remember =
+        RwSignal::new(storage::load::<SupabaseKeys>(Area::Local, keys::SUPABASE_KEY).is_some());
     let supabase_error = RwSignal::new(None::<String>);
 
     let connect = move || {
         let url = supabase_url.get().trim().trim_end_matches('/').to_owned();
         let key = supabase_key.get().trim().to_owned();
-        match crate::api::check_supabase_settings(&url, &key) {
+        let token = Some(supabase_token.get().trim().to_owned()).filter(|t| !t.is_empty());
+        // Checked before anything is stored or sent: a service_role key is refused here.
+        match crate::api::check_supabase_settings(&url, &key, token.as_deref()) {
             Ok(()) => {
                 supabase_error.set(None);
                 let _ = storage::save(Area::Local, keys::SUPABASE_URL, &url);
-                // The key stays in this tab unless the user asks to remember it.
-                let area = if remember.get() {
-                    Area::Local
+                // The keys stay in this tab (sessionStorage, gone when it closes) unless the
+                // user asks to remember them on this device; never in the page's URL.
+                let saved = SupabaseKeys { key, token };
+                let _ = storage::save(Area::Session, keys::SUPABASE_KEY, &saved);
+                if remember.get() {
+                    let _ = storage::save(Area::Local, keys::SUPABASE_KEY, &saved);
                 } else {
-                    Area::Session
-                };
-                let _ = storage::save(area, keys::SUPABASE_KEY, &key);
-                if !remember.get() {
                     storage::remove(Area::Local, keys::SUPABASE_KEY);
                 }
-                on_pick.run(DataSource::Supabase { url, key });
+                on_pick.run(DataSource::Supabase { url, keys: saved });
             }
             Err(e) => supabase_error.set(Some(e)),
         }
@@ -164,18 +168,31 @@ pub fn SourcePicker(
                         />
                     </label>
                     <label>
-                        " Anon key or access token "
+                        " Anon key "
                         <input
                             type="password"
                             autocomplete="off"
+                            placeholder="anon or sb_publishable_… key"
                             data-testid="supabase-key"
                             prop:value=move || supabase_key.get()
                             on:input=move |ev| supabase_key.set(event_target_value(&ev))
                         />
                     </label>
+                    <label title="Only where only signed-in users may read the table">
+                        " Access token (optional) "
+                        <input
+                            type="password"
+                            autocomplete="off"
+                            placeholder="a signed-in user's JWT"
+                            data-testid="supabase-token"
+                            prop:value=move || supabase_token.get()
+                            on:input=move |ev| supabase_token.set(event_target_value(&ev))
+                        />
+                    </label>
                     <label>
                         <input
                             type="checkbox"
+                            data-testid="supabase-remember"
                             prop:checked=move || remember.get()
                             on:change=move |ev| remember.set(event_target_checked(&ev))
                         />
