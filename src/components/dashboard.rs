@@ -40,12 +40,18 @@ pub fn Dashboard(
 ) -> impl IntoView {
     let state = ConsoleState::expect_context();
     let rules = default_rules();
+    // "Now" for criteria and Redis alerts: the moment the data was (re)loaded, so switching the
+    // range does not move it (and the panels that depend only on it stay as they are).
+    let loaded_at = Memo::new(move |_| {
+        dataset.track();
+        clock::now()
+    });
     let input = Memo::new(move |_| {
         let d = dataset.get();
         AnalysisInput {
             range: state.range.get(),
             range_end: d.range_end,
-            now: clock::now(),
+            now: loaded_at.get(),
             phases: state.phases.get(),
             phase_number: state.phase_number.get(),
             redis_info: state.redis_info.get(),
@@ -63,6 +69,10 @@ pub fn Dashboard(
     });
     let computations = StoredValue::new(0u64);
     let a = move || analysis.get();
+    // A memo, so a range switch (which never changes the Redis alerts) does not re-run the
+    // reports, which cover their own period.
+    let redis_alerts =
+        Memo::new(move |_| super::report_panel::redis_alerts(&analysis.get().evaluation.alerts));
     // The phase does not depend on the range: its own memo, recomputed when the data or the
     // phases change (and then as of that moment).
     let phase_rules = default_rules();
@@ -209,9 +219,7 @@ pub fn Dashboard(
             dataset=dataset
             phases=state.phases
             phase_number=state.phase_number
-            redis_alerts=Signal::derive(move || {
-                super::report_panel::redis_alerts(&a().evaluation.alerts)
-            })
+            redis_alerts=redis_alerts
         />
     }
 }
