@@ -129,7 +129,7 @@ impl Analysis {
                 }
             }
         }
-        ids.sort();
+        canary_core::sort::sort_by(&mut ids, MetricId::cmp);
         ids.dedup();
         ids
     }

@@ -59,6 +59,31 @@ fn success_metrics_shows_every_row_with_a_value() {
 }
 
 #[wasm_bindgen_test]
+async fn success_metrics_follow_the_window() {
+    let store = generate(&DemoConfig::default());
+    let whole = Window::whole(&store).unwrap();
+    let metrics = RwSignal::new(Arc::new(compute(&store, Some(whole))));
+    let root = container();
+    let _handle = leptos::mount::mount_to(root.clone(), move || {
+        view! { <SuccessMetrics metrics=metrics /> }
+    });
+    assert_eq!(texts(&root, "td.num")[0], "223.9 ms");
+    // The last hour has other numbers: every row shows them, not those of the first window.
+    let last_hour = Window::new(whole.to - 3_600_000_000, whole.to).unwrap();
+    let expected = compute(&store, Some(last_hour));
+    metrics.set(Arc::new(expected.clone()));
+    settle().await;
+    let measured = texts(&root, "td.num");
+    assert_eq!(measured.len(), 6, "{measured:?}");
+    assert_eq!(
+        measured[0],
+        canary_core::summary::format_ms(expected.latency.p50_ms),
+        "{measured:?}"
+    );
+    assert_ne!(measured[0], "223.9 ms");
+}
+
+#[wasm_bindgen_test]
 async fn toolbar_custom_range_is_validated_before_it_is_used() {
     let picked: Arc<Mutex<Vec<RangeChoice>>> = Arc::default();
     let seen = picked.clone();

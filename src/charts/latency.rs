@@ -216,7 +216,7 @@ pub fn draw<DB: DrawingBackend>(
                     }),
             )
             .map_err(draw_error)?;
-        let label = ("sans-serif", FONT_PX)
+        let label = (FontFamily::SansSerif, FONT_PX)
             .into_font()
             .color(&AXIS)
             .pos(Pos::new(HPos::Right, VPos::Center));

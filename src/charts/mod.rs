@@ -13,7 +13,7 @@ use std::ops::Range;
 use canary_core::alerts::{Alert, Level, MetricId};
 use canary_core::event::{Micros, MICROS_PER_HOUR, MICROS_PER_MINUTE};
 use canary_core::series::{Series, SeriesPoint};
-use canary_core::time::{from_datetime, to_datetime};
+use canary_core::time::{format_utc, from_datetime, to_datetime};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -120,7 +120,7 @@ impl TimeAxis {
         } else {
             "%H:%M"
         };
-        to_datetime(t).format(format).to_string()
+        format_utc(to_datetime(t), format)
     }
 
     /// Tick positions: at most `max` of them, on whole multiples of a clock-friendly step (5 min,
@@ -232,7 +232,7 @@ pub fn alert_shades(alerts: &[Alert], metrics: &[MetricId], axis: &TimeAxis) -> 
             })
         })
         .collect();
-    shades.sort_by_key(|s| s.level);
+    canary_core::sort::sort_by_key(&mut shades, |s| s.level);
     shades
 }
 
@@ -342,7 +342,7 @@ pub fn draw_mesh<DB: DrawingBackend>(
         .y_labels(6)
         .x_label_formatter(&label_time)
         .y_label_formatter(y_label)
-        .label_style(("sans-serif", FONT_PX).into_font().color(&AXIS))
+        .label_style((FontFamily::SansSerif, FONT_PX).into_font().color(&AXIS))
         .axis_style(AXIS)
         .light_line_style(AXIS.mix(0.08))
         .bold_line_style(AXIS.mix(0.2))
@@ -412,7 +412,7 @@ fn legend_layout<DB: DrawingBackend>(
     left: i32,
 ) -> (Vec<(i32, i32)>, i32) {
     let width = area.dim_in_pixel().0 as i32 - 10;
-    let font: TextStyle = ("sans-serif", FONT_PX).into_font().into();
+    let font: TextStyle = (FontFamily::SansSerif, FONT_PX).into_font().into();
     let (mut x, mut row) = (left, 0);
     let mut places = Vec::with_capacity(items.len());
     for item in items {
@@ -447,7 +447,7 @@ pub fn draw_legend<DB: DrawingBackend>(
 ) -> Result<DrawingArea<DB, Shift>, ChartError> {
     let (places, rows) = legend_layout(root, items, left);
     let (strip, rest) = root.split_vertically(rows * LEGEND_ROW_PX + 6);
-    let text_style = ("sans-serif", FONT_PX)
+    let text_style = (FontFamily::SansSerif, FONT_PX)
         .into_font()
         .color(&AXIS)
         .pos(Pos::new(HPos::Left, VPos::Center));
@@ -638,16 +638,16 @@ pub fn describe_periods(alerts: &[Alert], metrics: &[MetricId]) -> Vec<(Level, S
         .iter()
         .filter(|a| metrics.contains(&a.metric))
         .collect();
-    list.sort_by_key(|a| (a.since, a.level));
+    canary_core::sort::sort_by_key(&mut list, |a| (a.since, a.level));
     list.into_iter()
         .map(|a| {
-            let since = a.since.format("%Y-%m-%d %H:%M");
+            let since = format_utc(a.since, "%Y-%m-%d %H:%M");
             let period = match a.until {
                 None => format!("since {since} UTC, still firing"),
                 Some(u) if u.date_naive() == a.since.date_naive() => {
-                    format!("{since}–{} UTC", u.format("%H:%M"))
+                    format!("{since}–{} UTC", format_utc(u, "%H:%M"))
                 }
-                Some(u) => format!("{since}–{} UTC", u.format("%Y-%m-%d %H:%M")),
+                Some(u) => format!("{since}–{} UTC", format_utc(u, "%Y-%m-%d %H:%M")),
             };
             let unit = a.metric.unit();
             let worst = if unit == "%" {

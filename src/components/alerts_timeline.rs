@@ -131,7 +131,7 @@ pub fn alert_duration(a: &Alert, window: Option<Window>) -> String {
 /// The alerts, newest first (by start; the worse level first among equal starts).
 pub fn newest_first(alerts: &[Alert]) -> Vec<Alert> {
     let mut sorted = alerts.to_vec();
-    sorted.sort_by(|a, b| {
+    canary_core::sort::sort_by(&mut sorted, |a, b| {
         b.since
             .cmp(&a.since)
             .then(b.level.cmp(&a.level))

@@ -2,7 +2,7 @@
 
 use canary_core::metrics::{ErrorGroup, Errors, LAST_REQUESTS};
 use canary_core::summary::format_pct;
-use canary_core::time::{format_rfc3339, from_datetime};
+use canary_core::time::{format_rfc3339, format_utc, from_datetime};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
@@ -43,18 +43,16 @@ pub fn breakable(text: &str) -> impl IntoView {
 /// A UTC time in little width: `HH:MM` (`HH:MM:SS` with `seconds`) over its date, with the
 /// full time as the title and RFC 3339 as `datetime`. Shared by the data panels.
 pub fn time_view(t: DateTime<Utc>, seconds: bool) -> impl IntoView {
-    let clock = t
-        .format(if seconds { "%H:%M:%S" } else { "%H:%M" })
-        .to_string();
+    let clock = format_utc(t, if seconds { "%H:%M:%S" } else { "%H:%M" });
     view! {
         <time
             class="stamp"
             datetime=format_rfc3339(from_datetime(t))
-            title=t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+            title=format_utc(t, "%Y-%m-%d %H:%M:%S UTC")
         >
             <span class="clock">{clock}</span>
             " "
-            <span class="day">{t.format("%Y-%m-%d").to_string()}</span>
+            <span class="day">{format_utc(t, "%Y-%m-%d")}</span>
         </time>
     }
 }

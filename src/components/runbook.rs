@@ -108,7 +108,7 @@ pub fn runbook_for(failing: &[MetricId]) -> Vec<(RunbookSection, Vec<MetricId>)>
             None => sections.push((s, vec![m])),
         }
     }
-    sections.sort_by_key(|(s, _)| (!s.urgent(), *s));
+    canary_core::sort::sort_by_key(&mut sections, |(s, _)| (!s.urgent(), *s));
     sections
 }
 

@@ -21,7 +21,6 @@ pub fn SuccessMetrics(
     #[prop(into)]
     metrics: Signal<Arc<Metrics>>,
 ) -> impl IntoView {
-    let rows = move || success_rows(&metrics.get());
     view! {
         <section class="panel" data-testid="success-metrics">
             <h2>"Success metrics"</h2>
@@ -36,17 +35,26 @@ pub fn SuccessMetrics(
                     </tr>
                 </thead>
                 <tbody>
-                    <For each=rows key=|row| row.id let:row>
-                        <tr data-metric=row.id>
-                            <th scope="row">{row.metric}</th>
-                            <td>{row.target}</td>
-                            <td>{row.alert_threshold}</td>
-                            <td class="num">{row.measured.clone()}</td>
-                            <td>
-                                <span class=status_class(row.status)>{row.status.label()}</span>
-                            </td>
-                        </tr>
-                    </For>
+                    // Every row again when the metrics change: a keyed `<For>` would keep the
+                    // rows of unchanged metric ids, and with them the values of the first window.
+                    {move || {
+                        success_rows(&metrics.get())
+                            .into_iter()
+                            .map(|row| {
+                                view! {
+                                    <tr data-metric=row.id>
+                                        <th scope="row">{row.metric}</th>
+                                        <td>{row.target}</td>
+                                        <td>{row.alert_threshold}</td>
+                                        <td class="num">{row.measured}</td>
+                                        <td>
+                                            <span class=status_class(row.status)>{row.status.label()}</span>
+                                        </td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()
+                    }}
                 </tbody>
             </table>
         </section>

@@ -317,7 +317,7 @@ impl Evaluation {
     /// Adds alerts from outside the event data (Redis INFO) and updates both statuses.
     pub fn add_alerts(&mut self, more: impl IntoIterator<Item = Alert>) {
         self.alerts.extend(more);
-        self.alerts.sort_by_key(|a| (a.since, a.metric, a.level));
+        crate::sort::sort_by_key(&mut self.alerts, |a| (a.since, a.metric, a.level));
         self.status_now = Status::of_levels(
             self.alerts
                 .iter()

@@ -1166,7 +1166,7 @@ impl Generator {
         let end = self.config.end();
         rows.retain(|&(offset, _)| start + offset < end);
         // Stable: an access and its miss keep their order even on equal times.
-        rows.sort_by_key(|&(offset, _)| offset);
+        crate::sort::sort_by_key(&mut rows, |&(offset, _)| offset);
         self.scheduled = rows
             .into_iter()
             .map(|(offset, ev)| (start + offset, ev))

@@ -19,6 +19,7 @@ pub mod read;
 pub mod redis;
 pub mod report;
 pub mod series;
+pub mod sort;
 pub mod store;
 pub mod summary;
 pub mod supabase;

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::event::{EventType, Micros, MICROS_PER_MINUTE};
 use crate::percentile::percentiles_cont;
+use crate::sort::sort_by;
 use crate::store::{EventStore, Sym, NULL_SYM};
 use crate::time::to_datetime;
 
@@ -499,8 +500,9 @@ pub fn compute(store: &EventStore, window: Option<Window>) -> Metrics {
             }
         })
         .collect();
-    latency_by_endpoint
-        .sort_by(|a, b| by_count_then_key((a.requests, &a.endpoint), (b.requests, &b.endpoint)));
+    sort_by(&mut latency_by_endpoint, |a, b| {
+        by_count_then_key((a.requests, &a.endpoint), (b.requests, &b.endpoint))
+    });
 
     let errors = Errors {
         requests,
@@ -518,7 +520,7 @@ pub fn compute(store: &EventStore, window: Option<Window>) -> Metrics {
             last_seen: to_datetime(acc.last_seen),
         })
         .collect();
-    errors_by_type.sort_by(|a, b| {
+    sort_by(&mut errors_by_type, |a, b| {
         by_count_then_key(
             (a.occurrences, &a.error_type),
             (b.occurrences, &b.error_type),
@@ -536,7 +538,7 @@ pub fn compute(store: &EventStore, window: Option<Window>) -> Metrics {
             avg_miss_time_ms: acc.miss_time.get(),
         })
         .collect();
-    cache_by_prefix.sort_by(|a, b| {
+    sort_by(&mut cache_by_prefix, |a, b| {
         by_count_then_key(
             (a.accesses, &a.resource_type),
             (b.accesses, &b.resource_type),
@@ -557,7 +559,7 @@ pub fn compute(store: &EventStore, window: Option<Window>) -> Metrics {
             })
         })
         .collect();
-    cache_stampedes.sort_by(|a, b| {
+    sort_by(&mut cache_stampedes, |a, b| {
         b.concurrent_misses
             .cmp(&a.concurrent_misses)
             .then(a.first_miss.cmp(&b.first_miss))
@@ -580,7 +582,7 @@ pub fn compute(store: &EventStore, window: Option<Window>) -> Metrics {
             last_failure: to_datetime(acc.last_failure),
         })
         .collect();
-    mem0_failures_by_type.sort_by(|a, b| {
+    sort_by(&mut mem0_failures_by_type, |a, b| {
         by_count_then_key((a.failures, &a.error_type), (b.failures, &b.error_type))
     });
 

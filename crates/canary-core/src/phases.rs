@@ -145,8 +145,13 @@ impl Measure {
 }
 
 /// How a criterion is checked.
+///
+/// JSON: internally tagged, `{"kind":"below","measure":"p50_latency_ms","limit":500.0}`. It is
+/// read through [`RuleFields`] rather than serde's derived reader of internally tagged enums,
+/// which buffers every value before it knows the variant and was the largest single function of
+/// the WebAssembly bundle (issue 5); the accepted JSON is the same.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "RuleFields")]
 pub enum Rule {
     /// The measure over the phase is below `limit` (strictly). `goal` is the guide's tighter
     /// aspiration ("target: <400ms"), shown but not required.
@@ -166,6 +171,62 @@ pub enum Rule {
     LatencyVsPrevious { max_ratio: f64 },
     /// The error rate is at most `max_increase_points` above the previous phase's.
     ErrorRateVsPrevious { max_increase_points: f64 },
+}
+
+/// The fields of every [`Rule`] variant, read flat; [`Rule`]'s `TryFrom` takes those of `kind`
+/// (fields of other variants are read and ignored, fields nobody knows are skipped).
+#[derive(Deserialize)]
+struct RuleFields {
+    kind: RuleKind,
+    measure: Option<Measure>,
+    limit: Option<f64>,
+    goal: Option<f64>,
+    min_level: Option<Level>,
+    max_ratio: Option<f64>,
+    max_increase_points: Option<f64>,
+}
+
+/// The `kind` of a [`Rule`].
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RuleKind {
+    Below,
+    Above,
+    BreakerStaysClosed,
+    NoAlerts,
+    LatencyVsPrevious,
+    ErrorRateVsPrevious,
+}
+
+impl TryFrom<RuleFields> for Rule {
+    type Error = String;
+
+    fn try_from(f: RuleFields) -> Result<Rule, String> {
+        fn need<T>(value: Option<T>, name: &str) -> Result<T, String> {
+            value.ok_or_else(|| format!("missing field `{name}`"))
+        }
+        Ok(match f.kind {
+            RuleKind::Below => Rule::Below {
+                measure: need(f.measure, "measure")?,
+                limit: need(f.limit, "limit")?,
+                goal: f.goal,
+            },
+            RuleKind::Above => Rule::Above {
+                measure: need(f.measure, "measure")?,
+                limit: need(f.limit, "limit")?,
+            },
+            RuleKind::BreakerStaysClosed => Rule::BreakerStaysClosed,
+            RuleKind::NoAlerts => Rule::NoAlerts {
+                min_level: need(f.min_level, "min_level")?,
+            },
+            RuleKind::LatencyVsPrevious => Rule::LatencyVsPrevious {
+                max_ratio: need(f.max_ratio, "max_ratio")?,
+            },
+            RuleKind::ErrorRateVsPrevious => Rule::ErrorRateVsPrevious {
+                max_increase_points: need(f.max_increase_points, "max_increase_points")?,
+            },
+        })
+    }
 }
 
 impl Rule {
@@ -1732,6 +1793,88 @@ mod tests {
         assert!(
             serde_json::from_str::<Rule>(r#"{"kind":"no_alerts","min_level":"severe"}"#).is_err()
         );
+    }
+
+    #[test]
+    fn rule_json_table() {
+        let read = |json: &str| serde_json::from_str::<Rule>(json).map_err(|e| e.to_string());
+        // Every variant reads back what it writes.
+        for rule in default_phases()
+            .iter()
+            .flat_map(|p| p.criteria.iter().map(|c| c.rule))
+            .chain([
+                Rule::Above {
+                    measure: Measure::CacheHitRatePct,
+                    limit: 95.0,
+                },
+                Rule::NoAlerts {
+                    min_level: Level::Warning,
+                },
+            ])
+        {
+            let json = serde_json::to_string(&rule).unwrap();
+            assert_eq!(read(&json), Ok(rule), "{json}");
+        }
+        for (json, expected) in [
+            (
+                r#"{"limit":1,"measure":"error_rate_pct","kind":"above"}"#,
+                Ok(Rule::Above {
+                    measure: Measure::ErrorRatePct,
+                    limit: 1.0,
+                }),
+            ),
+            // Unknown fields are skipped; `goal` is optional, also as null.
+            (
+                r#"{"kind":"below","measure":"p50_latency_ms","limit":5,"goal":null,"note":[1]}"#,
+                Ok(Rule::Below {
+                    measure: Measure::P50LatencyMs,
+                    limit: 5.0,
+                    goal: None,
+                }),
+            ),
+            (
+                r#"{"kind":"breaker_stays_closed"}"#,
+                Ok(Rule::BreakerStaysClosed),
+            ),
+            (
+                r#"{"kind":"latency_vs_previous","max_ratio":1.1}"#,
+                Ok(Rule::LatencyVsPrevious { max_ratio: 1.1 }),
+            ),
+            (
+                r#"{"kind":"error_rate_vs_previous","max_increase_points":0.5}"#,
+                Ok(Rule::ErrorRateVsPrevious {
+                    max_increase_points: 0.5,
+                }),
+            ),
+            (
+                r#"{"kind":"below","measure":"p50_latency_ms"}"#,
+                Err("missing field `limit`"),
+            ),
+            (
+                r#"{"kind":"no_alerts"}"#,
+                Err("missing field `min_level`"),
+            ),
+            (
+                r#"{"measure":"p50_latency_ms","limit":5}"#,
+                Err("missing field `kind` at line 1 column 38"),
+            ),
+            (
+                r#"{"kind":"between"}"#,
+                Err("unknown variant `between`, expected one of `below`, `above`, `breaker_stays_closed`, `no_alerts`, `latency_vs_previous`, `error_rate_vs_previous` at line 1 column 17"),
+            ),
+            // A wrong type is an error, with its place (the derived reader gave none); unlike
+            // the derived reader, also in a field that `kind` does not use.
+            (
+                r#"{"kind":"above","measure":"p50_latency_ms","limit":"5"}"#,
+                Err("invalid type: string \"5\", expected f64 at line 1 column 54"),
+            ),
+            (
+                r#"{"kind":"breaker_stays_closed","limit":"x"}"#,
+                Err("invalid type: string \"x\", expected f64 at line 1 column 42"),
+            ),
+        ] {
+            assert_eq!(read(json), expected.map_err(str::to_owned), "{json}");
+        }
     }
 
     #[test]

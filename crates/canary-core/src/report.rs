@@ -13,7 +13,7 @@
 
 use std::fmt::Write as _;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::alerts::{self, Alert, Evaluation, Level, MetricId, Status};
@@ -25,7 +25,7 @@ use crate::phases::{
 };
 use crate::store::EventStore;
 use crate::summary::{format_ms, format_pct};
-use crate::time::{format_minute, from_datetime, to_datetime};
+use crate::time::{format_minute, format_utc, from_datetime, to_datetime};
 
 const DAY: Micros = 24 * MICROS_PER_HOUR;
 
@@ -157,7 +157,7 @@ pub fn markdown_link(url: &str) -> String {
 
 /// `2025-10-17 01:49:00 UTC`: alert times to the second (breaker transitions are not on minutes).
 fn format_second(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    format_utc(t, "%Y-%m-%d %H:%M:%S UTC")
 }
 
 /// A number as Rust prints it (`500`, `99.5`): thresholds and limits as the definitions hold them.
@@ -982,7 +982,8 @@ pub fn daily_email(input: &EmailInput<'_>) -> String {
         def.number,
         traffic(def)
     );
-    let _ = writeln!(out, "- **Date:** {}", input.date.format("%Y-%m-%d"));
+    let date = format_utc(input.date.and_time(NaiveTime::MIN).and_utc(), "%Y-%m-%d");
+    let _ = writeln!(out, "- **Date:** {date}");
     let nothing = if m.window.events == 0 {
         " (nothing was measured: no events in the period)"
     } else {

@@ -386,19 +386,19 @@ impl EventStore {
         self.errors[from..]
             .iter_mut()
             .for_each(|e| remap(&mut e.row));
-        self.errors[from..].sort_by_key(|e| e.row);
+        crate::sort::sort_by_key(&mut self.errors[from..], |e| e.row);
         let from = self.breaker.partition_point(|b| (b.row as usize) < keep);
         self.breaker[from..]
             .iter_mut()
             .for_each(|b| remap(&mut b.row));
-        self.breaker[from..].sort_by_key(|b| b.row);
+        crate::sort::sort_by_key(&mut self.breaker[from..], |b| b.row);
         let from = self
             .flags_json
             .partition_point(|(row, _)| (*row as usize) < keep);
         self.flags_json[from..]
             .iter_mut()
             .for_each(|(row, _)| remap(row));
-        self.flags_json[from..].sort_by_key(|(row, _)| *row);
+        crate::sort::sort_by_key(&mut self.flags_json[from..], |(row, _)| *row);
     }
 
     /// Drops the rows with `created_at < from`: those a moving window has left, after an

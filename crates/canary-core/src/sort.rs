@@ -1,0 +1,109 @@
+//! Stable sorting that shares one copy of the standard library's sort among all its callers.
+//!
+//! `slice::sort_by` and `sort_by_key` are generic over the element type and the comparison, so
+//! each call site with its own element type or closure gets a copy of the whole sort: about
+//! 3.5 KB of WebAssembly each, even after `wasm-opt -Oz` (issue 5: the bundle's size). [`sort_by`]
+//! and [`sort_by_key`] sort the indices `0..len` instead, comparing through a `dyn` closure, so
+//! every caller uses the one non-generic instance in `sorted_indices`, and then move the elements
+//! into that order. The result is exactly that of `slice::sort_by` (stable: equal elements keep
+//! their order); the price is an index vector and a dynamic call per comparison, which is nothing
+//! for the short lists sorted with it (groups, alerts, table rows). Hot paths over every event
+//! keep the standard sort.
+
+use std::cmp::Ordering;
+
+/// Sorts `v` stably by `compare`: the same order as `v.sort_by(compare)`.
+pub fn sort_by<T>(v: &mut [T], mut compare: impl FnMut(&T, &T) -> Ordering) {
+    if v.len() < 2 {
+        return;
+    }
+    let order = sorted_indices(v.len(), &mut |a, b| compare(&v[a], &v[b]));
+    permute(v, order);
+}
+
+/// Sorts `v` stably by `key`: the same order as `v.sort_by_key(key)`.
+pub fn sort_by_key<T, K: Ord>(v: &mut [T], mut key: impl FnMut(&T) -> K) {
+    sort_by(v, |a, b| key(a).cmp(&key(b)));
+}
+
+/// The indices `0..len` sorted stably by `compare` of two indices: the one instance of the sort.
+#[inline(never)]
+fn sorted_indices(len: usize, compare: &mut dyn FnMut(usize, usize) -> Ordering) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..len).collect();
+    order.sort_by(|&a, &b| compare(a, b));
+    order
+}
+
+/// Puts the element at `order[i]` at `i`, for every `i`, by following the permutation's cycles
+/// (`order` must be a permutation of `0..v.len()`).
+fn permute<T>(v: &mut [T], mut order: Vec<usize>) {
+    for start in 0..v.len() {
+        let mut i = start;
+        loop {
+            let from = order[i];
+            // Done: position `i` now holds (or will hold, at the end of the cycle) its element.
+            order[i] = i;
+            if from == start {
+                break;
+            }
+            v.swap(i, from);
+            i = from;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small deterministic generator (xorshift), for many cases without a dependency.
+    fn numbers(seed: u64, n: usize, range: u64) -> Vec<u64> {
+        let mut x = seed | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x % range
+            })
+            .collect()
+    }
+
+    #[test]
+    fn same_order_as_the_standard_stable_sort() {
+        for (seed, n, range) in [
+            (1, 0, 1),
+            (2, 1, 1),
+            (3, 2, 2),
+            (4, 10, 3),
+            (5, 100, 5),
+            (6, 1000, 50),
+            (7, 1000, 1_000_000),
+            (8, 33, 1),
+        ] {
+            // Pairs of (key, original position): ties show whether the sort is stable.
+            let items: Vec<(u64, usize)> = numbers(seed, n, range).into_iter().zip(0..).collect();
+            let mut expected = items.clone();
+            expected.sort_by_key(|&(k, _)| k);
+            let mut by_key = items.clone();
+            sort_by_key(&mut by_key, |&(k, _)| k);
+            assert_eq!(by_key, expected, "seed {seed}");
+            let mut by = items.clone();
+            sort_by(&mut by, |a, b| b.0.cmp(&a.0));
+            expected.sort_by_key(|&(k, _)| std::cmp::Reverse(k));
+            assert_eq!(by, expected, "seed {seed}, descending");
+        }
+    }
+
+    #[test]
+    fn sorts_sub_slices_and_owned_values() {
+        let mut words: Vec<String> = ["pear", "fig", "apple", "kiwi", "date", "plum"]
+            .iter()
+            .map(|w| (*w).to_owned())
+            .collect();
+        sort_by_key(&mut words[2..], |w| w.len());
+        assert_eq!(words, ["pear", "fig", "kiwi", "date", "plum", "apple"]);
+        sort_by(&mut words, |a, b| a.cmp(b));
+        assert_eq!(words, ["apple", "date", "fig", "kiwi", "pear", "plum"]);
+    }
+}
