@@ -6,7 +6,8 @@ use canary_core::alerts::{Alert, MetricId};
 use canary_core::series::Series;
 use leptos::prelude::*;
 
-use crate::charts::{bucket_label, describe_periods, error_rate, ChartError};
+use super::chart_figure::ChartFigure;
+use crate::charts::{bucket_label, describe_periods, error_rate};
 
 /// Error rate per bucket with the 1 %, 2 % and 5 % lines and alert periods shaded; the shaded
 /// periods are also listed in words under the chart.
@@ -28,39 +29,15 @@ pub fn ErrorChart(
                 "Error rate "
                 <span class="chart-bucket">{move || bucket_label(series.get().bucket)}</span>
             </h2>
-            {move || match svg.get() {
-                Ok(svg) => {
-                    view! {
-                        <div
-                            class="chart"
-                            role="img"
-                            aria-label="Error rate per bucket with the 1 % warning, 2 % critical and 5 % emergency lines and error-rate alert periods shaded by level"
-                            inner_html=svg
-                        ></div>
-                        <ul class="chart-periods" aria-label="Error-rate alert periods">
-                            {move || {
-                                let list = periods.get();
-                                if list.is_empty() {
-                                    view! { <li class="none">"No error-rate alerts in this window."</li> }
-                                        .into_any()
-                                } else {
-                                    list.into_iter()
-                                        .map(|(level, text)| {
-                                            view! { <li class=format!("level-{}", level.as_str())>{text}</li> }
-                                        })
-                                        .collect_view()
-                                        .into_any()
-                                }
-                            }}
-                        </ul>
-                    }
-                        .into_any()
-                }
-                Err(ChartError::NoData) => {
-                    view! { <p class="empty-note">"No requests in this window."</p> }.into_any()
-                }
-                Err(e) => view! { <p class="chart-error" role="alert">{e.to_string()}</p> }.into_any(),
-            }}
+            <ChartFigure
+                svg=svg
+                periods=periods
+                class="chart"
+                aria_label="Error rate per bucket with the 1 % warning, 2 % critical and 5 % emergency lines and error-rate alert periods shaded by level"
+                periods_label="Error-rate alert periods"
+                no_periods="No error-rate alerts in this window."
+                no_data="No requests in this window."
+            />
         </section>
     }
 }

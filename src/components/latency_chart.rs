@@ -7,8 +7,9 @@ use canary_core::alerts::Alert;
 use canary_core::series::Series;
 use leptos::prelude::*;
 
+use super::chart_figure::ChartFigure;
 use crate::analysis::BreakerSpan;
-use crate::charts::{bucket_label, describe_periods, latency, ChartError};
+use crate::charts::{bucket_label, describe_periods, latency};
 
 /// P50/P95/P99 latency over the window, drawn as SVG, with the latency alerts shaded and the
 /// breaker band; the shaded periods are also listed in words under the chart.
@@ -34,40 +35,15 @@ pub fn LatencyChart(
                 "Latency "
                 <span class="chart-bucket">{move || bucket_label(series.get().bucket)}</span>
             </h2>
-            {move || match svg.get() {
-                Ok(svg) => {
-                    view! {
-                        <div
-                            class="chart chart-wide"
-                            role="img"
-                            aria-label="P50, P95 and P99 latency per bucket with the 400 ms warning and 500 ms critical lines, latency alert periods shaded by level, and the circuit breaker's state as a band under the chart"
-                            inner_html=svg
-                        ></div>
-                        <ul class="chart-periods" aria-label="Latency alert periods">
-                            {move || {
-                                let list = periods.get();
-                                if list.is_empty() {
-                                    view! { <li class="none">"No latency alerts in this window."</li> }
-                                        .into_any()
-                                } else {
-                                    list.into_iter()
-                                        .map(|(level, text)| {
-                                            view! { <li class=format!("level-{}", level.as_str())>{text}</li> }
-                                        })
-                                        .collect_view()
-                                        .into_any()
-                                }
-                            }}
-                        </ul>
-                    }
-                        .into_any()
-                }
-                Err(ChartError::NoData) => {
-                    view! { <p class="empty-note">"No requests with a latency in this window."</p> }
-                        .into_any()
-                }
-                Err(e) => view! { <p class="chart-error" role="alert">{e.to_string()}</p> }.into_any(),
-            }}
+            <ChartFigure
+                svg=svg
+                periods=periods
+                class="chart chart-wide"
+                aria_label="P50, P95 and P99 latency per bucket with the 400 ms warning and 500 ms critical lines, latency alert periods shaded by level, and the circuit breaker's state as a band under the chart"
+                periods_label="Latency alert periods"
+                no_periods="No latency alerts in this window."
+                no_data="No requests with a latency in this window."
+            />
         </section>
     }
 }

@@ -6,7 +6,8 @@ use canary_core::alerts::{Alert, MetricId};
 use canary_core::series::Series;
 use leptos::prelude::*;
 
-use crate::charts::{bucket_label, describe_periods, mem0_success, ChartError};
+use super::chart_figure::ChartFigure;
+use crate::charts::{bucket_label, describe_periods, mem0_success};
 
 /// mem0 write success per bucket with the 99 %, 95 % and 90 % lines and alert periods shaded; the shaded
 /// periods are also listed in words under the chart.
@@ -30,39 +31,15 @@ pub fn Mem0Chart(
                 "mem0 write success "
                 <span class="chart-bucket">{move || bucket_label(series.get().bucket)}</span>
             </h2>
-            {move || match svg.get() {
-                Ok(svg) => {
-                    view! {
-                        <div
-                            class="chart"
-                            role="img"
-                            aria-label="mem0 write success rate per bucket with the 99 % warning, 95 % critical and 90 % emergency lines and mem0 alert periods shaded by level"
-                            inner_html=svg
-                        ></div>
-                        <ul class="chart-periods" aria-label="mem0 write-success alert periods">
-                            {move || {
-                                let list = periods.get();
-                                if list.is_empty() {
-                                    view! { <li class="none">"No mem0 write-success alerts in this window."</li> }
-                                        .into_any()
-                                } else {
-                                    list.into_iter()
-                                        .map(|(level, text)| {
-                                            view! { <li class=format!("level-{}", level.as_str())>{text}</li> }
-                                        })
-                                        .collect_view()
-                                        .into_any()
-                                }
-                            }}
-                        </ul>
-                    }
-                        .into_any()
-                }
-                Err(ChartError::NoData) => {
-                    view! { <p class="empty-note">"No mem0 writes in this window."</p> }.into_any()
-                }
-                Err(e) => view! { <p class="chart-error" role="alert">{e.to_string()}</p> }.into_any(),
-            }}
+            <ChartFigure
+                svg=svg
+                periods=periods
+                class="chart"
+                aria_label="mem0 write success rate per bucket with the 99 % warning, 95 % critical and 90 % emergency lines and mem0 alert periods shaded by level"
+                periods_label="mem0 write-success alert periods"
+                no_periods="No mem0 write-success alerts in this window."
+                no_data="No mem0 writes in this window."
+            />
         </section>
     }
 }

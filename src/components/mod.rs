@@ -5,6 +5,7 @@ pub mod breaker_panel;
 pub mod cache_chart;
 pub mod cache_panel;
 pub mod canary_vs_control;
+pub mod chart_figure;
 pub mod checklist;
 pub mod dashboard;
 pub mod endpoint_table;
