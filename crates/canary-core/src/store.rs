@@ -193,6 +193,11 @@ impl EventStore {
         lo..hi
     }
 
+    /// How many distinct strings are interned: every symbol but [`NULL_SYM`] is below this.
+    pub fn symbol_count(&self) -> usize {
+        self.strings.strings.len()
+    }
+
     /// The text of an interned string.
     pub fn text(&self, sym: Sym) -> Option<&str> {
         self.strings.resolve(sym)
