@@ -567,7 +567,7 @@ mod tests {
         match (read_csv(&text), expected) {
             (Ok(store), Ok((len, ids))) => {
                 assert_eq!(store.len(), len, "{csv_body}");
-                assert_eq!(store.id, ids, "{csv_body}");
+                assert_eq!(store.ids(), ids, "{csv_body}");
             }
             (Err(e), Err(message)) => assert_eq!(e.to_string(), message, "{csv_body}"),
             (got, want) => panic!("{csv_body}: got {got:?}, want {want:?}"),
@@ -638,8 +638,8 @@ mod tests {
             "{HEADER}1,cache_miss,,,,\"\",{{}},2025-10-16 18:35:00+00\n2,cache_miss,,,,,{{}},2025-10-16 18:35:01+00\n"
         );
         let store = read_csv(&text).unwrap();
-        assert_eq!(store.text(store.cache_key[0]), Some(""));
-        assert_eq!(store.text(store.cache_key[1]), None);
+        assert_eq!(store.cache_key_text(0), Some(""));
+        assert_eq!(store.cache_key_text(1), None);
     }
 
     #[test]
@@ -700,11 +700,11 @@ mod tests {
         write_csv_row(&mut text, &row);
         let store = read_csv(&text).unwrap();
         assert_eq!(
-            store.processing_time_ms[0].to_bits(),
+            store.processing_times_ms()[0].to_bits(),
             (0.1f64 + 0.2).to_bits()
         );
-        assert_eq!(store.text(store.cache_key[0]), Some("a,\"b\""));
-        assert_eq!(store.text(store.label[0]), Some("p"));
-        assert_eq!(store.created_at[0], 1_760_639_700_175_522);
+        assert_eq!(store.cache_key_text(0), Some("a,\"b\""));
+        assert_eq!(store.label_text(0), Some("p"));
+        assert_eq!(store.created_at()[0], 1_760_639_700_175_522);
     }
 }

@@ -181,6 +181,27 @@ impl EventStore {
         &self.id
     }
 
+    /// The `created_at` column (µs since the epoch), ascending.
+    pub fn created_at(&self) -> &[Micros] {
+        &self.created_at
+    }
+
+    /// The `processing_time_ms` column: NaN where the row has no usable value.
+    pub fn processing_times_ms(&self) -> &[f64] {
+        &self.processing_time_ms
+    }
+
+    /// `cache_key` of one row (`None`: SQL null).
+    pub fn cache_key_text(&self, row: usize) -> Option<&str> {
+        self.text(self.cache_key[row])
+    }
+
+    /// The row's label: `details->>'endpoint'` of a request, `details->>'cache_key_prefix'` of a
+    /// cache event, `details->>'state'` of a breaker event (`None`: SQL null).
+    pub fn label_text(&self, row: usize) -> Option<&str> {
+        self.text(self.label[row])
+    }
+
     /// The largest `id` held (the cursor of an incremental refresh).
     pub fn max_id(&self) -> Option<i64> {
         self.id.iter().copied().max()
