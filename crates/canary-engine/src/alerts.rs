@@ -20,11 +20,11 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::event::{from_datetime, to_datetime};
 use crate::event::{EventType, Micros, MICROS_PER_MINUTE};
 use crate::metrics::{rate_pct, Window, STAMPEDE_SPAN};
 use crate::percentile::percentiles_cont;
 use crate::store::EventStore;
-use crate::time::{from_datetime, to_datetime};
 
 /// How bad a firing alert is, in escalation order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

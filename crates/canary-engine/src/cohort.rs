@@ -18,11 +18,11 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::event::to_datetime;
 use crate::event::EventType;
 use crate::metrics::{p50_95_99, rate_pct, Window};
 use crate::percentile::mean;
 use crate::store::EventStore;
-use crate::time::to_datetime;
 
 /// Below this many latency samples in either cohort the comparison makes no call
 /// ([`LatencyVerdict::NotEnoughData`]); the numbers are still computed and shown. The normal

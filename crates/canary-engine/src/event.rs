@@ -1,6 +1,7 @@
 //! One row of `observability_events` (SPEC §1), as readers and the demo generator hand it to the
 //! store.
 
+use chrono::{DateTime, Utc};
 use std::borrow::Cow;
 
 /// Microseconds since the Unix epoch, UTC: PostgreSQL's `timestamptz` resolution.
@@ -100,4 +101,18 @@ pub struct EventRow<'a> {
     pub cache_key: Option<Cow<'a, str>>,
     pub details: Details<'a>,
     pub created_at: Micros,
+}
+
+/// A [`Micros`] as a `DateTime<Utc>` (clamped to chrono's range, far beyond any real data).
+pub fn to_datetime(micros: Micros) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or(if micros < 0 {
+        DateTime::<Utc>::MIN_UTC
+    } else {
+        DateTime::<Utc>::MAX_UTC
+    })
+}
+
+/// A `DateTime<Utc>` as [`Micros`].
+pub fn from_datetime(t: DateTime<Utc>) -> Micros {
+    t.timestamp_micros()
 }

@@ -17,7 +17,6 @@ pub mod percentile;
 pub mod series;
 pub mod sort;
 pub mod store;
-pub mod time;
 
 pub use event::{Details, EventRow, EventType, Micros};
 pub use metrics::{Metrics, Window};

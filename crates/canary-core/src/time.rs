@@ -5,6 +5,9 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+// The conversions live beside `Micros` in the engine, which needs them; the parsing and
+// formatting here are for readers, reports and the page, which are built for size.
+pub use crate::event::{from_datetime, to_datetime};
 use crate::event::{Micros, MICROS_PER_SECOND};
 
 /// Why a timestamp could not be read.
@@ -89,20 +92,6 @@ pub fn parse_timestamp(text: &str) -> Result<Micros, TimestampError> {
         .ok_or_else(|| TimestampError::OutOfRange(text.to_owned()))?;
     let base = naive.and_utc().timestamp();
     Ok((base - offset_seconds) * MICROS_PER_SECOND + i64::from(micros))
-}
-
-/// A [`Micros`] as a `DateTime<Utc>` (clamped to chrono's range, far beyond any real data).
-pub fn to_datetime(micros: Micros) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(micros).unwrap_or(if micros < 0 {
-        DateTime::<Utc>::MIN_UTC
-    } else {
-        DateTime::<Utc>::MAX_UTC
-    })
-}
-
-/// A `DateTime<Utc>` as [`Micros`].
-pub fn from_datetime(t: DateTime<Utc>) -> Micros {
-    t.timestamp_micros()
 }
 
 /// RFC 3339 with as many fractional digits as needed, `Z` for UTC.
