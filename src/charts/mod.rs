@@ -405,23 +405,39 @@ impl LegendItem {
 const LEGEND_ROW_PX: i32 = 20;
 const SWATCH_PX: i32 = 18;
 
+/// Advance widths of the printable ASCII characters (space to `~`) in Helvetica, the metrics
+/// sans-serif faces share closely (thousandths of an em, from Adobe's AFM file).
+const SANS_WIDTHS: [u16; 95] = [
+    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, // ' '../
+    556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, // 0..?
+    1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778, // @..O
+    667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556, // P.._
+    333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556, // `..o
+    556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584, // p..~
+];
+
+/// The width in drawing pixels of `text` in the charts' label font, from font metrics rather
+/// than the page: plotters' browser backend measures text by adding a span to the document
+/// and reading its size, which makes the browser lay out the whole dashboard once per legend
+/// entry on every redraw (about 9 ms per range switch). Other characters count as 0.6 em.
+pub fn label_width_px(text: &str) -> i32 {
+    let em: u32 = text
+        .chars()
+        .map(|c| match c {
+            ' '..='~' => u32::from(SANS_WIDTHS[c as usize - ' ' as usize]),
+            _ => 600,
+        })
+        .sum();
+    (f64::from(em) / 1000.0 * f64::from(FONT_PX) / SVG_FONT_SCALE).ceil() as i32
+}
+
 /// The legend's entries placed left to right, wrapping: `(x, row)` of each, and the rows used.
-fn legend_layout<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    items: &[LegendItem],
-    left: i32,
-) -> (Vec<(i32, i32)>, i32) {
-    let width = area.dim_in_pixel().0 as i32 - 10;
-    let font: TextStyle = (FontFamily::SansSerif, FONT_PX).into_font().into();
+fn legend_layout(width: i32, items: &[LegendItem], left: i32) -> (Vec<(i32, i32)>, i32) {
+    let width = width - 10;
     let (mut x, mut row) = (left, 0);
     let mut places = Vec::with_capacity(items.len());
     for item in items {
-        let text = area
-            .estimate_text_size(&item.label, &font)
-            .map_or(item.label.len() as f64 * 7.0, |(w, _)| {
-                f64::from(w) / SVG_FONT_SCALE
-            })
-            .ceil() as i32;
+        let text = label_width_px(&item.label);
         let swatch = if item.mark == Mark::Text {
             0
         } else {
@@ -445,7 +461,7 @@ pub fn draw_legend<DB: DrawingBackend>(
     items: &[LegendItem],
     left: i32,
 ) -> Result<DrawingArea<DB, Shift>, ChartError> {
-    let (places, rows) = legend_layout(root, items, left);
+    let (places, rows) = legend_layout(root.dim_in_pixel().0 as i32, items, left);
     let (strip, rest) = root.split_vertically(rows * LEGEND_ROW_PX + 6);
     let text_style = (FontFamily::SansSerif, FONT_PX)
         .into_font()
@@ -768,6 +784,38 @@ mod tests {
         let got = segments(points.iter().copied());
         let want: Vec<Vec<(f64, f64)>> = expected.iter().map(|s| s.to_vec()).collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn label_widths_from_font_metrics() {
+        let check = |text: &str, want: i32| assert_eq!(label_width_px(text), want, "{text:?}");
+        check("", 0);
+        // 556/1000 em at 16/1.24 px: 7.17 → 8.
+        check("0", 8);
+        check("00", 15);
+        // Narrow and wide letters differ, as drawn.
+        check("iiii", 12);
+        check("WWWW", 49);
+        // Outside ASCII: 0.6 em each.
+        check("µ", 8);
+        assert!(label_width_px("Error rate") < label_width_px("Error rate (%)"));
+    }
+
+    #[test]
+    fn legend_wraps_at_the_width_and_on_new_rows() {
+        let item = |label: &str| LegendItem::new(Mark::Line(AXIS), label);
+        let items = [item("P50"), item("P95"), item("P99").on_new_row()];
+        // Each entry is 23 px of swatch, the text and 16 px of gap.
+        let wide = legend_layout(1000, &items, 50);
+        assert_eq!(wide.1, 2, "{wide:?}");
+        assert_eq!(wide.0[0], (50, 0));
+        assert_eq!(wide.0[2], (50, 1));
+        let first = 23 + label_width_px("P50") + 16;
+        assert_eq!(wide.0[1], (50 + first, 0));
+        // Too narrow for two on a row: one per row.
+        let narrow = legend_layout(50 + first + 20, &items, 50);
+        assert_eq!(narrow.0, vec![(50, 0), (50, 1), (50, 2)]);
+        assert_eq!(narrow.1, 3);
     }
 
     #[test]
