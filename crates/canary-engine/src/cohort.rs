@@ -20,8 +20,8 @@ use serde::Serialize;
 
 use crate::event::to_datetime;
 use crate::event::EventType;
-use crate::metrics::{p50_95_99, rate_pct, Window};
-use crate::percentile::mean;
+use crate::metrics::{rate_pct, Window};
+use crate::percentile::{mean, percentile_cont_sorted};
 use crate::store::EventStore;
 
 /// Below this many latency samples in either cohort the comparison makes no call
@@ -134,8 +134,10 @@ impl Cohort {
         // AVG sums in row order (metrics.rs does the same), so take the mean before sorting.
         let mean_ms = mean(self.times.iter().copied());
         self.times.sort_unstable_by(f64::total_cmp);
-        // Percentiles are order statistics: the same on the sorted copy, and cheap to select.
-        let [p50_ms, p95_ms, p99_ms] = p50_95_99(&mut self.times);
+        // Read off the sorted values: selecting (as metrics.rs does on unsorted ones) would
+        // reorder them, and the rank test and the Hodges–Lehmann selection need them sorted.
+        let [p50_ms, p95_ms, p99_ms] =
+            [0.5, 0.95, 0.99].map(|p| percentile_cont_sorted(&self.times, p));
         CohortMetrics {
             requests: self.requests,
             latency_samples: self.times.len() as u64,
@@ -210,6 +212,10 @@ fn sorted(values: &[f64]) -> Vec<f64> {
     v
 }
 
+fn is_ascending(v: &[f64]) -> bool {
+    v.windows(2).all(|w| w[0] <= w[1])
+}
+
 /// The Mann–Whitney U test of two samples in any order (NaN values are ignored).
 pub fn mann_whitney(canary: &[f64], control: &[f64]) -> MannWhitney {
     mann_whitney_sorted(&sorted(canary), &sorted(control))
@@ -217,6 +223,7 @@ pub fn mann_whitney(canary: &[f64], control: &[f64]) -> MannWhitney {
 
 /// [`mann_whitney`] of two ascending, NaN-free samples.
 fn mann_whitney_sorted(x: &[f64], y: &[f64]) -> MannWhitney {
+    debug_assert!(is_ascending(x) && is_ascending(y), "samples must be sorted");
     let (n1, n2) = (x.len(), y.len());
     let none = MannWhitney {
         n_canary: n1 as u64,
@@ -298,6 +305,7 @@ pub fn hodges_lehmann(canary: &[f64], control: &[f64]) -> Option<f64> {
 
 /// [`hodges_lehmann`] of two ascending, NaN-free samples.
 fn hodges_lehmann_sorted(x: &[f64], y: &[f64]) -> Option<f64> {
+    debug_assert!(is_ascending(x) && is_ascending(y), "samples must be sorted");
     if x.is_empty() || y.is_empty() {
         return None;
     }
@@ -1011,6 +1019,52 @@ mod tests {
             },
             created_at: id * MICROS_PER_SECOND,
         }
+    }
+
+    #[test]
+    fn compare_tests_the_same_samples_as_the_unsorted_reference() {
+        // Regression: the cohort percentiles were selected in place after sorting, and
+        // selection reorders even sorted values, so the U test merged unsorted samples (a wrong
+        // U) and the Hodges–Lehmann selection never ended (a demo hour in the CLI hung).
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let (mut canary, mut control) = (Vec::new(), Vec::new());
+        let rows: Vec<EventRow<'static>> = (0..1_800i64)
+            .map(|i| {
+                let r = next();
+                // Mostly 20–80 ms, with ties, and a few slow outliers up to 30 s.
+                let ms = if r % 50 == 0 {
+                    (r % 30_000) as f64
+                } else {
+                    20.0 + (r % 6_000) as f64 / 100.0
+                };
+                let is_canary = i % 10 == 0;
+                if is_canary {
+                    canary.push(ms);
+                } else {
+                    control.push(ms);
+                }
+                request(i, Some(ms), true, Some(is_canary))
+            })
+            .collect();
+        let mut store = EventStore::new();
+        store.extend(rows);
+        let c = compare(&store, Window::new(0, 2_000 * MICROS_PER_SECOND).unwrap());
+        assert_eq!(c.latency_test, mann_whitney(&canary, &control));
+        assert_eq!(
+            c.latency_test.hodges_lehmann_ms,
+            brute_force_hl(&canary, &control)
+        );
+        let mut sorted = canary.clone();
+        assert_eq!(
+            [c.canary.p50_ms, c.canary.p95_ms, c.canary.p99_ms],
+            crate::metrics::p50_95_99(&mut sorted)
+        );
     }
 
     #[test]
