@@ -304,8 +304,8 @@ fn decode_jwt_claims(token: &str) -> Result<JwtClaims, String> {
     }
     let json = |part: &str, name: &str| -> Result<serde_json::Map<String, Value>, String> {
         let bytes = base64url_decode(part).ok_or_else(|| format!("its {name} is not base64url"))?;
-        match serde_json::from_slice(&bytes) {
-            Ok(Value::Object(map)) => Ok(map),
+        match json_from_bytes(&bytes) {
+            Some(Value::Object(map)) => Ok(map),
             _ => Err(format!("its {name} is not a JSON object")),
         }
     };
@@ -322,6 +322,13 @@ fn decode_jwt_claims(token: &str) -> Result<JwtClaims, String> {
         iat: seconds("iat"),
         project_ref: text("ref"),
     })
+}
+
+/// JSON from bytes, or `None`. Through `from_str` rather than `from_slice`: the same answer
+/// (`from_slice` also refuses invalid UTF-8), but the WebAssembly bundle then carries one
+/// serde_json reader instead of two.
+fn json_from_bytes(bytes: &[u8]) -> Option<Value> {
+    serde_json::from_str(std::str::from_utf8(bytes).ok()?).ok()
 }
 
 /// Decodes base64url (RFC 4648 §5), padding optional.
@@ -1367,7 +1374,7 @@ struct ErrorBody {
 }
 
 fn error_body(content_type: Option<&str>, body: &[u8]) -> ErrorBody {
-    if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) {
+    if let Some(Value::Object(map)) = json_from_bytes(body) {
         let text = |k: &str| map.get(k).and_then(Value::as_str).map(str::to_owned);
         let parts: Vec<String> = ["message", "details", "hint"]
             .into_iter()
