@@ -1152,7 +1152,7 @@ impl PagedRead {
         match self.phase {
             Phase::Probe => {
                 let mut newest = None;
-                let decoded = decode_page(self.plan.format, text, |wire| {
+                let decoded = decode_page(self.plan.format, text, &mut |wire| {
                     newest = wire.id;
                     Ok(())
                 });
@@ -1177,7 +1177,7 @@ impl PagedRead {
                 self.after_probe();
             }
             Phase::PriorBreaker => {
-                let decoded = decode_page(self.plan.format, text, |wire| {
+                let decoded = decode_page(self.plan.format, text, &mut |wire| {
                     let (row, _) = event_row(Some(EventType::CircuitBreakerStateChange), wire)?;
                     batch.push(&row);
                     Ok(())
@@ -1190,7 +1190,7 @@ impl PagedRead {
             Phase::Stream(k) => {
                 let only = self.stream(k).only();
                 let mut last = None;
-                let decoded = decode_page(self.plan.format, text, |wire| {
+                let decoded = decode_page(self.plan.format, text, &mut |wire| {
                     let (row, unknown) = event_row(only, wire)?;
                     if let Some(name) = unknown {
                         batch.note_unknown_type(&name);
@@ -1486,21 +1486,23 @@ struct WireRow<'a> {
     created_at: Option<Micros>,
 }
 
-/// Decodes a page and hands each row to `each`; returns the number of rows.
+/// Decodes a page and hands each row to `each`; returns the number of rows. `each` is a trait
+/// object, not a generic: one copy of both decoders in the WebAssembly bundle instead of one per
+/// caller (a call per row costs nothing next to the row's parsing).
 fn decode_page<'a>(
     format: WireFormat,
     text: &'a str,
-    mut each: impl FnMut(WireRow<'a>) -> Result<(), String>,
+    each: &mut dyn FnMut(WireRow<'a>) -> Result<(), String>,
 ) -> Result<usize, String> {
     match format {
-        WireFormat::Csv => decode_csv(text, &mut each),
-        WireFormat::Json => decode_json(text, &mut each),
+        WireFormat::Csv => decode_csv(text, each),
+        WireFormat::Json => decode_json(text, each),
     }
 }
 
 fn decode_csv<'a>(
     text: &'a str,
-    each: &mut impl FnMut(WireRow<'a>) -> Result<(), String>,
+    each: &mut dyn FnMut(WireRow<'a>) -> Result<(), String>,
 ) -> Result<usize, String> {
     let mut records = Records { rest: text };
     let mut fields = Vec::new();
@@ -1715,7 +1717,7 @@ struct JsonRow<'a> {
 
 fn decode_json<'a>(
     text: &'a str,
-    each: &mut impl FnMut(WireRow<'a>) -> Result<(), String>,
+    each: &mut dyn FnMut(WireRow<'a>) -> Result<(), String>,
 ) -> Result<usize, String> {
     let rows: Vec<JsonRow<'a>> =
         serde_json::from_str(text).map_err(|e| format!("not the expected JSON array ({e})"))?;
@@ -2809,7 +2811,7 @@ mod tests {
             (WireFormat::Json, "[{\"i\":1,\"p\":\"fast\",\"a\":\"2025-10-16T18:35:00Z\"}]", "row 1: column p: not a number: \"fast\""),
         ];
         for (format, body, expected) in cases {
-            let got = decode_page(format, body, |w| {
+            let got = decode_page(format, body, &mut |w| {
                 event_row(Some(EventType::RequestCompleted), w).map(|_| ())
             });
             assert_eq!(got, Err(expected.to_owned()), "{body}");
