@@ -1,6 +1,8 @@
 //! The circuit breaker's current state and its transition history.
 
-use canary_core::metrics::CircuitBreaker;
+use std::sync::Arc;
+
+use canary_core::metrics::Metrics;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
@@ -27,13 +29,16 @@ fn count(v: Option<i64>) -> String {
 /// minutes after its last open), and its transitions in the window, newest first.
 #[component]
 pub fn BreakerPanel(
-    /// State at the window's end and transitions in it.
+    /// The window's metrics (only this panel's part is read).
     #[prop(into)]
-    breaker: Signal<CircuitBreaker>,
+    metrics: Signal<Arc<Metrics>>,
     /// When it had been closed 15 minutes after its last open.
     #[prop(into)]
     recovered_at: Signal<Option<DateTime<Utc>>>,
 ) -> impl IntoView {
+    // The state at the window's end and the transitions in it, read through the one metrics
+    // signal every data panel shares.
+    let breaker = move || metrics.get().circuit_breaker.clone();
     view! {
         <section class="panel data-panel" data-testid="breaker-panel">
             <h2>"Circuit breaker"</h2>
@@ -42,14 +47,14 @@ pub fn BreakerPanel(
                     <dt>"State now"</dt>
                     <dd data-testid="breaker-state">
                         {move || {
-                            let (text, class) = state_view(Some(&breaker.get().current_state));
+                            let (text, class) = state_view(Some(&breaker().current_state));
                             view! { <span class=class>{text}</span> }
                         }}
                     </dd>
                 </div>
                 <div>
                     <dt>"Transitions"</dt>
-                    <dd class="num">{move || breaker.get().transitions.len()}</dd>
+                    <dd class="num">{move || breaker().transitions.len()}</dd>
                 </div>
                 {move || {
                     recovered_at
@@ -66,7 +71,7 @@ pub fn BreakerPanel(
             </dl>
             <h3>"Transitions, newest first"</h3>
             <Show
-                when=move || !breaker.get().transitions.is_empty()
+                when=move || !breaker().transitions.is_empty()
                 fallback=|| {
                     view! { <p class="empty-note">"No state changes in this window."</p> }
                 }
@@ -83,8 +88,7 @@ pub fn BreakerPanel(
                         </thead>
                         <tbody>
                             {move || {
-                                breaker
-                                    .get()
+                                breaker()
                                     .transitions
                                     .into_iter()
                                     .map(|t| {

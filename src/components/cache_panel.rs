@@ -1,6 +1,8 @@
 //! Hit rate by resource type, average miss time, and cache stampedes.
 
-use canary_core::metrics::{Cache, CachePrefix, CacheStampede, STAMPEDE_MIN_MISSES};
+use std::sync::Arc;
+
+use canary_core::metrics::{Metrics, STAMPEDE_MIN_MISSES};
 use canary_core::summary::{format_ms, format_pct};
 use leptos::prelude::*;
 
@@ -34,25 +36,24 @@ pub fn stampede_level(misses: u64) -> (&'static str, &'static str) {
 /// keys with a stampede (more than 10 misses in 15 minutes; more than 20 is critical).
 #[component]
 pub fn CachePanel(
-    /// Overall cache counts.
+    /// The window's metrics (only this panel's part is read).
     #[prop(into)]
-    cache: Signal<Cache>,
-    /// Cache numbers by resource type.
-    #[prop(into)]
-    prefixes: Signal<Vec<CachePrefix>>,
-    /// Keys with more than 10 misses in 15 minutes.
-    #[prop(into)]
-    stampedes: Signal<Vec<CacheStampede>>,
+    metrics: Signal<Arc<Metrics>>,
 ) -> impl IntoView {
+    // Its parts (overall counts, by resource type, keys with more than 10 misses in 15
+    // minutes), read through the one metrics signal every data panel shares.
+    let cache = move || metrics.get().cache.clone();
+    let prefixes = move || metrics.get().cache_by_prefix.clone();
+    let stampedes = move || metrics.get().cache_stampedes.clone();
     view! {
         <section class="panel data-panel" data-testid="cache-panel">
             <h2>"Cache"</h2>
             <Show
-                when=move || { cache.get().accesses > 0 }
+                when=move || { cache().accesses > 0 }
                 fallback=|| view! { <p class="empty-note">"No cache accesses in this window."</p> }
             >
                 {move || {
-                    let c = cache.get();
+                    let c = cache();
                     view! {
                         <dl class="stat-list">
                             <div>
@@ -85,8 +86,7 @@ pub fn CachePanel(
                         </thead>
                         <tbody>
                             {move || {
-                                prefixes
-                                    .get()
+                                prefixes()
                                     .into_iter()
                                     .map(|p| {
                                         let no_type = p.resource_type.is_none();
@@ -115,7 +115,7 @@ pub fn CachePanel(
             </Show>
             <h3>"Stampedes"</h3>
             <Show
-                when=move || !stampedes.get().is_empty()
+                when=move || !stampedes().is_empty()
                 fallback=|| {
                     view! {
                         <p class="empty-note">
@@ -126,8 +126,7 @@ pub fn CachePanel(
             >
                 <ul class="stampede-list" data-testid="stampedes">
                     {move || {
-                        stampedes
-                            .get()
+                        stampedes()
                             .into_iter()
                             .map(|s| {
                                 let (label, class) = stampede_level(s.concurrent_misses);

@@ -109,6 +109,11 @@ pub fn Dashboard(
         None => "No time range: the data has no events and no phase start".to_owned(),
     };
     let notes = move || a().metrics.window.notes.clone();
+    // One derived signal per value several panels show (cheaper than one per panel, and the
+    // same reads: a derived signal re-reads the analysis whenever it is read).
+    let series = Signal::derive(move || a().series.clone());
+    let alerts = Signal::derive(move || a().evaluation.alerts.clone());
+    let metrics = Signal::derive(move || a().metrics.clone());
 
     view! {
         <div
@@ -142,51 +147,41 @@ pub fn Dashboard(
                 on_phases_change=Callback::new(move |p| state.phases.set(p))
                 on_select=Callback::new(move |n| state.phase_number.set(n))
             />
-            <SuccessMetrics metrics=Signal::derive(move || a().metrics.clone()) />
+            <SuccessMetrics metrics=metrics />
         </div>
         <AlertsTimeline
-            alerts=Signal::derive(move || a().evaluation.alerts.clone())
+            alerts=alerts
             rules=Signal::derive(move || a().evaluation.rules.clone())
             window=Signal::derive(move || a().window)
         />
         <LatencyChart
-            series=Signal::derive(move || a().series.clone())
-            alerts=Signal::derive(move || a().evaluation.alerts.clone())
+            series=series
+            alerts=alerts
             breaker=Signal::derive(move || a().breaker_timeline.clone())
         />
         <div class="grid three">
             <ErrorChart
-                series=Signal::derive(move || a().series.clone())
-                alerts=Signal::derive(move || a().evaluation.alerts.clone())
+                series=series
+                alerts=alerts
             />
             <CacheChart
-                series=Signal::derive(move || a().series.clone())
-                alerts=Signal::derive(move || a().evaluation.alerts.clone())
+                series=series
+                alerts=alerts
             />
             <Mem0Chart
-                series=Signal::derive(move || a().series.clone())
-                alerts=Signal::derive(move || a().evaluation.alerts.clone())
+                series=series
+                alerts=alerts
             />
         </div>
         <div class="grid two">
-            <EndpointTable rows=Signal::derive(move || a().metrics.latency_by_endpoint.clone()) />
-            <ErrorBreakdown
-                errors=Signal::derive(move || a().metrics.errors.clone())
-                groups=Signal::derive(move || a().metrics.errors_by_type.clone())
-            />
+            <EndpointTable metrics=metrics />
+            <ErrorBreakdown metrics=metrics />
         </div>
         <div class="grid three">
-            <CachePanel
-                cache=Signal::derive(move || a().metrics.cache.clone())
-                prefixes=Signal::derive(move || a().metrics.cache_by_prefix.clone())
-                stampedes=Signal::derive(move || a().metrics.cache_stampedes.clone())
-            />
-            <Mem0Panel
-                mem0=Signal::derive(move || a().metrics.mem0.clone())
-                failures=Signal::derive(move || a().metrics.mem0_failures_by_type.clone())
-            />
+            <CachePanel metrics=metrics />
+            <Mem0Panel metrics=metrics />
             <BreakerPanel
-                breaker=Signal::derive(move || a().metrics.circuit_breaker.clone())
+                metrics=metrics
                 recovered_at=Signal::derive(move || a().evaluation.breaker_recovered_at)
             />
         </div>

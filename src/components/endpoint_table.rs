@@ -1,8 +1,9 @@
 //! Requests and P50/P95/P99 per endpoint, sortable by any column.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
-use canary_core::metrics::EndpointLatency;
+use canary_core::metrics::{EndpointLatency, Metrics};
 use canary_core::summary::format_ms;
 use leptos::prelude::*;
 
@@ -150,12 +151,14 @@ pub fn sorted(rows: &[EndpointLatency], order: SortOrder) -> Vec<EndpointLatency
 /// on) any column header.
 #[component]
 pub fn EndpointTable(
-    /// Latency by endpoint (requests descending).
+    /// The window's metrics (only this panel's part is read).
     #[prop(into)]
-    rows: Signal<Vec<EndpointLatency>>,
+    metrics: Signal<Arc<Metrics>>,
 ) -> impl IntoView {
     let order = RwSignal::new(SortOrder::default());
-    let shown = Memo::new(move |_| sorted(&rows.get(), order.get()));
+    // Latency by endpoint (requests descending), read through the one metrics signal every
+    // data panel shares.
+    let shown = Memo::new(move |_| sorted(&metrics.get().latency_by_endpoint, order.get()));
     let header = move |column: Column| {
         let numeric = column != Column::Endpoint;
         let aria_sort = move || {
@@ -192,7 +195,7 @@ pub fn EndpointTable(
         <section class="panel data-panel" data-testid="endpoint-table">
             <h2>"Latency by endpoint"</h2>
             <Show
-                when=move || !rows.get().is_empty()
+                when=move || !metrics.get().latency_by_endpoint.is_empty()
                 fallback=|| view! { <p class="empty-note">"No requests in this window."</p> }
             >
                 <div class="table-scroll">

@@ -1,6 +1,8 @@
 //! Failures by error type and message with occurrences and last seen.
 
-use canary_core::metrics::{ErrorGroup, Errors, LAST_REQUESTS};
+use std::sync::Arc;
+
+use canary_core::metrics::{Metrics, LAST_REQUESTS};
 use canary_core::summary::format_pct;
 use canary_core::time::{format_rfc3339, format_utc, from_datetime};
 use chrono::{DateTime, Utc};
@@ -71,22 +73,23 @@ fn rate_class(rate: Option<f64>) -> &'static str {
 /// failures grouped by type and message (most frequent first) with occurrences and last seen.
 #[component]
 pub fn ErrorBreakdown(
-    /// Request and failure counts of the window.
+    /// The window's metrics (only this panel's part is read).
     #[prop(into)]
-    errors: Signal<Errors>,
-    /// Failures grouped by type and message.
-    #[prop(into)]
-    groups: Signal<Vec<ErrorGroup>>,
+    metrics: Signal<Arc<Metrics>>,
 ) -> impl IntoView {
+    // Its parts (request and failure counts, failures grouped by type and message), read
+    // through the one metrics signal every data panel shares.
+    let errors = move || metrics.get().errors.clone();
+    let groups = move || metrics.get().errors_by_type.clone();
     view! {
         <section class="panel data-panel" data-testid="error-breakdown">
             <h2>"Errors"</h2>
             <Show
-                when=move || { errors.get().requests > 0 }
+                when=move || { errors().requests > 0 }
                 fallback=|| view! { <p class="empty-note">"No requests in this window."</p> }
             >
                 {move || {
-                    let e = errors.get();
+                    let e = errors();
                     let last = e.last_1000_requests.clone();
                     view! {
                         <dl class="stat-list">
@@ -122,7 +125,7 @@ pub fn ErrorBreakdown(
                 }}
                 <h3>"By type and message"</h3>
                 <Show
-                    when=move || !groups.get().is_empty()
+                    when=move || !groups().is_empty()
                     fallback=|| view! { <p class="empty-note">"No failed requests in this window."</p> }
                 >
                     <div class="table-scroll">
@@ -137,8 +140,7 @@ pub fn ErrorBreakdown(
                             </thead>
                             <tbody>
                                 {move || {
-                                    groups
-                                        .get()
+                                    groups()
                                         .into_iter()
                                         .map(|g| {
                                             let (no_type, no_message) =

@@ -1,6 +1,8 @@
 //! mem0 write success, average and max write time, slow writes, failures by type.
 
-use canary_core::metrics::{Mem0, Mem0Failure};
+use std::sync::Arc;
+
+use canary_core::metrics::Metrics;
 use canary_core::summary::{format_ms, format_pct};
 use leptos::prelude::*;
 
@@ -21,22 +23,22 @@ fn success_class(rate: Option<f64>) -> &'static str {
 /// failed writes by error type with their average time and last failure.
 #[component]
 pub fn Mem0Panel(
-    /// mem0 write numbers of the window.
+    /// The window's metrics (only this panel's part is read).
     #[prop(into)]
-    mem0: Signal<Mem0>,
-    /// Failed writes by error type.
-    #[prop(into)]
-    failures: Signal<Vec<Mem0Failure>>,
+    metrics: Signal<Arc<Metrics>>,
 ) -> impl IntoView {
+    // Its parts, read through the one metrics signal every data panel shares.
+    let mem0 = move || metrics.get().mem0.clone();
+    let failures = move || metrics.get().mem0_failures_by_type.clone();
     view! {
         <section class="panel data-panel" data-testid="mem0-panel">
             <h2>"mem0 writes"</h2>
             <Show
-                when=move || { mem0.get().total_writes > 0 }
+                when=move || { mem0().total_writes > 0 }
                 fallback=|| view! { <p class="empty-note">"No mem0 writes in this window."</p> }
             >
                 {move || {
-                    let m = mem0.get();
+                    let m = mem0();
                     let slow_class = if m.slow_writes_over_5s > 0 {
                         "status status-warn"
                     } else {
@@ -73,7 +75,7 @@ pub fn Mem0Panel(
                 }}
                 <h3>"Failures by type"</h3>
                 <Show
-                    when=move || !failures.get().is_empty()
+                    when=move || !failures().is_empty()
                     fallback=|| view! { <p class="empty-note">"No failed writes in this window."</p> }
                 >
                     <div class="table-scroll">
@@ -88,8 +90,7 @@ pub fn Mem0Panel(
                             </thead>
                             <tbody>
                                 {move || {
-                                    failures
-                                        .get()
+                                    failures()
                                         .into_iter()
                                         .map(|f| {
                                             let no_type = f.error_type.is_none();
