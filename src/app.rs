@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use crate::components::show_if::ShowIf;
+
 use crate::analysis::RangeChoice;
 use crate::api::ReadProgress;
 use crate::components::dashboard::Dashboard;
@@ -113,9 +115,9 @@ pub fn App() -> impl IntoView {
             />
         </header>
         <main class="app-main">
-            <Show when=replacing>
+            <ShowIf when=replacing>
                 {move || loading_status(state.progress.get(), "Reading Supabase")}
-            </Show>
+            </ShowIf>
             // The fallback is a closure, so its text follows the progress of the first load.
             <Transition fallback=move || move || loading_status(state.progress.get(), "Loading events")>
                 <ErrorBoundary fallback=|errors| {

@@ -13,6 +13,8 @@ use canary_core::summary::{format_ms, format_pct};
 use canary_core::time::{format_minute, from_datetime};
 use leptos::prelude::*;
 
+use super::show_if::ShowIf;
+
 /// The status class of a level's badge: amber for a warning, red from critical on.
 pub fn level_class(level: Level) -> &'static str {
     match level {
@@ -270,7 +272,7 @@ pub fn AlertsTimeline(
             }}
             <details class="rule-states" open>
                 <summary>"Each rule now"</summary>
-                <Show
+                <ShowIf
                     when=move || !rules.get().is_empty()
                     fallback=|| view! { <p class="empty-state">"No rule was evaluated: there is no time range."</p> }
                 >
@@ -287,7 +289,7 @@ pub fn AlertsTimeline(
                             <tbody>{rule_rows}</tbody>
                         </table>
                     </div>
-                </Show>
+                </ShowIf>
             </details>
         </section>
     }

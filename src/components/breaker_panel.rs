@@ -6,6 +6,8 @@ use canary_core::metrics::Metrics;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
+use super::show_if::ShowIf;
+
 use super::error_breakdown::time_view;
 
 /// A breaker state for people (`half_open` → "half-open") and its status class: closed is
@@ -70,7 +72,7 @@ pub fn BreakerPanel(
                 }}
             </dl>
             <h3>"Transitions, newest first"</h3>
-            <Show
+            <ShowIf
                 when=move || !breaker().transitions.is_empty()
                 fallback=|| {
                     view! { <p class="empty-note">"No state changes in this window."</p> }
@@ -109,7 +111,7 @@ pub fn BreakerPanel(
                         </tbody>
                     </table>
                 </div>
-            </Show>
+            </ShowIf>
         </section>
     }
 }

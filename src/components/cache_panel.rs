@@ -6,6 +6,8 @@ use canary_core::metrics::{Metrics, STAMPEDE_MIN_MISSES};
 use canary_core::summary::{format_ms, format_pct};
 use leptos::prelude::*;
 
+use super::show_if::ShowIf;
+
 use super::error_breakdown::{breakable, time_view};
 
 /// More misses than this on one key in 15 minutes is the runbook's critical stampede.
@@ -48,7 +50,7 @@ pub fn CachePanel(
     view! {
         <section class="panel data-panel" data-testid="cache-panel">
             <h2>"Cache"</h2>
-            <Show
+            <ShowIf
                 when=move || { cache().accesses > 0 }
                 fallback=|| view! { <p class="empty-note">"No cache accesses in this window."</p> }
             >
@@ -112,9 +114,9 @@ pub fn CachePanel(
                         </tbody>
                     </table>
                 </div>
-            </Show>
+            </ShowIf>
             <h3>"Stampedes"</h3>
-            <Show
+            <ShowIf
                 when=move || !stampedes().is_empty()
                 fallback=|| {
                     view! {
@@ -165,7 +167,7 @@ pub fn CachePanel(
                             .collect_view()
                     }}
                 </ul>
-            </Show>
+            </ShowIf>
         </section>
     }
 }

@@ -12,6 +12,8 @@ use canary_core::phases::{ChecklistItem, Verdict};
 use canary_core::time::format_minute;
 use canary_core::Micros;
 use leptos::prelude::*;
+
+use super::show_if::ShowIf;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 
@@ -276,7 +278,7 @@ pub fn Checklist(
     view! {
         <section class="panel checklist" data-testid="checklist">
             <h2>{move || format!("Phase {} validation checklist", phase.get())}</h2>
-            <Show
+            <ShowIf
                 when=move || !items.get().is_empty()
                 fallback=move || view! {
                     <p class="empty-state" data-testid="checklist-empty">
@@ -302,7 +304,7 @@ pub fn Checklist(
                         children=row
                     />
                 </ol>
-            </Show>
+            </ShowIf>
             {move || save_error.get().map(|e| view! { <p class="field-error" role="alert">{format!("Not saved: {e}")}</p> })}
             {move || export_error.get().map(|e| view! { <p class="field-error" role="alert">{format!("Export failed: {e}")}</p> })}
         </section>

@@ -6,6 +6,8 @@ use canary_core::alerts::default_rules;
 use canary_core::time::format_minute;
 use leptos::prelude::*;
 
+use super::show_if::ShowIf;
+
 use super::alerts_timeline::AlertsTimeline;
 use super::breaker_panel::BreakerPanel;
 use super::cache_chart::CacheChart;
@@ -131,12 +133,12 @@ pub fn Dashboard(
         />
         <section class="window-info" data-testid="window-info">
             <p class="window">{window_text}</p>
-            <Show when=move || !notes().is_empty()>
+            <ShowIf when=move || !notes().is_empty()>
                 <details class="data-notes">
                     <summary>{move || format!("{} data-quality notes", notes().len())}</summary>
                     <ul>{move || notes().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
                 </details>
-            </Show>
+            </ShowIf>
         </section>
         <div class="grid two">
             <PhasePanel

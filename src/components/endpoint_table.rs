@@ -7,6 +7,8 @@ use canary_core::metrics::{EndpointLatency, Metrics};
 use canary_core::summary::format_ms;
 use leptos::prelude::*;
 
+use super::show_if::ShowIf;
+
 use super::error_breakdown::breakable;
 
 /// A column of the endpoint table.
@@ -194,7 +196,7 @@ pub fn EndpointTable(
     view! {
         <section class="panel data-panel" data-testid="endpoint-table">
             <h2>"Latency by endpoint"</h2>
-            <Show
+            <ShowIf
                 when=move || !metrics.get().latency_by_endpoint.is_empty()
                 fallback=|| view! { <p class="empty-note">"No requests in this window."</p> }
             >
@@ -229,7 +231,7 @@ pub fn EndpointTable(
                         </tbody>
                     </table>
                 </div>
-            </Show>
+            </ShowIf>
         </section>
     }
 }

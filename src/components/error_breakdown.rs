@@ -8,6 +8,8 @@ use canary_core::time::{format_rfc3339, format_utc, from_datetime};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
+use super::show_if::ShowIf;
+
 /// Splits an identifier or key where a line may break: after `:`, `/`, `_`, `.` or `-`, and
 /// between a lower-case letter or digit and an upper-case letter (`Mem0|Timeout|Error`).
 pub fn break_points(text: &str) -> Vec<&str> {
@@ -84,7 +86,7 @@ pub fn ErrorBreakdown(
     view! {
         <section class="panel data-panel" data-testid="error-breakdown">
             <h2>"Errors"</h2>
-            <Show
+            <ShowIf
                 when=move || { errors().requests > 0 }
                 fallback=|| view! { <p class="empty-note">"No requests in this window."</p> }
             >
@@ -124,7 +126,7 @@ pub fn ErrorBreakdown(
                     }
                 }}
                 <h3>"By type and message"</h3>
-                <Show
+                <ShowIf
                     when=move || !groups().is_empty()
                     fallback=|| view! { <p class="empty-note">"No failed requests in this window."</p> }
                 >
@@ -166,8 +168,8 @@ pub fn ErrorBreakdown(
                             </tbody>
                         </table>
                     </div>
-                </Show>
-            </Show>
+                </ShowIf>
+            </ShowIf>
         </section>
     }
 }

@@ -6,6 +6,8 @@ use canary_core::metrics::Metrics;
 use canary_core::summary::{format_ms, format_pct};
 use leptos::prelude::*;
 
+use super::show_if::ShowIf;
+
 use super::error_breakdown::{breakable, time_view};
 
 /// The status class of a write success rate against the guide's 99 % target and 95 % critical
@@ -33,7 +35,7 @@ pub fn Mem0Panel(
     view! {
         <section class="panel data-panel" data-testid="mem0-panel">
             <h2>"mem0 writes"</h2>
-            <Show
+            <ShowIf
                 when=move || { mem0().total_writes > 0 }
                 fallback=|| view! { <p class="empty-note">"No mem0 writes in this window."</p> }
             >
@@ -74,7 +76,7 @@ pub fn Mem0Panel(
                     }
                 }}
                 <h3>"Failures by type"</h3>
-                <Show
+                <ShowIf
                     when=move || !failures().is_empty()
                     fallback=|| view! { <p class="empty-note">"No failed writes in this window."</p> }
                 >
@@ -113,8 +115,8 @@ pub fn Mem0Panel(
                             </tbody>
                         </table>
                     </div>
-                </Show>
-            </Show>
+                </ShowIf>
+            </ShowIf>
         </section>
     }
 }

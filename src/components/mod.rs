@@ -20,6 +20,7 @@ pub mod phase_panel;
 pub mod redis_panel;
 pub mod report_panel;
 pub mod runbook;
+pub mod show_if;
 pub mod source_picker;
 pub mod status_banner;
 pub mod success_metrics;

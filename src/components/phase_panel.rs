@@ -5,6 +5,8 @@ use canary_core::phases::{default_phases, PhaseAssessment, PhaseConfig, PhaseDef
 use canary_core::time::{format_minute, format_rfc3339, parse_timestamp};
 use canary_core::Micros;
 use leptos::prelude::*;
+
+use super::show_if::ShowIf;
 use std::sync::Arc;
 
 use super::alerts_timeline::format_duration;
@@ -479,11 +481,11 @@ pub fn PhasePanel(
                         {check_field("MEM0_READS_ENABLED", |f| f.mem0_reads, |f, v| f.mem0_reads = v)}
                         {check_field("MEM0_SHADOW_MODE", |f| f.mem0_shadow, |f, v| f.mem0_shadow = v)}
                     </fieldset>
-                    <Show when=move || !errors.get().is_empty()>
+                    <ShowIf when=move || !errors.get().is_empty()>
                         <ul class="field-error" role="alert" data-testid="phase-form-errors">
                             {move || errors.get().into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}
                         </ul>
-                    </Show>
+                    </ShowIf>
                     {move || saved.get().map(|s| view! { <p class="form-saved" role="status">{s}</p> })}
                     <div class="form-buttons">
                         <button type="submit">{move || format!("Save phase {}", selected.get())}</button>

@@ -7,6 +7,8 @@ use canary_core::redis::{RedisHealth, OPS_PER_SEC_BASELINE, TYPICAL_CLIENTS};
 use canary_core::summary::format_pct;
 use leptos::prelude::*;
 
+use super::show_if::ShowIf;
+
 use super::alerts_timeline::level_class;
 
 /// How long typing pauses before the text is judged (a paste is judged at once after it).
@@ -162,14 +164,14 @@ pub fn RedisPanel(
                     </thead>
                     <tbody>{rows}</tbody>
                 </table>
-                <Show when={
+                <ShowIf when={
                     let empty = notes.is_empty();
                     move || !empty
                 }>
                     <ul class="notes">
                         {notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}
                     </ul>
-                </Show>
+                </ShowIf>
             }
             .into_any()
         }

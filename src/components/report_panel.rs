@@ -12,6 +12,8 @@ use canary_core::report::{
 };
 use canary_core::time::{format_rfc3339, parse_timestamp};
 use leptos::prelude::*;
+
+use super::show_if::ShowIf;
 use serde::{Deserialize, Serialize};
 
 use crate::clock;
@@ -291,10 +293,10 @@ pub fn ReportPanel(
             </div>
             <div class="report-form">
                 {text_field("Rollout name", "report-name", |d| &d.name, |d, v| d.name = v)}
-                <Show when=move || tab.get() == Tab::Email>
+                <ShowIf when=move || tab.get() == Tab::Email>
                     {text_field("Dashboard link", "report-dashboard-url", |d| &d.dashboard_url, |d, v| d.dashboard_url = v)}
-                </Show>
-                <Show when=move || tab.get() == Tab::Signoff>
+                </ShowIf>
+                <ShowIf when=move || tab.get() == Tab::Signoff>
                     {text_field("Approved by", "signoff-approved-by", |d| &d.approved_by, |d, v| d.approved_by = v)}
                     {text_field("Next phase start (UTC, RFC 3339; empty: when this phase ends)", "signoff-next-start", |d| &d.next_phase_start, |d, v| d.next_phase_start = v)}
                     <label class="report-field">
@@ -380,7 +382,7 @@ pub fn ReportPanel(
                     >
                         "Clear draft"
                     </button>
-                </Show>
+                </ShowIf>
             </div>
             <div class="report-actions">
                 <button type="button" data-testid="report-copy" disabled=move || markdown_text.get().is_err() on:click=copy>

@@ -3,6 +3,8 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
+
+use super::show_if::ShowIf;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
@@ -108,7 +110,7 @@ pub fn SourcePicker(
                     <option value="supabase" selected=move || mode.get() == Mode::Supabase>"Supabase…"</option>
                 </select>
             </label>
-            <Show when=move || mode.get() == Mode::File>
+            <ShowIf when=move || mode.get() == Mode::File>
                 <div
                     class="drop-zone"
                     class:dragging=move || dragging.get()
@@ -147,8 +149,8 @@ pub fn SourcePicker(
                     " or drop it here."
                     {move || file_error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
                 </div>
-            </Show>
-            <Show when=move || mode.get() == Mode::Supabase>
+            </ShowIf>
+            <ShowIf when=move || mode.get() == Mode::Supabase>
                 <form
                     class="supabase-form"
                     data-testid="supabase-form"
@@ -201,7 +203,7 @@ pub fn SourcePicker(
                     <button type="submit">"Connect"</button>
                     {move || supabase_error.get().map(|e| view! { <p class="field-error" role="alert" data-testid="supabase-error">{e}</p> })}
                 </form>
-            </Show>
+            </ShowIf>
         </div>
     }
 }

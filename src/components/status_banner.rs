@@ -4,6 +4,8 @@ use canary_core::alerts::{Alert, Status};
 use canary_core::time::{format_minute, from_datetime};
 use leptos::prelude::*;
 
+use super::show_if::ShowIf;
+
 use super::alerts_timeline::{alert_value, level_class, newest_first};
 use crate::analysis::escalation;
 
@@ -74,7 +76,7 @@ pub fn StatusBanner(
                 <span data-status=move || format!("{:?}", status.get())>{move || status.get().label()}</span>
             </h2>
             <p class="escalation" data-testid="escalation">{move || escalation(worst_level())}</p>
-            <Show
+            <ShowIf
                 when=move || !firing.get().is_empty()
                 fallback=|| view! { <p class="firing-none">"No alert is firing now."</p> }
             >
@@ -85,8 +87,8 @@ pub fn StatusBanner(
                     }}</h3>
                     <ul class="firing-list">{firing_list}</ul>
                 </div>
-            </Show>
-            <Show when=move || status_in_window.get() != status.get()>
+            </ShowIf>
+            <ShowIf when=move || status_in_window.get() != status.get()>
                 <p class="worst-in-window" data-testid="worst-in-window">
                     "Worst in this window: "
                     <span class=move || format!("status {}", status_class(status_in_window.get()))>
@@ -94,7 +96,7 @@ pub fn StatusBanner(
                     </span>
                     " (see the alerts below; the daily report uses this status)"
                 </p>
-            </Show>
+            </ShowIf>
         </section>
     }
 }

@@ -3,6 +3,8 @@
 use canary_core::time::{format_rfc3339, parse_timestamp};
 use leptos::prelude::*;
 
+use super::show_if::ShowIf;
+
 use crate::analysis::RangeChoice;
 use crate::state::AUTO_REFRESH_MINUTES;
 
@@ -85,7 +87,7 @@ pub fn Toolbar(
                     <option value="custom" selected=is_custom>"Custom…"</option>
                 </select>
             </label>
-            <Show when=move || is_custom() || custom_error.get().is_some()>
+            <ShowIf when=move || is_custom() || custom_error.get().is_some()>
                 <span class="custom-range">
                     <label>
                         "From "
@@ -114,7 +116,7 @@ pub fn Toolbar(
                     <button type="button" on:click=move |_| apply_custom()>"Apply"</button>
                     {move || custom_error.get().map(|e| view! { <span class="field-error" role="alert">{e}</span> })}
                 </span>
-            </Show>
+            </ShowIf>
             <label title="Only for a live source (Supabase)">
                 "Auto-refresh "
                 <select
