@@ -15,9 +15,11 @@ enum CheckState {
     Done(Result<HealthResponse, ApiError>),
 }
 
-/// The JSON of an answer, indented for reading.
+/// The JSON of an answer, indented for reading. `{:#}` is `serde_json::to_string_pretty`'s text
+/// (two-space indent; neither can fail for a `Value`) through the `Display` impl the bundle
+/// already carries, instead of a second copy of the pretty printer.
 pub fn pretty_json(value: &serde_json::Value) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("(cannot print: {e})"))
+    format!("{value:#}")
 }
 
 /// Fetches a backend's /health URL and shows its JSON, or exactly why it could not.
@@ -132,5 +134,23 @@ mod tests {
             pretty_json(&v),
             "{\n  \"detail\": [\n    \"<b>x</b>\",\n    1.5,\n    null\n  ]\n}"
         );
+    }
+
+    #[test]
+    fn pretty_json_is_serde_jsons_pretty_text() {
+        for text in [
+            "{}",
+            "[]",
+            "3",
+            "\"x\"",
+            r#"{"a":{},"b":[],"c":[{"d":null,"e":[1,[2,{}]]}],"é\n":"\u0001\"\\","n":-1.5e300,"i":18446744073709551615,"t":true}"#,
+        ] {
+            let v: serde_json::Value = serde_json::from_str(text).unwrap();
+            assert_eq!(
+                pretty_json(&v),
+                serde_json::to_string_pretty(&v).unwrap(),
+                "{text}"
+            );
+        }
     }
 }
