@@ -11,6 +11,7 @@ pub mod charts;
 pub mod clock;
 pub mod components;
 pub mod data;
+pub mod effect;
 pub mod markdown;
 pub mod state;
 pub mod storage;

@@ -5,6 +5,8 @@
 use canary_core::phases::{default_phases, PhaseDefinition};
 use leptos::prelude::*;
 
+use crate::effect::effect;
+
 use crate::analysis::RangeChoice;
 use crate::api::ReadProgress;
 use crate::data::{DataSource, SupabaseKeys};
@@ -200,7 +202,7 @@ impl ConsoleState {
 
     /// Keeps the URL's query in step with the view, and saves user inputs as they change.
     pub fn sync_url(self) {
-        Effect::new(move |_| {
+        effect(move || {
             let source = self.source.get();
             let url = UrlState {
                 source: match source {
@@ -229,16 +231,16 @@ impl ConsoleState {
                 }
             }
         });
-        Effect::new(move |_| {
+        effect(move || {
             let _ = storage::save(Area::Local, keys::PHASES, &self.phases.get());
         });
-        Effect::new(move |_| {
+        effect(move || {
             let _ = storage::save(Area::Local, keys::PHASE_NUMBER, &self.phase_number.get());
         });
-        Effect::new(move |_| {
+        effect(move || {
             let _ = storage::save(Area::Local, keys::REDIS_INFO, &self.redis_info.get());
         });
-        Effect::new(move |_| {
+        effect(move || {
             let _ = storage::save(Area::Local, keys::HEALTH_URL, &self.health_url.get());
         });
     }

@@ -6,6 +6,8 @@ use canary_core::time::{format_minute, format_rfc3339, parse_timestamp};
 use canary_core::Micros;
 use leptos::prelude::*;
 
+use crate::effect::effect;
+
 use super::show_if::ShowIf;
 use std::sync::Arc;
 
@@ -227,7 +229,7 @@ pub fn PhasePanel(
     let errors = RwSignal::new(Vec::<String>::new());
     let saved = RwSignal::new(None::<String>);
     // The form follows the selected phase and any saved change (not the user's typing).
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(def) = definition() {
             form.set(PhaseForm::of(&def));
         }

@@ -7,6 +7,8 @@ use canary_core::redis::{RedisHealth, OPS_PER_SEC_BASELINE, TYPICAL_CLIENTS};
 use canary_core::summary::format_pct;
 use leptos::prelude::*;
 
+use crate::effect::effect;
+
 use super::show_if::ShowIf;
 
 use super::alerts_timeline::level_class;
@@ -85,7 +87,7 @@ pub fn RedisPanel(
     // What the textarea shows; handed on once typing settles (judging recomputes the alerts).
     let draft = RwSignal::new(text.get_untracked());
     let edits = StoredValue::new(0u64);
-    Effect::new(move |_| {
+    effect(move || {
         // A change from outside (another tab's text at start-up, a clear) shows here.
         let t = text.get();
         if t != draft.get_untracked() && edits.get_value() == 0 {

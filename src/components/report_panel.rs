@@ -13,6 +13,8 @@ use canary_core::report::{
 use canary_core::time::{format_rfc3339, parse_timestamp};
 use leptos::prelude::*;
 
+use crate::effect::effect;
+
 use super::show_if::ShowIf;
 use serde::{Deserialize, Serialize};
 
@@ -181,7 +183,7 @@ pub fn ReportPanel(
     let draft = RwSignal::new(ReportDraft::load());
     let status = RwSignal::new(None::<String>);
     // Saved as typed, so a reload or a crash loses nothing.
-    Effect::new(move |_| {
+    effect(move || {
         if let Err(e) = storage::save(Area::Local, keys::SIGNOFF_DRAFT, &draft.get()) {
             status.set(Some(format!("The draft could not be saved: {e}")));
         }
