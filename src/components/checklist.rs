@@ -5,7 +5,7 @@
 //! typed. The Markdown export escapes everything a person typed, so a note cannot break the list
 //! or inject HTML where the file is rendered.
 
-use std::collections::BTreeMap;
+use std::fmt;
 use std::time::Duration;
 
 use canary_core::phases::{ChecklistItem, Verdict};
@@ -14,7 +14,8 @@ use canary_core::Micros;
 use leptos::prelude::*;
 
 use super::show_if::ShowIf;
-use serde::{Deserialize, Serialize};
+use serde::de::{self, MapAccess};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use wasm_bindgen::JsCast;
 
 use crate::storage::{self, keys, Area};
@@ -28,8 +29,78 @@ pub struct CheckEntry {
     pub note: String,
 }
 
-/// Every tick and note, by [`entry_key`].
-pub type CheckEntries = BTreeMap<String, CheckEntry>;
+/// Every tick and note, by [`entry_key`]; stored as a JSON object. A vector sorted by key: what a
+/// `BTreeMap<String, CheckEntry>` was (same order, same JSON both ways), without a copy of the
+/// B-tree's code for this one map in the WebAssembly bundle (a few dozen entries at most).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckEntries(Vec<(String, CheckEntry)>);
+
+impl CheckEntries {
+    /// No entries.
+    pub fn new() -> CheckEntries {
+        CheckEntries::default()
+    }
+
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    /// The entry of `key`, if any.
+    pub fn get(&self, key: &str) -> Option<&CheckEntry> {
+        self.find(key).ok().map(|i| &self.0[i].1)
+    }
+
+    /// The entry of `key`, added empty if there is none.
+    pub fn entry(&mut self, key: String) -> &mut CheckEntry {
+        let i = match self.find(&key) {
+            Ok(i) => i,
+            Err(i) => {
+                self.0.insert(i, (key, CheckEntry::default()));
+                i
+            }
+        };
+        &mut self.0[i].1
+    }
+
+    /// Sets the entry of `key` (replacing any).
+    pub fn insert(&mut self, key: String, entry: CheckEntry) {
+        *self.entry(key) = entry;
+    }
+
+    /// Removes the entry of `key`, if any.
+    pub fn remove(&mut self, key: &str) {
+        if let Ok(i) = self.find(key) {
+            self.0.remove(i);
+        }
+    }
+}
+
+impl Serialize for CheckEntries {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+impl<'de> Deserialize<'de> for CheckEntries {
+    /// A JSON object; a key given twice keeps its last value, as `BTreeMap` did.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> de::Visitor<'de> for Entries {
+            type Value = CheckEntries;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<CheckEntries, A::Error> {
+                let mut entries = CheckEntries::new();
+                while let Some((key, entry)) = map.next_entry::<String, CheckEntry>()? {
+                    entries.insert(key, entry);
+                }
+                Ok(entries)
+            }
+        }
+        deserializer.deserialize_map(Entries)
+    }
+}
 
 /// The storage key of a check: `phase1.hour4`.
 pub fn entry_key(phase: u8, hour: u32) -> String {
@@ -178,7 +249,7 @@ pub fn Checklist(
     let export_error = RwSignal::new(None::<String>);
     let edit = move |key: String, f: &dyn Fn(&mut CheckEntry)| {
         entries.update(|all| {
-            let entry = all.entry(key.clone()).or_default();
+            let entry = all.entry(key.clone());
             f(entry);
             if *entry == CheckEntry::default() {
                 all.remove(&key);
@@ -420,6 +491,35 @@ mod tests {
         // An entry saved without a note (older data) still reads.
         let old: CheckEntries =
             serde_json::from_str(r#"{"phase1.hour1":{"ticked":true}}"#).unwrap();
-        assert!(old["phase1.hour1"].ticked);
+        assert!(old.get("phase1.hour1").unwrap().ticked);
+    }
+
+    #[test]
+    fn entries_read_and_write_as_a_btree_map_did() {
+        use std::collections::BTreeMap;
+        let text = r#"{"phase1.hour9":{"ticked":true},"phase1.hour10":{"note":"b"},"phase1.hour9":{"note":"again"},"a":{}}"#;
+        let ours: CheckEntries = serde_json::from_str(text).unwrap();
+        let map: BTreeMap<String, CheckEntry> = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            serde_json::to_string(&ours).unwrap(),
+            serde_json::to_string(&map).unwrap()
+        );
+        for (key, entry) in &map {
+            assert_eq!(ours.get(key), Some(entry));
+        }
+        assert_eq!(ours.get("phase1.hour1"), None);
+        // Not an object: refused, as before.
+        assert!(serde_json::from_str::<CheckEntries>("[]").is_err());
+        // Added, changed and removed in key order.
+        let mut entries = CheckEntries::new();
+        entries.entry("b".into()).ticked = true;
+        entries.insert("a".into(), CheckEntry::default());
+        entries.entry("b".into()).note = "n".into();
+        entries.remove("a");
+        entries.remove("zz");
+        assert_eq!(
+            serde_json::to_string(&entries).unwrap(),
+            r#"{"b":{"ticked":true,"note":"n"}}"#
+        );
     }
 }
