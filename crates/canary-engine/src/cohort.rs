@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::event::to_datetime;
 use crate::event::EventType;
 use crate::metrics::{rate_pct, Window};
-use crate::percentile::{mean, percentile_cont_sorted};
+use crate::percentile::{kth_smallest, mean, percentile_cont_sorted};
 use crate::store::EventStore;
 
 /// Below this many latency samples in either cohort the comparison makes no call
@@ -415,8 +415,7 @@ impl<'a> DifferenceMatrix<'a> {
                     .flat_map(|i| (lo[i]..hi[i]).map(move |c| (i, c)))
                     .map(|(i, c)| self.at(i, c))
                     .collect();
-                let (_, v, _) = rest.select_nth_unstable_by((k - below) as usize, f64::total_cmp);
-                return *v;
+                return kth_smallest(&mut rest, (k - below) as usize);
             }
 
             let (lower, upper) = self.bracket(&lo, &hi, k - below, active, sample, &mut rng);
@@ -509,7 +508,8 @@ impl<'a> DifferenceMatrix<'a> {
                 (middle, (hi[i] - lo[i]) as u64)
             })
             .collect();
-        middles.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        // The shared sort: this runs only in the rare rounds the sampled pivots miss.
+        crate::sort::sort_by(&mut middles, |a, b| a.0.total_cmp(&b.0));
         let half = active.div_ceil(2);
         let mut cumulative = 0u64;
         middles

@@ -24,6 +24,12 @@ fn select(values: &mut [f64], from: usize, k: usize) -> f64 {
     *v
 }
 
+/// The `k`-th smallest (0-based) of `values` (no NaN), which are reordered. Shares the one
+/// selection instance with the percentiles (issue 5: every comparator gets its own copy).
+pub(crate) fn kth_smallest(values: &mut [f64], k: usize) -> f64 {
+    select(values, 0, k)
+}
+
 /// The smallest value of `values[from..]`.
 fn min_from(values: &[f64], from: usize) -> f64 {
     values[from..].iter().copied().fold(f64::INFINITY, f64::min)
