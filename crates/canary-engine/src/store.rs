@@ -389,7 +389,9 @@ impl EventStore {
             }
         }
         let mut order: Vec<u32> = (keep as u32..self.len() as u32).collect();
-        order.sort_by_key(|&i| key(self, i as usize));
+        // The shared sort (merging the runs already in order) rather than another instance of
+        // the standard one: this crate is built for speed, where that costs kilobytes.
+        crate::sort::sort_by_key(&mut order, |&i| key(self, i as usize));
         // New row index of each old row in the tail, indexed by `old - keep`.
         let mut new_row_of = vec![0u32; order.len()];
         for (new, &old) in order.iter().enumerate() {
