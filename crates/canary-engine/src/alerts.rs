@@ -15,14 +15,12 @@
 //! Samples are built from one pass over the window into per-minute buckets; each sample then
 //! reads five contiguous buckets, so 24 h of a million events evaluates without rescanning.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::event::{from_datetime, to_datetime};
 use crate::event::{EventType, Micros, MICROS_PER_MINUTE};
-use crate::metrics::{rate_pct, Window, STAMPEDE_SPAN};
+use crate::metrics::{rate_pct, Groups, Window, STAMPEDE_SPAN};
 use crate::percentile::percentiles_cont;
 use crate::store::EventStore;
 
@@ -638,17 +636,14 @@ fn breaker_alerts(store: &EventStore, window: Window) -> (Vec<Alert>, Option<Dat
 /// Stampede alerts: critical while a key has more than 20 misses in the trailing 15 minutes
 /// `(t − 15 min, t]`. Worst value: the most misses seen in one span.
 fn stampede_alerts(store: &EventStore, window: Window) -> Vec<Alert> {
-    let mut by_key: HashMap<u32, Vec<Micros>> = HashMap::new();
+    let mut by_key: Groups<Vec<Micros>> = Groups::new(store);
     for row in store.rows_in(window.from, window.to) {
         if store.kind(row) == EventType::CacheMiss {
-            by_key
-                .entry(store.cache_key[row])
-                .or_default()
-                .push(store.created_at[row]);
+            by_key.get(store.cache_key[row]).push(store.created_at[row]);
         }
     }
     let mut alerts = Vec::new();
-    for times in by_key.values() {
+    for (_, times) in &by_key.items {
         // Sweep: each miss enters the trailing window at its time and leaves 15 min later.
         let mut leave = 0usize;
         let mut active: Option<(Micros, u64)> = None;
