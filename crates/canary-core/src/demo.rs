@@ -1267,7 +1267,9 @@ impl Generator {
             let ev = self.mem0_write(at - self.config.start);
             self.push(at, ev);
         }
-        self.minute.sort_unstable_by_key(|e| (e.at, e.seq));
+        // The shared sort (keys are unique, so the same order as an unstable sort): one copy of
+        // a sort fewer in the WebAssembly bundle, for a millisecond or so over a million events.
+        crate::sort::sort_by_key(&mut self.minute, |e| (e.at, e.seq));
     }
 
     fn request(&mut self, offset: Micros, shape: f64) -> Ev {
