@@ -3,6 +3,8 @@
 //! The small formatting helpers here (a level's badge, an alert's value with its unit, a
 //! duration) are shared with the status banner, so both say the same thing the same way.
 
+use std::sync::Arc;
+
 use canary_core::alerts::{
     Alert, Level, MetricId, RuleState, RuleStatus, STAMPEDE_CRITICAL_MISSES,
 };
@@ -14,6 +16,7 @@ use canary_core::time::{format_minute, from_datetime};
 use leptos::prelude::*;
 
 use super::show_if::ShowIf;
+use crate::analysis::Analysis;
 
 /// The status class of a level's badge: amber for a warning, red from critical on.
 pub fn level_class(level: Level) -> &'static str {
@@ -161,20 +164,19 @@ fn rule_state_badge(r: &RuleStatus) -> (&'static str, &'static str) {
 /// Every alert of the window with level, since, until and worst value, and each rule's state now.
 #[component]
 pub fn AlertsTimeline(
-    /// Alerts that fired in the window, oldest first.
+    /// The window's analysis (only this panel's part is read).
     #[prop(into)]
-    alerts: Signal<Vec<Alert>>,
-    /// Every rule and its state now.
-    #[prop(into)]
-    rules: Signal<Vec<RuleStatus>>,
-    /// The window shown.
-    #[prop(into)]
-    window: Signal<Option<Window>>,
+    analysis: Signal<Arc<Analysis>>,
 ) -> impl IntoView {
-    let sorted = Memo::new(move |_| newest_first(&alerts.get()));
-    let firing_count = move || alerts.get().iter().filter(|a| a.until.is_none()).count();
+    // The alerts that fired in the window (oldest first), every rule and its state now, and the
+    // window, read through the one analysis signal.
+    let alerts = move || analysis.get().evaluation.alerts.clone();
+    let rules = move || analysis.get().evaluation.rules.clone();
+    let window = move || analysis.get().window;
+    let sorted = Memo::new(move |_| newest_first(&alerts()));
+    let firing_count = move || alerts().iter().filter(|a| a.until.is_none()).count();
     let summary = move || {
-        let n = alerts.get().len();
+        let n = alerts().len();
         match (n, firing_count()) {
             (0, _) => String::new(),
             (n, 0) => format!("{n} alerts in this window, none firing now."),
@@ -183,8 +185,8 @@ pub fn AlertsTimeline(
     };
 
     let alert_rows = move || {
-        let rule_list = rules.get();
-        let w = window.get();
+        let rule_list = rules();
+        let w = window();
         sorted
             .get()
             .into_iter()
@@ -210,8 +212,7 @@ pub fn AlertsTimeline(
     };
 
     let rule_rows = move || {
-        rules
-            .get()
+        rules()
             .into_iter()
             .map(|r| {
                 let (class, word) = rule_state_badge(&r);
@@ -231,14 +232,14 @@ pub fn AlertsTimeline(
         <section class="panel alerts-timeline" data-testid="alerts-timeline">
             <h2>"Alerts"</h2>
             {move || {
-                if window.get().is_none() {
+                if window().is_none() {
                     view! {
                         <p class="empty-state">
                             "No time range: the data has no events in it, so no alert rule was evaluated."
                         </p>
                     }
                         .into_any()
-                } else if alerts.get().is_empty() {
+                } else if alerts().is_empty() {
                     view! {
                         <p class="empty-state" data-testid="alerts-empty">
                             <span class="status status-ok">"none"</span>
@@ -273,7 +274,7 @@ pub fn AlertsTimeline(
             <details class="rule-states" open>
                 <summary>"Each rule now"</summary>
                 <ShowIf
-                    when=move || !rules.get().is_empty()
+                    when=move || !rules().is_empty()
                     fallback=|| view! { <p class="empty-state">"No rule was evaluated: there is no time range."</p> }
                 >
                     <div class="table-scroll">

@@ -126,11 +126,7 @@ pub fn Dashboard(
             data-analysis-count=move || timing.get().1
             hidden=true
         ></div>
-        <StatusBanner
-            status=Signal::derive(move || a().evaluation.status_now)
-            firing=Signal::derive(move || a().firing())
-            status_in_window=Signal::derive(move || a().evaluation.status_in_window)
-        />
+        <StatusBanner analysis=analysis />
         <section class="window-info" data-testid="window-info">
             <p class="window">{window_text}</p>
             <ShowIf when=move || !notes().is_empty()>
@@ -151,11 +147,7 @@ pub fn Dashboard(
             />
             <SuccessMetrics metrics=metrics />
         </div>
-        <AlertsTimeline
-            alerts=alerts
-            rules=Signal::derive(move || a().evaluation.rules.clone())
-            window=Signal::derive(move || a().window)
-        />
+        <AlertsTimeline analysis=analysis />
         <LatencyChart
             series=series
             alerts=alerts

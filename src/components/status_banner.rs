@@ -1,13 +1,15 @@
 //! The verdict now: status word, firing alerts and the escalation instruction.
 
-use canary_core::alerts::{Alert, Status};
+use std::sync::Arc;
+
+use canary_core::alerts::Status;
 use canary_core::time::{format_minute, from_datetime};
 use leptos::prelude::*;
 
 use super::show_if::ShowIf;
 
 use super::alerts_timeline::{alert_value, level_class, newest_first};
-use crate::analysis::escalation;
+use crate::analysis::{escalation, Analysis};
 
 /// The guide's mark of a status (its status email uses ✅, ⚠️ and 🚨).
 pub fn status_mark(status: Status) -> &'static str {
@@ -30,20 +32,19 @@ pub fn status_class(status: Status) -> &'static str {
 /// The verdict now: status word, firing alerts and the escalation instruction.
 #[component]
 pub fn StatusBanner(
-    /// The status now (highest level firing).
+    /// The window's analysis (only this panel's part is read).
     #[prop(into)]
-    status: Signal<Status>,
-    /// Alerts firing at the end of the window.
-    #[prop(into)]
-    firing: Signal<Vec<Alert>>,
-    /// The worst status reached anywhere in the window.
-    #[prop(into)]
-    status_in_window: Signal<Status>,
+    analysis: Signal<Arc<Analysis>>,
 ) -> impl IntoView {
-    let worst_level = move || firing.get().iter().map(|a| a.level).max();
-    let banner_class = move || format!("panel status-banner {}", status_class(status.get()));
+    // The status now (highest level firing), the alerts firing at the end of the window and the
+    // worst status reached anywhere in it, read through the one analysis signal.
+    let status = move || analysis.get().evaluation.status_now;
+    let firing = move || analysis.get().firing();
+    let status_in_window = move || analysis.get().evaluation.status_in_window;
+    let worst_level = move || firing().iter().map(|a| a.level).max();
+    let banner_class = move || format!("panel status-banner {}", status_class(status()));
     let firing_list = move || {
-        newest_first(&firing.get())
+        newest_first(&firing())
             .into_iter()
             .map(|a| {
                 view! {
@@ -71,28 +72,28 @@ pub fn StatusBanner(
         >
             <h2 class="status-word" data-testid="status-word">
                 <span class="visually-hidden">"Status: "</span>
-                <span class="status-mark" aria-hidden="true">{move || status_mark(status.get())}</span>
+                <span class="status-mark" aria-hidden="true">{move || status_mark(status())}</span>
                 " "
-                <span data-status=move || format!("{:?}", status.get())>{move || status.get().label()}</span>
+                <span data-status=move || format!("{:?}", status())>{move || status().label()}</span>
             </h2>
             <p class="escalation" data-testid="escalation">{move || escalation(worst_level())}</p>
             <ShowIf
-                when=move || !firing.get().is_empty()
+                when=move || !firing().is_empty()
                 fallback=|| view! { <p class="firing-none">"No alert is firing now."</p> }
             >
                 <div class="firing">
-                    <h3>{move || match firing.get().len() {
+                    <h3>{move || match firing().len() {
                         1 => "1 alert firing now".to_owned(),
                         n => format!("{n} alerts firing now"),
                     }}</h3>
                     <ul class="firing-list">{firing_list}</ul>
                 </div>
             </ShowIf>
-            <ShowIf when=move || status_in_window.get() != status.get()>
+            <ShowIf when=move || status_in_window() != status()>
                 <p class="worst-in-window" data-testid="worst-in-window">
                     "Worst in this window: "
-                    <span class=move || format!("status {}", status_class(status_in_window.get()))>
-                        {move || format!("{} {}", status_mark(status_in_window.get()), status_in_window.get().label())}
+                    <span class=move || format!("status {}", status_class(status_in_window()))>
+                        {move || format!("{} {}", status_mark(status_in_window()), status_in_window().label())}
                     </span>
                     " (see the alerts below; the daily report uses this status)"
                 </p>
