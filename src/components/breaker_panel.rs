@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use canary_core::metrics::Metrics;
-use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+
+use crate::analysis::Analysis;
 
 use super::show_if::ShowIf;
 
@@ -31,16 +31,14 @@ fn count(v: Option<i64>) -> String {
 /// minutes after its last open), and its transitions in the window, newest first.
 #[component]
 pub fn BreakerPanel(
-    /// The window's metrics (only this panel's part is read).
+    /// The window's analysis (only this panel's part is read).
     #[prop(into)]
-    metrics: Signal<Arc<Metrics>>,
-    /// When it had been closed 15 minutes after its last open.
-    #[prop(into)]
-    recovered_at: Signal<Option<DateTime<Utc>>>,
+    analysis: Signal<Arc<Analysis>>,
 ) -> impl IntoView {
-    // The state at the window's end and the transitions in it, read through the one metrics
-    // signal every data panel shares.
-    let breaker = move || metrics.get().circuit_breaker.clone();
+    // The state at the window's end and the transitions in it, and when it had been closed 15
+    // minutes after its last open, read through the one analysis signal.
+    let breaker = move || analysis.get().metrics.circuit_breaker.clone();
+    let recovered_at = move || analysis.get().evaluation.breaker_recovered_at;
     view! {
         <section class="panel data-panel" data-testid="breaker-panel">
             <h2>"Circuit breaker"</h2>
@@ -59,8 +57,7 @@ pub fn BreakerPanel(
                     <dd class="num">{move || breaker().transitions.len()}</dd>
                 </div>
                 {move || {
-                    recovered_at
-                        .get()
+                    recovered_at()
                         .map(|t| {
                             view! {
                                 <div>

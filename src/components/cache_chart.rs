@@ -2,33 +2,33 @@
 
 use std::sync::Arc;
 
-use canary_core::alerts::{Alert, MetricId};
-use canary_core::series::Series;
+use canary_core::alerts::MetricId;
 use leptos::prelude::*;
 
 use super::chart_figure::ChartFigure;
+use crate::analysis::Analysis;
 use crate::charts::{bucket_label, cache_hit_rate, describe_periods};
 
 /// Cache hit rate per bucket with the 95 % and 90 % lines and alert periods shaded; the shaded
 /// periods are also listed in words under the chart.
 #[component]
 pub fn CacheChart(
-    /// The window's per-bucket series.
+    /// The window's analysis (its series and alerts are drawn).
     #[prop(into)]
-    series: Signal<Arc<Series>>,
-    /// Alerts of the window (cache hit-rate ones are shaded).
-    #[prop(into)]
-    alerts: Signal<Vec<Alert>>,
+    analysis: Signal<Arc<Analysis>>,
 ) -> impl IntoView {
     let svg = Memo::new(move |_| {
-        cache_hit_rate::render_svg(&series.get(), &alerts.get(), cache_hit_rate::SIZE)
+        let a = analysis.get();
+        cache_hit_rate::render_svg(&a.series, &a.evaluation.alerts, cache_hit_rate::SIZE)
     });
-    let periods = Memo::new(move |_| describe_periods(&alerts.get(), &[MetricId::CacheHitRate]));
+    let periods = Memo::new(move |_| {
+        describe_periods(&analysis.get().evaluation.alerts, &[MetricId::CacheHitRate])
+    });
     view! {
         <section class="panel data-panel" data-testid="cache-chart">
             <h2>
                 "Cache hit rate "
-                <span class="chart-bucket">{move || bucket_label(series.get().bucket)}</span>
+                <span class="chart-bucket">{move || bucket_label(analysis.get().series.bucket)}</span>
             </h2>
             <ChartFigure
                 svg=svg

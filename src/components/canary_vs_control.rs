@@ -7,6 +7,8 @@ use canary_core::summary::{format_ms, format_pct};
 use leptos::prelude::*;
 use std::sync::Arc;
 
+use crate::analysis::Analysis;
+
 /// The status class of a verdict: a slower canary is the bad news.
 fn verdict_class(v: LatencyVerdict) -> &'static str {
     match v {
@@ -118,12 +120,12 @@ fn verdict_sentence(c: &CohortComparison) -> String {
 /// Canary and control cohorts side by side, with the Mann-Whitney test of latency.
 #[component]
 pub fn CanaryVsControl(
-    /// The cohorts of the window.
+    /// The window's analysis (its cohorts are shown).
     #[prop(into)]
-    comparison: Signal<Option<Arc<CohortComparison>>>,
+    analysis: Signal<Arc<Analysis>>,
 ) -> impl IntoView {
     let body = move || {
-        let Some(c) = comparison.get() else {
+        let Some(c) = analysis.get().cohorts.clone() else {
             return view! {
                 <p class="empty-state">"No time range: there are no requests to split into canary and control."</p>
             }

@@ -111,10 +111,8 @@ pub fn Dashboard(
         None => "No time range: the data has no events and no phase start".to_owned(),
     };
     let notes = move || a().metrics.window.notes.clone();
-    // One derived signal per value several panels show (cheaper than one per panel, and the
-    // same reads: a derived signal re-reads the analysis whenever it is read).
-    let series = Signal::derive(move || a().series.clone());
-    let alerts = Signal::derive(move || a().evaluation.alerts.clone());
+    // One derived signal for the metrics the data panels show (cheaper than one per panel,
+    // and the same reads: a derived signal re-reads the analysis whenever it is read).
     let metrics = Signal::derive(move || a().metrics.clone());
 
     view! {
@@ -148,24 +146,11 @@ pub fn Dashboard(
             <SuccessMetrics metrics=metrics />
         </div>
         <AlertsTimeline analysis=analysis />
-        <LatencyChart
-            series=series
-            alerts=alerts
-            breaker=Signal::derive(move || a().breaker_timeline.clone())
-        />
+        <LatencyChart analysis=analysis />
         <div class="grid three">
-            <ErrorChart
-                series=series
-                alerts=alerts
-            />
-            <CacheChart
-                series=series
-                alerts=alerts
-            />
-            <Mem0Chart
-                series=series
-                alerts=alerts
-            />
+            <ErrorChart analysis=analysis />
+            <CacheChart analysis=analysis />
+            <Mem0Chart analysis=analysis />
         </div>
         <div class="grid two">
             <EndpointTable metrics=metrics />
@@ -174,13 +159,10 @@ pub fn Dashboard(
         <div class="grid three">
             <CachePanel metrics=metrics />
             <Mem0Panel metrics=metrics />
-            <BreakerPanel
-                metrics=metrics
-                recovered_at=Signal::derive(move || a().evaluation.breaker_recovered_at)
-            />
+            <BreakerPanel analysis=analysis />
         </div>
         <div class="grid two">
-            <CanaryVsControl comparison=Signal::derive(move || a().cohorts.clone()) />
+            <CanaryVsControl analysis=analysis />
             <PhaseComparisonPanel
                 comparison=Signal::derive(move || phase.get().and_then(|p| p.comparison.clone()))
                 phase=state.phase_number
@@ -196,7 +178,7 @@ pub fn Dashboard(
         <div class="grid two">
             <RedisPanel
                 text=state.redis_info
-                health=Signal::derive(move || a().redis.clone())
+                analysis=analysis
                 on_text=Callback::new(move |t| state.redis_info.set(t))
             />
             <HealthPanel

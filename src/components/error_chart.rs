@@ -2,32 +2,33 @@
 
 use std::sync::Arc;
 
-use canary_core::alerts::{Alert, MetricId};
-use canary_core::series::Series;
+use canary_core::alerts::MetricId;
 use leptos::prelude::*;
 
 use super::chart_figure::ChartFigure;
+use crate::analysis::Analysis;
 use crate::charts::{bucket_label, describe_periods, error_rate};
 
 /// Error rate per bucket with the 1 %, 2 % and 5 % lines and alert periods shaded; the shaded
 /// periods are also listed in words under the chart.
 #[component]
 pub fn ErrorChart(
-    /// The window's per-bucket series.
+    /// The window's analysis (its series and alerts are drawn).
     #[prop(into)]
-    series: Signal<Arc<Series>>,
-    /// Alerts of the window (error-rate ones are shaded).
-    #[prop(into)]
-    alerts: Signal<Vec<Alert>>,
+    analysis: Signal<Arc<Analysis>>,
 ) -> impl IntoView {
-    let svg =
-        Memo::new(move |_| error_rate::render_svg(&series.get(), &alerts.get(), error_rate::SIZE));
-    let periods = Memo::new(move |_| describe_periods(&alerts.get(), &[MetricId::ErrorRate]));
+    let svg = Memo::new(move |_| {
+        let a = analysis.get();
+        error_rate::render_svg(&a.series, &a.evaluation.alerts, error_rate::SIZE)
+    });
+    let periods = Memo::new(move |_| {
+        describe_periods(&analysis.get().evaluation.alerts, &[MetricId::ErrorRate])
+    });
     view! {
         <section class="panel data-panel" data-testid="error-chart">
             <h2>
                 "Error rate "
-                <span class="chart-bucket">{move || bucket_label(series.get().bucket)}</span>
+                <span class="chart-bucket">{move || bucket_label(analysis.get().series.bucket)}</span>
             </h2>
             <ChartFigure
                 svg=svg

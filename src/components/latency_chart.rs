@@ -3,37 +3,36 @@
 
 use std::sync::Arc;
 
-use canary_core::alerts::Alert;
-use canary_core::series::Series;
 use leptos::prelude::*;
 
 use super::chart_figure::ChartFigure;
-use crate::analysis::BreakerSpan;
+use crate::analysis::Analysis;
 use crate::charts::{bucket_label, describe_periods, latency};
 
 /// P50/P95/P99 latency over the window, drawn as SVG, with the latency alerts shaded and the
 /// breaker band; the shaded periods are also listed in words under the chart.
 #[component]
 pub fn LatencyChart(
-    /// The window's per-bucket series.
+    /// The window's analysis (its series and alerts are drawn).
     #[prop(into)]
-    series: Signal<Arc<Series>>,
-    /// Alerts of the window (latency ones are shaded).
-    #[prop(into)]
-    alerts: Signal<Vec<Alert>>,
-    /// The circuit breaker's state over the window, drawn as a band under the chart.
-    #[prop(into)]
-    breaker: Signal<Vec<BreakerSpan>>,
+    analysis: Signal<Arc<Analysis>>,
 ) -> impl IntoView {
     let svg = Memo::new(move |_| {
-        latency::render_svg(&series.get(), &alerts.get(), &breaker.get(), latency::SIZE)
+        let a = analysis.get();
+        latency::render_svg(
+            &a.series,
+            &a.evaluation.alerts,
+            &a.breaker_timeline,
+            latency::SIZE,
+        )
     });
-    let periods = Memo::new(move |_| describe_periods(&alerts.get(), &latency::METRICS));
+    let periods =
+        Memo::new(move |_| describe_periods(&analysis.get().evaluation.alerts, &latency::METRICS));
     view! {
         <section class="panel data-panel" data-testid="latency-chart">
             <h2>
                 "Latency "
-                <span class="chart-bucket">{move || bucket_label(series.get().bucket)}</span>
+                <span class="chart-bucket">{move || bucket_label(analysis.get().series.bucket)}</span>
             </h2>
             <ChartFigure
                 svg=svg

@@ -2,34 +2,36 @@
 
 use std::sync::Arc;
 
-use canary_core::alerts::{Alert, MetricId};
-use canary_core::series::Series;
+use canary_core::alerts::MetricId;
 use leptos::prelude::*;
 
 use super::chart_figure::ChartFigure;
+use crate::analysis::Analysis;
 use crate::charts::{bucket_label, describe_periods, mem0_success};
 
 /// mem0 write success per bucket with the 99 %, 95 % and 90 % lines and alert periods shaded; the shaded
 /// periods are also listed in words under the chart.
 #[component]
 pub fn Mem0Chart(
-    /// The window's per-bucket series.
+    /// The window's analysis (its series and alerts are drawn).
     #[prop(into)]
-    series: Signal<Arc<Series>>,
-    /// Alerts of the window (mem0 ones are shaded).
-    #[prop(into)]
-    alerts: Signal<Vec<Alert>>,
+    analysis: Signal<Arc<Analysis>>,
 ) -> impl IntoView {
     let svg = Memo::new(move |_| {
-        mem0_success::render_svg(&series.get(), &alerts.get(), mem0_success::SIZE)
+        let a = analysis.get();
+        mem0_success::render_svg(&a.series, &a.evaluation.alerts, mem0_success::SIZE)
     });
-    let periods =
-        Memo::new(move |_| describe_periods(&alerts.get(), &[MetricId::Mem0WriteSuccess]));
+    let periods = Memo::new(move |_| {
+        describe_periods(
+            &analysis.get().evaluation.alerts,
+            &[MetricId::Mem0WriteSuccess],
+        )
+    });
     view! {
         <section class="panel data-panel" data-testid="mem0-chart">
             <h2>
                 "mem0 write success "
-                <span class="chart-bucket">{move || bucket_label(series.get().bucket)}</span>
+                <span class="chart-bucket">{move || bucket_label(analysis.get().series.bucket)}</span>
             </h2>
             <ChartFigure
                 svg=svg

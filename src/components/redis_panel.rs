@@ -1,5 +1,6 @@
 //! Pasted `redis-cli INFO` output judged: memory share of maxmemory, evictions, ops/s, clients.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use canary_core::alerts::Level;
@@ -7,6 +8,7 @@ use canary_core::redis::{RedisHealth, OPS_PER_SEC_BASELINE, TYPICAL_CLIENTS};
 use canary_core::summary::format_pct;
 use leptos::prelude::*;
 
+use crate::analysis::Analysis;
 use crate::effect::effect;
 
 use super::show_if::ShowIf;
@@ -78,9 +80,9 @@ pub fn RedisPanel(
     /// The pasted INFO text.
     #[prop(into)]
     text: Signal<String>,
-    /// Its assessment, or why it could not be read.
+    /// The window's analysis (its assessment of the text, or why it could not be read).
     #[prop(into)]
-    health: Signal<Result<Option<RedisHealth>, String>>,
+    analysis: Signal<Arc<Analysis>>,
     /// Called with new INFO text.
     on_text: Callback<String>,
 ) -> impl IntoView {
@@ -115,7 +117,7 @@ pub fn RedisPanel(
     };
 
     let result = move || {
-        match health.get() {
+        match analysis.get().redis.clone() {
         Err(message) => view! {
             <div class="field-error parse-error" role="alert" data-testid="redis-error">
                 <p>"The text could not be read:"</p>
