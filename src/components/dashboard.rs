@@ -163,17 +163,14 @@ pub fn Dashboard(
         </div>
         <div class="grid two">
             <CanaryVsControl analysis=analysis />
-            <PhaseComparisonPanel
-                comparison=Signal::derive(move || phase.get().and_then(|p| p.comparison.clone()))
-                phase=state.phase_number
-            />
+            <PhaseComparisonPanel assessment=phase phase=state.phase_number />
         </div>
         <div class="grid two">
             <Checklist
                 items=Signal::derive(move || phase.get().map(|p| p.checklist.clone()).unwrap_or_default())
                 phase=state.phase_number
             />
-            <Runbook failing=Signal::derive(move || a().failing_metrics(phase.get().as_deref())) />
+            <Runbook analysis=analysis assessment=phase />
         </div>
         <div class="grid two">
             <RedisPanel

@@ -1,6 +1,8 @@
 //! This phase against the previous one: P50, P95 and error rate.
 
-use canary_core::phases::{ComparisonRow, CriterionStatus, PhaseComparison};
+use std::sync::Arc;
+
+use canary_core::phases::{ComparisonRow, CriterionStatus, PhaseAssessment};
 use canary_core::summary::{format_ms, format_pct};
 use leptos::prelude::*;
 
@@ -34,16 +36,16 @@ pub fn row_texts(r: &ComparisonRow) -> [String; 3] {
 /// This phase against the previous one: P50, P95 and error rate.
 #[component]
 pub fn PhaseComparisonPanel(
-    /// The comparison, when there is a previous phase with data.
+    /// The phase's assessment, with the comparison when there is a previous phase with data.
     #[prop(into)]
-    comparison: Signal<Option<PhaseComparison>>,
+    assessment: Signal<Option<Arc<PhaseAssessment>>>,
     /// The phase being watched.
     #[prop(into)]
     phase: Signal<u8>,
 ) -> impl IntoView {
     let body = move || {
         let n = phase.get();
-        let Some(c) = comparison.get() else {
+        let Some(c) = assessment.get().and_then(|p| p.comparison.clone()) else {
             let text = if n <= 1 {
                 "Phase 1 is the first phase: there is no earlier phase to compare it with. Pick Phase 2 or 3 to see it against the phase before it (P50 and P95 at most 10 % slower, error rate at most 0.5 points higher).".to_owned()
             } else {

@@ -4,8 +4,13 @@
 //! the P50 steps, a cache stampede the cache steps, and Redis memory gets the guide's Redis
 //! health levels and its pointer to the Redis OOM runbook.
 
+use std::sync::Arc;
+
 use canary_core::alerts::MetricId;
+use canary_core::phases::PhaseAssessment;
 use leptos::prelude::*;
+
+use crate::analysis::Analysis;
 
 /// One section of the guide's troubleshooting reference.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -115,11 +120,17 @@ pub fn runbook_for(failing: &[MetricId]) -> Vec<(RunbookSection, Vec<MetricId>)>
 /// The guide's troubleshooting steps beside each failing metric.
 #[component]
 pub fn Runbook(
-    /// Metrics failing now (firing alerts or failed criteria).
+    /// The window's analysis (its firing alerts).
     #[prop(into)]
-    failing: Signal<Vec<MetricId>>,
+    analysis: Signal<Arc<Analysis>>,
+    /// The phase's assessment (its failed criteria).
+    #[prop(into)]
+    assessment: Signal<Option<Arc<PhaseAssessment>>>,
 ) -> impl IntoView {
-    let sections = Memo::new(move |_| runbook_for(&failing.get()));
+    // Metrics failing now: firing alerts or failed criteria.
+    let sections = Memo::new(move |_| {
+        runbook_for(&analysis.get().failing_metrics(assessment.get().as_deref()))
+    });
     let body = move || {
         let sections = sections.get();
         if sections.is_empty() {
