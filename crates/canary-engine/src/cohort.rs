@@ -22,6 +22,7 @@ use crate::event::to_datetime;
 use crate::event::EventType;
 use crate::metrics::{rate_pct, Window};
 use crate::percentile::{kth_smallest, mean, percentile_cont_sorted};
+use crate::sort::sort_f64;
 use crate::store::EventStore;
 
 /// Below this many latency samples in either cohort the comparison makes no call
@@ -133,7 +134,7 @@ impl Cohort {
     fn finish(&mut self) -> CohortMetrics {
         // AVG sums in row order (metrics.rs does the same), so take the mean before sorting.
         let mean_ms = mean(self.times.iter().copied());
-        self.times.sort_unstable_by(f64::total_cmp);
+        sort_f64(&mut self.times);
         // Read off the sorted values: selecting (as metrics.rs does on unsorted ones) would
         // reorder them, and the rank test and the Hodges–Lehmann selection need them sorted.
         let [p50_ms, p95_ms, p99_ms] =
@@ -208,7 +209,7 @@ pub fn verdict(test: &MannWhitney) -> LatencyVerdict {
 /// Sorted copy without NaN (NaN has no rank).
 fn sorted(values: &[f64]) -> Vec<f64> {
     let mut v: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
-    v.sort_unstable_by(f64::total_cmp);
+    sort_f64(&mut v);
     v
 }
 
@@ -488,7 +489,7 @@ impl<'a> DifferenceMatrix<'a> {
                 self.at(i, lo[i] + (r - start) as usize)
             })
             .collect();
-        drawn.sort_unstable_by(f64::total_cmp);
+        sort_f64(&mut drawn);
         let s = sample as f64;
         let at_rank = rank as f64 / active as f64 * s;
         let spread = 2.0 * s.sqrt() + 1.0;

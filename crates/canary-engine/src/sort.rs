@@ -65,6 +65,57 @@ fn sorted_indices(len: usize, compare: &mut dyn FnMut(usize, usize) -> Ordering)
     order
 }
 
+/// Sorts `values` ascending in IEEE total order (`f64::total_cmp`: −0 before +0, NaN at the
+/// ends by sign), the same result as `values.sort_unstable_by(f64::total_cmp)`.
+///
+/// A least-significant-digit radix sort over the bits: eight passes of one byte at most, and
+/// none for a byte every value shares (the exponent's top bits, for latencies). For the cohort
+/// samples (hundreds of thousands of values per range switch) it is about twice as fast as the
+/// standard comparison sort, and a fraction of its code in the bundle.
+pub fn sort_f64(values: &mut [f64]) {
+    if values.len() < 2 {
+        return;
+    }
+    // Flip so that unsigned order is total order: negative values reversed below the positive.
+    let key = |v: f64| {
+        let bits = v.to_bits();
+        if bits >> 63 == 1 {
+            !bits
+        } else {
+            bits | 1 << 63
+        }
+    };
+    let mut keys: Vec<u64> = values.iter().map(|&v| key(v)).collect();
+    let mut counts = vec![[0usize; 256]; 8];
+    for &k in &keys {
+        for (byte, count) in counts.iter_mut().enumerate() {
+            count[(k >> (8 * byte)) as usize & 0xff] += 1;
+        }
+    }
+    let mut scratch = vec![0u64; keys.len()];
+    for (byte, count) in counts.iter_mut().enumerate() {
+        if count.contains(&keys.len()) {
+            continue; // every key has the same byte here: the pass would not move anything
+        }
+        let mut next = 0;
+        for slot in count.iter_mut() {
+            let n = *slot;
+            *slot = next;
+            next += n;
+        }
+        for &k in &keys {
+            let digit = (k >> (8 * byte)) as usize & 0xff;
+            scratch[count[digit]] = k;
+            count[digit] += 1;
+        }
+        std::mem::swap(&mut keys, &mut scratch);
+    }
+    for (v, &k) in values.iter_mut().zip(&keys) {
+        let bits = if k >> 63 == 1 { k & !(1 << 63) } else { !k };
+        *v = f64::from_bits(bits);
+    }
+}
+
 /// Puts the element at `order[i]` at `i`, for every `i`, by following the permutation's cycles
 /// (`order` must be a permutation of `0..v.len()`).
 fn permute<T>(v: &mut [T], mut order: Vec<usize>) {
@@ -98,6 +149,54 @@ mod tests {
                 x % range
             })
             .collect()
+    }
+
+    #[test]
+    fn sort_f64_matches_total_order() {
+        let check = |values: Vec<f64>| {
+            let mut want = values.clone();
+            want.sort_unstable_by(f64::total_cmp);
+            let mut got = values.clone();
+            sort_f64(&mut got);
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got), bits(&want), "{values:?}");
+        };
+        check(vec![]);
+        check(vec![1.5]);
+        check(vec![2.0, 1.0]);
+        // Ties, both zeros, infinities, NaN of both signs, subnormals, extremes.
+        check(vec![
+            3.0,
+            -0.0,
+            0.0,
+            3.0,
+            -0.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -1e-310,
+            1e-310,
+        ]);
+        check(vec![
+            f64::NAN,
+            -f64::NAN,
+            1.0,
+            f64::MAX,
+            f64::MIN,
+            f64::MIN_POSITIVE,
+            -2.5,
+        ]);
+        // Latency-like values (three decimals, many ties) and a wide random spread.
+        for (seed, n, range) in [
+            (12, 1000, 5000),
+            (13, 4097, 1 << 40),
+            (14, 100_000, 600_000),
+        ] {
+            let values = numbers(seed, n, range)
+                .into_iter()
+                .map(|k| k as f64 / 1000.0 - (range / 3) as f64 / 1000.0)
+                .collect();
+            check(values);
+        }
     }
 
     #[test]
