@@ -16,13 +16,10 @@
 // here, as it would on GitHub Pages.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-
-const require = createRequire(new URL('../e2e/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
+// Shared with tests/e2e/, whose node_modules hold playwright-core.
+import { launchChromium } from '../e2e/browser.mjs';
 
 const SITE_URL = process.env.CANARY_SUBPATH_URL;
-const EXECUTABLE = process.env.CANARY_CHROMIUM || '/usr/bin/chromium';
 // The app renders after the WASM has been fetched, compiled and run.
 const RENDER_TIMEOUT_MS = 30_000;
 
@@ -48,18 +45,7 @@ before(async () => {
     subPath.length > 1 && subPath.endsWith('/'),
     `CANARY_SUBPATH_URL must end in a sub-path with a trailing slash, got ${SITE_URL}`,
   );
-  browser = await chromium.launch({
-    executablePath: EXECUTABLE,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   await context.route('**/*', (route) => {
     const u = route.request().url();

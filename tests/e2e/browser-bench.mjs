@@ -6,10 +6,9 @@
 //
 // Times come from the page's own clock (performance.now()): the switch is timed from just before
 // the <select> change to the first animation frame after the dashboard recomputed.
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 
 const SITE_URL = process.env.CANARY_SITE_URL;
-const EXECUTABLE = process.env.CANARY_CHROMIUM || '/usr/bin/chromium';
 const RUNS = 3;
 
 function median(xs) {
@@ -61,11 +60,7 @@ async function rangeSwitches(browser, events) {
   return { loaded, results, events_loaded };
 }
 
-const browser = await chromium.launch({
-  executablePath: EXECUTABLE,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launchChromium();
 try {
   const loads = [];
   for (let i = 0; i < RUNS; i += 1) loads.push(await firstNumbers(browser));

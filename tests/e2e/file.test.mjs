@@ -10,10 +10,9 @@ import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 
 const SITE_URL = process.env.CANARY_SITE_URL;
-const EXECUTABLE = process.env.CANARY_CHROMIUM || '/usr/bin/chromium';
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const REPORT_BIN = process.env.CANARY_REPORT_BIN || path.join(REPO_ROOT, 'target', 'release', 'canary-report');
 
@@ -55,11 +54,7 @@ function exportCsv() {
 before(async () => {
   assert.ok(SITE_URL, 'CANARY_SITE_URL must be set to the URL of the served dist/ directory');
   dir = await mkdtemp(path.join(tmpdir(), 'canary-file-'));
-  browser = await chromium.launch({
-    executablePath: EXECUTABLE,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`); });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));

@@ -11,11 +11,10 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 import { execFileSync } from 'node:child_process';
 
 const SITE_URL = process.env.CANARY_SITE_URL;
-const EXECUTABLE = process.env.CANARY_CHROMIUM || '/usr/bin/chromium';
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCREENSHOT = path.join(REPO_ROOT, 'target', 'e2e', 'page.png');
 // The native CLI, built by the test command before this runs: the page must show its numbers.
@@ -42,18 +41,7 @@ const offOrigin = []; // requests to any other origin (all aborted)
 before(async () => {
   assert.ok(SITE_URL, 'CANARY_SITE_URL must be set to the URL of the served dist/ directory');
   origin = new URL(SITE_URL).origin;
-  browser = await chromium.launch({
-    executablePath: EXECUTABLE,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   // Block every request that leaves the site's origin, and remember it.
   await context.route('**/*', (route) => {

@@ -12,10 +12,9 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 
 const SITE_URL = process.env.CANARY_SITE_URL;
-const EXECUTABLE = process.env.CANARY_CHROMIUM || '/usr/bin/chromium';
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCREENSHOT = path.join(REPO_ROOT, 'target', 'e2e', 'panels-data.png');
 const RENDER_TIMEOUT_MS = 30_000;
@@ -49,18 +48,7 @@ const offOrigin = [];
 before(async () => {
   assert.ok(SITE_URL, 'CANARY_SITE_URL must be set to the URL of the served dist/ directory');
   origin = new URL(SITE_URL).origin;
-  browser = await chromium.launch({
-    executablePath: EXECUTABLE,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   await context.route('**/*', (route) => {
     const url = route.request().url();

@@ -17,10 +17,9 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 
 const SITE_URL = process.env.CANARY_SITE_URL;
-const EXECUTABLE = process.env.CANARY_CHROMIUM || '/usr/bin/chromium';
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCREENSHOT = path.join(REPO_ROOT, 'target', 'e2e', 'panels-verdict.png');
 const RENDER_TIMEOUT_MS = 30_000;
@@ -142,18 +141,7 @@ before(async () => {
   ({ child: healthServer, port: healthPort } = await startHealthServer(healthDir));
   deadPort = await freePort();
 
-  browser = await chromium.launch({
-    executablePath: EXECUTABLE,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   await context.route('**/*', (route) => {
     const u = route.request().url();

@@ -8,10 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 
 const SITE_URL = process.env.CANARY_SITE_URL;
-const EXECUTABLE = process.env.CANARY_CHROMIUM || '/usr/bin/chromium';
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const REPORT_BIN = process.env.CANARY_REPORT_BIN || path.join(REPO_ROOT, 'target', 'release', 'canary-report');
 
@@ -22,11 +21,7 @@ const problems = [];
 
 before(async () => {
   assert.ok(SITE_URL, 'CANARY_SITE_URL must be set to the URL of the served dist/ directory');
-  browser = await chromium.launch({
-    executablePath: EXECUTABLE,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const origin = new URL(SITE_URL).origin;
   await context.route('**/*', (route) => {

@@ -21,10 +21,9 @@ import { statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 
 const SITE_URL = process.env.CANARY_SITE_URL;
-const EXECUTABLE = process.env.CANARY_CHROMIUM || '/usr/bin/chromium';
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const REPORT_BIN = process.env.CANARY_REPORT_BIN || path.join(REPO_ROOT, 'target', 'release', 'canary-report');
 const PSQL = process.env.CANARY_PSQL || 'psql';
@@ -67,11 +66,7 @@ before(async () => {
   };
   assert.notEqual(new URL(stack.url).origin, new URL(SITE_URL).origin, 'the gateway must be another origin (CORS)');
   dir = await mkdtemp(path.join(tmpdir(), 'canary-supabase-e2e-'));
-  browser = await chromium.launch({
-    executablePath: EXECUTABLE,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 const deleteOurRows = () => sql(`delete from observability_events where id >= ${ID_BASE} and id < ${ID_BASE + 10_000_000}`);
