@@ -8,10 +8,9 @@
 // the latency chart. A full-page screenshot is written to target/e2e/page.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { launchChromium } from './browser.mjs';
+import { launchChromium, openGuardedPage, saveScreenshot } from './browser.mjs';
 import { execFileSync } from 'node:child_process';
 
 const SITE_URL = process.env.CANARY_SITE_URL;
@@ -35,70 +34,25 @@ let browser;
 let context;
 let page;
 let origin;
-const problems = []; // console errors, page errors, failed requests
-const offOrigin = []; // requests to any other origin (all aborted)
+let problems; // console errors, page errors, failed requests
+let offOrigin; // requests to any other origin (all aborted)
 
 before(async () => {
   assert.ok(SITE_URL, 'CANARY_SITE_URL must be set to the URL of the served dist/ directory');
   origin = new URL(SITE_URL).origin;
   browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  // Block every request that leaves the site's origin, and remember it.
-  await context.route('**/*', (route) => {
-    const url = route.request().url();
-    if (isSameOriginOrInline(url)) {
-      return route.continue();
-    }
-    offOrigin.push(url);
-    return route.abort('blockedbyclient');
-  });
-  page = await context.newPage();
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') {
-      const loc = msg.location();
-      problems.push(`console error: ${msg.text()}${loc && loc.url ? ` (${loc.url}:${loc.lineNumber})` : ''}`);
-    }
-  });
-  page.on('pageerror', (err) => problems.push(`page error: ${err.stack || err.message || err}`));
-  page.on('requestfailed', (req) => {
-    if (isSameOriginOrInline(req.url())) {
-      problems.push(`request failed: ${req.method()} ${req.url()}: ${req.failure()?.errorText}`);
-    }
-  });
-  page.on('response', (res) => {
-    if (res.status() >= 400) {
-      problems.push(`HTTP ${res.status()}: ${res.request().method()} ${res.url()}`);
-    }
-  });
+  ({ context, page, problems, offOrigin } = await openGuardedPage(browser, origin));
   const response = await page.goto(SITE_URL, { waitUntil: 'load' });
   assert.ok(response, `no response for ${SITE_URL}`);
   assert.ok(response.ok(), `${SITE_URL} answered HTTP ${response.status()}`);
 });
 
 after(async () => {
-  if (page) {
-    try {
-      await mkdir(path.dirname(SCREENSHOT), { recursive: true });
-      await page.screenshot({ path: SCREENSHOT, fullPage: true });
-      console.log(`screenshot: ${path.relative(process.cwd(), SCREENSHOT) || SCREENSHOT}`);
-    } catch (err) {
-      console.error(`screenshot failed: ${err}`);
-    }
-  }
+  if (page) await saveScreenshot(page, SCREENSHOT);
   await context?.close();
   await browser?.close();
 });
 
-function isSameOriginOrInline(url) {
-  if (url.startsWith('data:') || url.startsWith('blob:') || url === 'about:blank') {
-    return true;
-  }
-  try {
-    return new URL(url).origin === origin;
-  } catch {
-    return false;
-  }
-}
 
 function clean(text) {
   return (text ?? '').replace(/\s+/gu, ' ').trim();

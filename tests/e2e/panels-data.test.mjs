@@ -9,10 +9,9 @@
 // target/e2e/panels-data.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { launchChromium } from './browser.mjs';
+import { launchChromium, openGuardedPage, saveScreenshot } from './browser.mjs';
 
 const SITE_URL = process.env.CANARY_SITE_URL;
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -42,40 +41,14 @@ let browser;
 let context;
 let page;
 let origin;
-const problems = [];
-const offOrigin = [];
+let problems;
+let offOrigin;
 
 before(async () => {
   assert.ok(SITE_URL, 'CANARY_SITE_URL must be set to the URL of the served dist/ directory');
   origin = new URL(SITE_URL).origin;
   browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  await context.route('**/*', (route) => {
-    const url = route.request().url();
-    if (isSameOriginOrInline(url)) {
-      return route.continue();
-    }
-    offOrigin.push(url);
-    return route.abort('blockedbyclient');
-  });
-  page = await context.newPage();
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') {
-      const loc = msg.location();
-      problems.push(`console error: ${msg.text()}${loc && loc.url ? ` (${loc.url}:${loc.lineNumber})` : ''}`);
-    }
-  });
-  page.on('pageerror', (err) => problems.push(`page error: ${err.stack || err.message || err}`));
-  page.on('requestfailed', (req) => {
-    if (isSameOriginOrInline(req.url())) {
-      problems.push(`request failed: ${req.method()} ${req.url()}: ${req.failure()?.errorText}`);
-    }
-  });
-  page.on('response', (res) => {
-    if (res.status() >= 400) {
-      problems.push(`HTTP ${res.status()}: ${res.request().method()} ${res.url()}`);
-    }
-  });
+  ({ context, page, problems, offOrigin } = await openGuardedPage(browser, origin));
   // The whole demo day: the "This phase" range.
   const url = new URL(SITE_URL);
   url.searchParams.set('range', 'phase');
@@ -89,29 +62,11 @@ before(async () => {
 });
 
 after(async () => {
-  if (page) {
-    try {
-      await mkdir(path.dirname(SCREENSHOT), { recursive: true });
-      await page.screenshot({ path: SCREENSHOT, fullPage: true });
-      console.log(`screenshot: ${path.relative(process.cwd(), SCREENSHOT) || SCREENSHOT}`);
-    } catch (err) {
-      console.error(`screenshot failed: ${err}`);
-    }
-  }
+  if (page) await saveScreenshot(page, SCREENSHOT);
   await context?.close();
   await browser?.close();
 });
 
-function isSameOriginOrInline(url) {
-  if (url.startsWith('data:') || url.startsWith('blob:') || url === 'about:blank') {
-    return true;
-  }
-  try {
-    return new URL(url).origin === origin;
-  } catch {
-    return false;
-  }
-}
 
 function clean(text) {
   return (text ?? '').replace(/\s+/gu, ' ').trim();

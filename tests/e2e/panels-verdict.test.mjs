@@ -11,13 +11,13 @@
 // Requests may go to the site and to loopback only; anything else is blocked and fails the test.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile, readFile, rm, mkdir } from 'node:fs/promises';
+import { mkdtemp, writeFile, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
-import { launchChromium } from './browser.mjs';
+import { isSameOriginOrInline, launchChromium, saveScreenshot } from './browser.mjs';
 
 const SITE_URL = process.env.CANARY_SITE_URL;
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -74,12 +74,7 @@ function isLoopback(u) {
 }
 
 function isAllowed(u) {
-  if (u.startsWith('data:') || u.startsWith('blob:') || u === 'about:blank') return true;
-  try {
-    return new URL(u).origin === origin || isLoopback(u);
-  } catch {
-    return false;
-  }
+  return isSameOriginOrInline(u, origin) || isLoopback(u);
 }
 
 /** A loopback port nothing listens on (bound, then released). */
@@ -173,15 +168,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (page) {
-    try {
-      await mkdir(path.dirname(SCREENSHOT), { recursive: true });
-      await page.screenshot({ path: SCREENSHOT, fullPage: true });
-      console.log(`screenshot: ${path.relative(process.cwd(), SCREENSHOT) || SCREENSHOT}`);
-    } catch (err) {
-      console.error(`screenshot failed: ${err}`);
-    }
-  }
+  if (page) await saveScreenshot(page, SCREENSHOT);
   await context?.close();
   await browser?.close();
   healthServer?.kill();
