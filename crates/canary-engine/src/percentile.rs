@@ -53,12 +53,7 @@ pub fn percentiles_cont(values: &mut [f64], ps: &[f64]) -> Vec<Option<f64>> {
     // previous one.
     let mut settled = 0usize;
     for &p in ps {
-        assert!((0.0..=1.0).contains(&p), "percentile {p} outside [0, 1]");
-        let h = p * (n - 1) as f64;
-        let first_row = h.floor();
-        let second_row = h.ceil();
-        let lo = first_row as usize;
-        let hi = second_row as usize;
+        let (h, lo, hi) = cont_rows(p, n);
         let x_lo = select(values, settled, lo);
         settled = lo;
         let value = if hi == lo {
@@ -66,7 +61,7 @@ pub fn percentiles_cont(values: &mut [f64], ps: &[f64]) -> Vec<Option<f64>> {
         } else {
             // The partition put everything >= x[lo] right of `lo`: x[hi] = x[lo + 1] is its min.
             let x_hi = min_from(values, lo + 1);
-            x_lo + (h - first_row) * (x_hi - x_lo)
+            lerp(h, x_lo, x_hi)
         };
         out.push(Some(value));
     }
@@ -86,15 +81,25 @@ pub fn percentile_cont_sorted(sorted: &[f64], p: f64) -> Option<f64> {
     if sorted.is_empty() {
         return None;
     }
-    assert!((0.0..=1.0).contains(&p), "percentile {p} outside [0, 1]");
-    let h = p * (sorted.len() - 1) as f64;
-    let first_row = h.floor();
-    let (lo, hi) = (first_row as usize, h.ceil() as usize);
+    let (h, lo, hi) = cont_rows(p, sorted.len());
     Some(if lo == hi {
         sorted[lo]
     } else {
-        sorted[lo] + (h - first_row) * (sorted[hi] - sorted[lo])
+        lerp(h, sorted[lo], sorted[hi])
     })
+}
+
+/// The rows `percentile_cont(p)` reads of `n > 0` ordered values: `h = p · (n − 1)` and its
+/// floor and ceiling (`first_row`, `second_row` in orderedsetaggs.c).
+fn cont_rows(p: f64, n: usize) -> (f64, usize, usize) {
+    assert!((0.0..=1.0).contains(&p), "percentile {p} outside [0, 1]");
+    let h = p * (n - 1) as f64;
+    (h, h.floor() as usize, h.ceil() as usize)
+}
+
+/// PostgreSQL's `float8_lerp` between the values of the rows around `h`, evaluated in its order.
+fn lerp(h: f64, x_lo: f64, x_hi: f64) -> f64 {
+    x_lo + (h - h.floor()) * (x_hi - x_lo)
 }
 
 /// `percentile_disc(p)`: the first value whose cumulative distribution reaches `p`.
