@@ -1,5 +1,6 @@
 //! The phase: traffic, configuration flags, start, elapsed, target end, next check; definitions editable.
 
+use canary_core::decimal::parse_f64;
 use canary_core::event::MICROS_PER_HOUR;
 use canary_core::phases::{default_phases, PhaseAssessment, PhaseConfig, PhaseDefinition};
 use canary_core::time::{format_minute, format_rfc3339, parse_timestamp};
@@ -75,13 +76,13 @@ fn number_in(
         errors.push(format!("{field}: enter a number."));
         return None;
     }
-    // `f64::from_str` also takes "NaN", "inf" and "1e3"; only plain decimals are accepted.
+    // `parse_f64` also takes "NaN", "inf" and "1e3"; only plain decimals are accepted.
     let plain = text
         .strip_prefix('-')
         .unwrap_or(text)
         .chars()
         .all(|c| c.is_ascii_digit() || c == '.');
-    let value = text.parse::<f64>().ok().filter(|v| plain && v.is_finite());
+    let value = parse_f64(text).filter(|v| plain && v.is_finite());
     let Some(v) = value else {
         errors.push(format!("{field}: {text:?} is not a number."));
         return None;

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use crate::decimal::parse_f64;
 use crate::details::{details_to_json, parse_details};
 use crate::event::{Details, EventRow, EventType, Micros};
 use crate::store::{Batch, EventStore};
@@ -335,15 +336,10 @@ fn parse_bool(text: Option<&str>) -> Result<Option<bool>, String> {
     }
 }
 
-/// A `double precision` as PostgreSQL prints it (`NaN`, `Infinity`, `-Infinity` included).
+/// A `double precision` as PostgreSQL prints it (`NaN`, `Infinity`, `-Infinity` included),
+/// rounded as PostgreSQL rounds it.
 pub(crate) fn parse_float(text: &str) -> Option<f64> {
-    let t = text.trim();
-    match t {
-        "NaN" => Some(f64::NAN),
-        "Infinity" => Some(f64::INFINITY),
-        "-Infinity" => Some(f64::NEG_INFINITY),
-        _ => t.parse::<f64>().ok(),
-    }
+    parse_f64(text.trim())
 }
 
 /// Reads a PostgREST JSON array of rows (`GET /rest/v1/observability_events`). Keys other than
@@ -445,7 +441,11 @@ pub fn json_row(batch: &mut Batch<'_>, item: &RawValue, row: u64) -> Result<(), 
     let cache_hit = boolean("cache_hit")?;
     let processing_time_ms = match field("processing_time_ms") {
         None => None,
-        Some(Value::Number(n)) => n.as_f64(),
+        // From the number's text: serde_json's own conversion is best effort, off by one unit
+        // in the last place for about one in ten 17-digit numbers.
+        Some(Value::Number(_)) => raw_fields
+            .get("processing_time_ms")
+            .and_then(|raw| parse_f64(raw.get())),
         Some(Value::String(s)) if parse_float(s).is_some() => parse_float(s),
         Some(other) => {
             return Err(err(
@@ -678,6 +678,29 @@ mod tests {
         ];
         for (text, message) in cases {
             assert_eq!(read_json(text).unwrap_err().to_string(), message, "{text}");
+        }
+    }
+
+    #[test]
+    fn json_numbers_round_as_postgresql_rounds_them() {
+        // Shortest round-trip texts (what PostgreSQL prints for float8) that serde_json's
+        // best-effort conversion reads one unit in the last place off.
+        for text in [
+            "235.09243580661322",
+            "211.79905932441062",
+            "210.18526445877401",
+        ] {
+            let json = format!(
+                r#"[{{"id":1,"event_type":"request_completed","processing_time_ms":{text},
+                "created_at":"2025-10-16T18:35:00Z"}}]"#
+            );
+            let store = read_json(&json).unwrap();
+            let want: f64 = text.parse().unwrap();
+            assert_eq!(
+                store.processing_times_ms()[0].to_bits(),
+                want.to_bits(),
+                "{text}"
+            );
         }
     }
 

@@ -83,6 +83,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use crate::decimal::parse_f64;
 use crate::details::parse_details;
 use crate::event::{Details, EventRow, EventType, Micros};
 use crate::read::parse_float;
@@ -1730,10 +1731,9 @@ fn decode_json<'a>(
                 let s: String = serde_json::from_str(raw).map_err(|e| bad("p", e.to_string()))?;
                 Some(parse_float(&s).ok_or_else(|| bad("p", format!("not a number: {s:?}")))?)
             }
-            Some(raw) => Some(
-                raw.parse::<f64>()
-                    .map_err(|_| bad("p", format!("not a number: {raw}")))?,
-            ),
+            Some(raw) => {
+                Some(parse_f64(raw).ok_or_else(|| bad("p", format!("not a number: {raw}")))?)
+            }
         };
         let created_at =
             r.a.map(|a| parse_timestamp(&a).map_err(|e| bad("a", e.to_string())))

@@ -18,6 +18,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::decimal::parse_f64;
 use crate::event::{from_datetime, to_datetime};
 use crate::event::{EventType, Micros, MICROS_PER_MINUTE};
 use crate::metrics::{rate_pct, Groups, Window, STAMPEDE_SPAN};
@@ -567,7 +568,7 @@ fn breaker_alerts(store: &EventStore, window: Window) -> (Vec<Alert>, Option<Dat
         let state = store.text(store.label[row]).unwrap_or("closed");
         let failures = store
             .text(b.failure_count)
-            .and_then(|t| t.trim().parse::<f64>().ok())
+            .and_then(|t| parse_f64(t.trim()))
             .filter(|v| v.is_finite())
             .unwrap_or(0.0);
         let keep = |alert: &mut Option<(Micros, f64)>| {

@@ -11,6 +11,7 @@
 
 pub mod alerts;
 pub mod cohort;
+pub mod decimal;
 pub mod event;
 pub mod metrics;
 pub mod percentile;

@@ -1,7 +1,7 @@
 //! The columnar event store: one vector per field, strings interned, rows kept in
 //! `(created_at, id)` order so a time window is two binary searches.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::event::{EventRow, EventType, Micros};
@@ -86,8 +86,9 @@ pub struct BreakerDetail {
 /// What the loader saw in the data that is not a metric: reported, never fatal.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LoadNotes {
-    /// Rows whose `event_type` is none of SPEC §1's, by type.
-    pub unknown_event_types: BTreeMap<String, u64>,
+    /// Rows whose `event_type` is none of SPEC §1's: (type, rows), sorted by type. (A vector,
+    /// not a map: there are few, and the bundle has no other map of this type.)
+    pub unknown_event_types: Vec<(String, u64)>,
     /// Rows whose `details.canary` is present but not a boolean.
     pub canary_not_boolean: u64,
 }
@@ -494,11 +495,11 @@ impl EventStore {
     }
 
     pub(crate) fn note_unknown_type(&mut self, name: &str) {
-        *self
-            .notes
-            .unknown_event_types
-            .entry(name.to_owned())
-            .or_default() += 1;
+        let types = &mut self.notes.unknown_event_types;
+        match types.binary_search_by(|(t, _)| t.as_str().cmp(name)) {
+            Ok(i) => types[i].1 += 1,
+            Err(i) => types.insert(i, (name.to_owned(), 1)),
+        }
     }
 }
 
@@ -731,6 +732,23 @@ mod tests {
             assert_eq!(batch.pushed(), 0);
         }
         assert_eq!(snapshot(&store), before);
+    }
+
+    #[test]
+    fn unknown_types_are_counted_by_name_in_order() {
+        let mut store = EventStore::new();
+        let mut batch = store.batch();
+        for name in ["weird", "Odd", "weird", "", "weird", "Odd"] {
+            batch.note_unknown_type(name);
+        }
+        drop(batch);
+        let got: Vec<(&str, u64)> = store
+            .load_notes()
+            .unknown_event_types
+            .iter()
+            .map(|(t, n)| (t.as_str(), *n))
+            .collect();
+        assert_eq!(got, [("", 1), ("Odd", 2), ("weird", 3)]);
     }
 
     #[test]
