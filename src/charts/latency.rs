@@ -175,7 +175,7 @@ pub fn draw<DB: DrawingBackend>(
         .y_label_area_size(PLOT_LEFT - 10)
         .build_cartesian_2d(axis.coord(14), lowest..y_max)
         .map_err(draw_error)?;
-    draw_mesh(&mut chart, &axis, &|y| format!("{y:.0} ms"))?;
+    draw_mesh(&upper, &mut chart, &axis, &|y| format!("{y:.0} ms"))?;
     draw_shades(&mut chart, &alert_shades(alerts, &METRICS, &axis))?;
     // P99 under P95 under P50, so the headline line stays on top; the tails thin, P99 faint.
     for ((colour, runs), (width, opacity)) in
