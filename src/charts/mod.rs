@@ -345,7 +345,7 @@ pub fn draw_mesh<DB: DrawingBackend>(
     const TICK_PX: i32 = 5;
     let (x, y) = (chart.x_range(), chart.y_range());
     let x_ticks = chart.as_coord_spec().x_spec().ticks.clone();
-    let y_ticks = chart.as_coord_spec().y_spec().key_points(6);
+    let y_ticks = round_ticks(&y, 6);
     // A tick mark's length in axis units.
     let (w, h) = chart.plotting_area().dim_in_pixel();
     let tick_x = (x.end - x.start) * f64::from(TICK_PX) / f64::from(w.max(1));
@@ -382,6 +382,66 @@ pub fn draw_mesh<DB: DrawingBackend>(
         label((x.start, v), &y_label(&v), &left, (-2 * TICK_PX, 0))?;
     }
     Ok(())
+}
+
+/// Up to `max` round values in `range` for the y axis: the multiples of the smallest step of
+/// the 1-2-5 series (…, 0.5, 1, 2, 5, 10, …) that gives no more than `max`. The values are
+/// computed as `k × m × 10^p` (or `k × m / 10^-p`), so they are the doubles nearest the round
+/// decimals (`0.3`, not `0.30000000000000004`). plotters' own key points do the same through
+/// `powf` and `ln`, whose code the bundle then carries (issue 5).
+pub fn round_ticks(range: &Range<f64>, max: usize) -> Vec<f64> {
+    let span = range.end - range.start;
+    if !(span > 0.0 && span.is_finite()) || max == 0 {
+        return Vec::new();
+    }
+    let pow10 = |p: i32| (0..p.unsigned_abs()).fold(1.0, |v, _| v * 10.0);
+    // `+ 0.0` turns the -0 of a multiple counted from a negative bound into 0.
+    let value = |k: f64, (m, p): (f64, i32)| {
+        if p >= 0 {
+            k * m * pow10(p) + 0.0
+        } else {
+            k * m / pow10(p) + 0.0
+        }
+    };
+    // The multiples of `step` in the range, as (first, last) multipliers; a little slack, so
+    // that a bound that is itself a multiple counts despite rounding (0.3 / 0.1 < 3).
+    let multiples = |step| {
+        let size = value(1.0, step);
+        (
+            (range.start / size - 1e-9).ceil(),
+            (range.end / size + 1e-9).floor(),
+        )
+    };
+    // Start from the power of ten above the span (at most one multiple in the range), then step
+    // down the series while the next step still fits.
+    let mut p = 0;
+    while pow10(p) <= span && p < 400 {
+        p += 1;
+    }
+    while p > -400 && value(1.0, (1.0, p - 1)) > span {
+        p -= 1;
+    }
+    let mut step = (1.0, p);
+    loop {
+        let smaller = match step {
+            (m, p) if m == 1.0 => (5.0, p - 1),
+            (m, p) if m == 5.0 => (2.0, p),
+            (_, p) => (1.0, p),
+        };
+        let (first, last) = multiples(smaller);
+        if last - first + 1.0 > max as f64 {
+            break;
+        }
+        step = smaller;
+    }
+    let (first, last) = multiples(step);
+    let mut k = first;
+    let mut ticks = Vec::new();
+    while k <= last {
+        ticks.push(value(k, step));
+        k += 1.0;
+    }
+    ticks
 }
 
 /// A percentage tick label: `95 %`, `97.5 %`.
@@ -818,6 +878,29 @@ mod tests {
         let got = segments(points.iter().copied());
         let want: Vec<Vec<(f64, f64)>> = expected.iter().map(|s| s.to_vec()).collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn round_ticks_of_the_charts_ranges() {
+        let check = |range: Range<f64>, max: usize, expected: &[f64]| {
+            assert_eq!(round_ticks(&range, max), expected, "{range:?} {max}");
+        };
+        // Error rate, latency, hit rate, a narrow and a fractional range.
+        check(0.0..15.0, 6, &[0.0, 5.0, 10.0, 15.0]);
+        check(0.0..3200.0, 6, &[0.0, 1000.0, 2000.0, 3000.0]);
+        check(93.0..100.2, 6, &[94.0, 96.0, 98.0, 100.0]);
+        check(97.9..100.06, 6, &[98.0, 98.5, 99.0, 99.5, 100.0]);
+        check(0.31..0.39, 6, &[0.32, 0.34, 0.36, 0.38]);
+        check(0.0..0.3, 6, &[0.0, 0.1, 0.2, 0.3]);
+        check(-7.0..7.0, 6, &[-5.0, 0.0, 5.0]);
+        // One step and one tick; a range on a tick; bad ranges give none.
+        check(0.0..1.0, 1, &[0.0]);
+        check(0.0..1.0, 2, &[0.0, 1.0]);
+        check(2.0..2.0, 6, &[]);
+        check(3.0..1.0, 6, &[]);
+        check(f64::NAN..1.0, 6, &[]);
+        check(0.0..f64::INFINITY, 6, &[]);
+        check(0.0..1.0, 0, &[]);
     }
 
     /// `(x, y, anchor, text)` of each `<text>` of the SVG.

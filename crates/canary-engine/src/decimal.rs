@@ -116,30 +116,58 @@ impl<'a> Number<'a> {
     }
 
     fn to_f64(&self) -> f64 {
-        let all = || self.int.iter().chain(self.frac).map(|b| b - b'0');
-        let written = self.int.len() + self.frac.len();
-        let leading = all().take_while(|&d| d == 0).count();
-        if leading == written {
+        // The first 19 significant digits as an integer `w`, the value being `w × 10^e10` when
+        // no non-zero digit follows them.
+        let (mut w, mut kept, mut e10, mut exact) = (0u64, 0, self.exponent, true);
+        for (i, &b) in self.int.iter().chain(self.frac).enumerate() {
+            let (d, in_fraction) = (b - b'0', i >= self.int.len());
+            if w == 0 && d == 0 {
+                e10 -= i64::from(in_fraction);
+            } else if kept < 19 {
+                w = w * 10 + u64::from(d);
+                kept += 1;
+                e10 -= i64::from(in_fraction);
+            } else {
+                e10 += i64::from(!in_fraction);
+                exact &= d == 0;
+            }
+        }
+        if w == 0 {
             return 0.0;
         }
-        let trailing = all().rev().take_while(|&d| d == 0).count();
-        let significant = written - leading - trailing;
-        // The value is `significant digits × 10^e10`.
-        let e10 = self.exponent - self.frac.len() as i64 + trailing as i64;
-        let digits = || all().skip(leading).take(significant);
-        if significant <= 19 {
-            let w = digits().fold(0u64, |w, d| w * 10 + u64::from(d));
+        if exact {
             if let Some(v) = exact_shortcut(w, e10) {
                 return v;
             }
         }
-        let decimal = Decimal {
-            digits: digits().take(MAX_DIGITS).collect(),
-            point: (significant as i64 + e10).clamp(-100_000, 100_000) as i32,
-            // The last digit is not zero, so dropping any digit drops a non-zero one.
-            truncated: significant > MAX_DIGITS,
+        self.to_decimal().into_f64()
+    }
+
+    /// All the digits, for the decimal-shifting algorithm.
+    fn to_decimal(&self) -> Decimal {
+        let mut decimal = Decimal {
+            digits: Vec::new(),
+            point: 0,
+            truncated: false,
         };
-        decimal.into_f64()
+        let mut point = self.exponent;
+        for (i, &b) in self.int.iter().chain(self.frac).enumerate() {
+            let (d, in_fraction) = (b - b'0', i >= self.int.len());
+            if decimal.digits.is_empty() && d == 0 {
+                // A leading zero: only those after the point move it.
+                point -= i64::from(in_fraction);
+                continue;
+            }
+            point += i64::from(!in_fraction);
+            if decimal.digits.len() < MAX_DIGITS {
+                decimal.digits.push(d);
+            } else {
+                decimal.truncated |= d != 0;
+            }
+        }
+        decimal.point = point.clamp(-100_000, 100_000) as i32;
+        decimal.trim();
+        decimal
     }
 }
 

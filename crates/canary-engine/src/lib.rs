@@ -3,9 +3,9 @@
 //! exactly as PostgreSQL computes the guide's SQL.
 //!
 //! It is a crate of its own for one reason: a time-range switch in the browser runs these loops
-//! over up to a million events, and they need the compiler's speed optimisations, while the rest
-//! of the bundle is optimised for size (the workspace's `wasm-release` profile builds this crate
-//! at opt-level 2 and everything else at "z"). `canary-core` re-exports every module here, so
+//! over up to a million events, and they need a different balance of speed and size than the
+//! rest of the bundle (the workspace's `wasm-release` profile builds this crate at opt-level "s"
+//! and everything else at "z"; its comment has the measurements). `canary-core` re-exports every module here, so
 //! callers use `canary_core::metrics` and never name this crate. Like the rest of the core it
 //! reads no clock and does no I/O.
 
