@@ -396,7 +396,8 @@ pub fn round_ticks(range: &Range<f64>, max: usize) -> Vec<f64> {
     }
     let pow10 = |p: i32| (0..p.unsigned_abs()).fold(1.0, |v, _| v * 10.0);
     // `+ 0.0` turns the -0 of a multiple counted from a negative bound into 0.
-    let value = |k: f64, (m, p): (f64, i32)| {
+    let value = |k: f64, (m, p): (u8, i32)| {
+        let m = f64::from(m);
         if p >= 0 {
             k * m * pow10(p) + 0.0
         } else {
@@ -418,15 +419,15 @@ pub fn round_ticks(range: &Range<f64>, max: usize) -> Vec<f64> {
     while pow10(p) <= span && p < 400 {
         p += 1;
     }
-    while p > -400 && value(1.0, (1.0, p - 1)) > span {
+    while p > -400 && value(1.0, (1, p - 1)) > span {
         p -= 1;
     }
-    let mut step = (1.0, p);
+    let mut step = (1u8, p);
     loop {
         let smaller = match step {
-            (m, p) if m == 1.0 => (5.0, p - 1),
-            (m, p) if m == 5.0 => (2.0, p),
-            (_, p) => (1.0, p),
+            (1, p) => (5, p - 1),
+            (5, p) => (2, p),
+            (_, p) => (1, p),
         };
         let (first, last) = multiples(smaller);
         if last - first + 1.0 > max as f64 {
