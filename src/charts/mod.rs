@@ -333,8 +333,8 @@ pub fn draw_runs<DB: DrawingBackend>(
 /// [`TimeAxis::coord`]); `y_label` formats the y ticks.
 ///
 /// Drawn from plotters elements rather than its `configure_mesh`: that mesh measures every tick
-/// label through the page (a layout of the dashboard per label on each redraw), and its
-/// generic machinery is about 7 KB of the gzipped bundle (issue 5). The look is the same: grid
+/// label through the page (a layout of the dashboard per label on each redraw), and replacing
+/// it made the gzipped bundle 3.2 KB smaller (issue 5). The look is the same: grid
 /// lines at the ticks, axis lines with 5-pixel tick marks, labels 10 pixels out.
 pub fn draw_mesh<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -790,21 +790,7 @@ pub(crate) mod test_support {
 
     /// A bucket at minute `i` with nothing in it.
     pub fn empty_point(i: i64) -> SeriesPoint {
-        SeriesPoint {
-            start: i * MICROS_PER_MINUTE,
-            requests: 0,
-            p50_ms: None,
-            p95_ms: None,
-            p99_ms: None,
-            failures: 0,
-            error_rate_pct: None,
-            cache_accesses: 0,
-            cache_hits: 0,
-            cache_hit_rate_pct: None,
-            mem0_writes: 0,
-            mem0_successes: 0,
-            mem0_success_rate_pct: None,
-        }
+        SeriesPoint::empty(i * MICROS_PER_MINUTE)
     }
 
     /// A one-minute series.

@@ -53,10 +53,11 @@ fn named(text: &[u8]) -> Option<f64> {
     }
 }
 
-/// A scanned number: `digits × 10^exponent`, the digits without leading or trailing zeros.
+/// A scanned number, its digits as written (leading and trailing zeros included).
 struct Number<'a> {
-    /// The integer part's digits, then the fraction's (the point removed), as written.
+    /// The digits before the point.
     int: &'a [u8],
+    /// The digits after the point.
     frac: &'a [u8],
     /// The written exponent, saturated far beyond any finite `f64`.
     exponent: i64,
@@ -143,29 +144,29 @@ impl<'a> Number<'a> {
         self.to_decimal().into_f64()
     }
 
-    /// All the digits, for the decimal-shifting algorithm.
+    /// All the digits, for the decimal-shifting algorithm. (A second walk over the digits
+    /// rather than one shared with `to_f64`, so that the common texts never allocate.)
     fn to_decimal(&self) -> Decimal {
-        let mut decimal = Decimal {
-            digits: Vec::new(),
-            point: 0,
-            truncated: false,
-        };
-        let mut point = self.exponent;
+        let (mut digits, mut truncated, mut point) = (Vec::new(), false, self.exponent);
         for (i, &b) in self.int.iter().chain(self.frac).enumerate() {
             let (d, in_fraction) = (b - b'0', i >= self.int.len());
-            if decimal.digits.is_empty() && d == 0 {
+            if digits.is_empty() && d == 0 {
                 // A leading zero: only those after the point move it.
                 point -= i64::from(in_fraction);
                 continue;
             }
             point += i64::from(!in_fraction);
-            if decimal.digits.len() < MAX_DIGITS {
-                decimal.digits.push(d);
+            if digits.len() < MAX_DIGITS {
+                digits.push(d);
             } else {
-                decimal.truncated |= d != 0;
+                truncated |= d != 0;
             }
         }
-        decimal.point = point.clamp(-100_000, 100_000) as i32;
+        let mut decimal = Decimal {
+            digits,
+            point: point.clamp(-100_000, 100_000) as i32,
+            truncated,
+        };
         decimal.trim();
         decimal
     }
@@ -233,7 +234,8 @@ impl Decimal {
         while self.point > 0 {
             let shift = shift_for(self.point);
             self.right_shift(shift);
-            if self.point < -POINT_RANGE {
+            if self.digits.is_empty() {
+                // Underflowed (`right_shift` cleared it).
                 return 0.0;
             }
             exp2 += shift as i32;
@@ -262,7 +264,9 @@ impl Decimal {
             self.right_shift(n as u32);
             exp2 += n;
         }
-        if exp2 - MIN_EXPONENT + 1 >= INFINITE {
+        // The exponent field of a normal number with binary exponent `exp2`.
+        let biased = |exp2: i32| exp2 - MIN_EXPONENT + 1;
+        if biased(exp2) >= INFINITE {
             return f64::INFINITY;
         }
         self.left_shift(MANTISSA_BITS + 1);
@@ -272,11 +276,11 @@ impl Decimal {
             self.right_shift(1);
             exp2 += 1;
             mantissa = self.round();
-            if exp2 - MIN_EXPONENT + 1 >= INFINITE {
+            if biased(exp2) >= INFINITE {
                 return f64::INFINITY;
             }
         }
-        let mut biased = exp2 - MIN_EXPONENT + 1;
+        let mut biased = biased(exp2);
         if mantissa < 1 << MANTISSA_BITS {
             // Subnormal.
             biased -= 1;
@@ -347,6 +351,7 @@ impl Decimal {
         }
         self.point -= read as i32 - 1;
         if self.point < -POINT_RANGE {
+            // Zero, as far as an `f64` can tell.
             self.digits.clear();
             self.point = 0;
             self.truncated = false;

@@ -27,7 +27,8 @@ pub struct SeriesPoint {
 }
 
 impl SeriesPoint {
-    fn empty(start: Micros) -> SeriesPoint {
+    /// A bucket starting at `start` with nothing in it.
+    pub fn empty(start: Micros) -> SeriesPoint {
         SeriesPoint {
             start,
             requests: 0,
