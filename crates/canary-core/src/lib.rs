@@ -15,6 +15,7 @@ pub use canary_engine::{alerts, cohort, decimal, event, metrics, percentile, ser
 pub mod demo;
 pub mod details;
 pub mod jsonb;
+pub mod markdown;
 pub mod phases;
 pub mod read;
 pub mod redis;
