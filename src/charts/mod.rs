@@ -232,7 +232,7 @@ pub fn alert_shades(alerts: &[Alert], metrics: &[MetricId], axis: &TimeAxis) -> 
             })
         })
         .collect();
-    canary_core::sort::sort_by_key(&mut shades, |s| s.level);
+    stdx::sort::sort_by_key(&mut shades, |s| s.level);
     shades
 }
 
@@ -749,7 +749,7 @@ pub fn describe_periods(alerts: &[Alert], metrics: &[MetricId]) -> Vec<(Level, S
         .iter()
         .filter(|a| metrics.contains(&a.metric))
         .collect();
-    canary_core::sort::sort_by_key(&mut list, |a| (a.since, a.level));
+    stdx::sort::sort_by_key(&mut list, |a| (a.since, a.level));
     list.into_iter()
         .map(|a| {
             let since = format_utc(a.since, "%Y-%m-%d %H:%M");

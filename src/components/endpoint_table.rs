@@ -135,7 +135,7 @@ pub fn sorted(rows: &[EndpointLatency], order: SortOrder) -> Vec<EndpointLatency
     let mut rows = rows.to_vec();
     let dir = order.direction;
     let float = |a: &f64, b: &f64| a.total_cmp(b);
-    canary_core::sort::sort_by(&mut rows, |a, b| match order.column {
+    stdx::sort::sort_by(&mut rows, |a, b| match order.column {
         Column::Endpoint => {
             missing_last(a.endpoint.as_deref(), b.endpoint.as_deref(), dir, |x, y| {
                 x.cmp(y)

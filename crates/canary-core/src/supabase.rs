@@ -83,12 +83,12 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::decimal::parse_f64;
 use crate::details::parse_details;
 use crate::event::{Details, EventRow, EventType, Micros};
 use crate::read::parse_float;
 use crate::store::Batch;
 use crate::time::{format_rfc3339, parse_timestamp};
+use stdx::decimal::parse_f64;
 
 /// The table read.
 pub const TABLE: &str = "observability_events";
