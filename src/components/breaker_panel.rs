@@ -8,7 +8,7 @@ use crate::analysis::Analysis;
 
 use super::show_if::ShowIf;
 
-use super::error_breakdown::time_view;
+use super::panel_helpers::time_view;
 
 /// A breaker state for people (`half_open` → "half-open") and its status class: closed is
 /// good, half-open a warning, open critical; anything else the data names is shown as it is.

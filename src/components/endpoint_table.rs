@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use super::show_if::ShowIf;
 
-use super::error_breakdown::breakable;
+use super::panel_helpers::breakable;
 
 /// A column of the endpoint table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
