@@ -9,7 +9,8 @@ use canary_core::summary::{format_ms, format_pct};
 use leptos::prelude::*;
 
 use super::data_panel::DataPanel;
-use super::panel_helpers::{breakable, time_view, RateStatus};
+use super::data_table::DataTable;
+use super::panel_helpers::{breakable, key_cell, time_view, RateStatus};
 use super::show_if::ShowIf;
 use super::stat::Stat;
 
@@ -128,44 +129,33 @@ pub fn CachePanel(
                 }
             }}
             <h3>"By resource type"</h3>
-            <div class="table-scroll">
-                <table class="data-table">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Resource type"</th>
-                            <th scope="col" class="num">"Accesses"</th>
-                            <th scope="col" class="num">"Hit rate"</th>
-                            <th scope="col" class="num">"Avg miss time"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {move || {
-                            prefixes()
-                                .into_iter()
-                                .map(|p| {
-                                    let no_type = p.resource_type.is_none();
-                                    view! {
-                                        <tr>
-                                            <th scope="row" class="key" class:missing=no_type>
-                                                {breakable(&p.resource_type.unwrap_or_else(|| "(no type)".to_owned()))}
-                                            </th>
-                                            <td class="num">{p.accesses}</td>
-                                            <td class="num">{format_pct(p.hit_rate_pct)}</td>
-                                            <td class="num">
-                                                {if p.avg_miss_time_ms.is_some() {
-                                                    format_ms(p.avg_miss_time_ms)
-                                                } else {
-                                                    "no misses".to_owned()
-                                                }}
-                                            </td>
-                                        </tr>
-                                    }
-                                })
-                                .collect_view()
-                        }}
-                    </tbody>
-                </table>
-            </div>
+            <DataTable
+                columns=&[("Resource type", false), ("Accesses", true), ("Hit rate", true), ("Avg miss time", true)]
+                has_rows=Signal::derive(move || !prefixes().is_empty())
+                empty_note="No cache accesses in this window."
+            >
+                {move || {
+                    prefixes()
+                        .into_iter()
+                        .map(|p| {
+                            view! {
+                                <tr>
+                                    {key_cell(p.resource_type, "(no type)")}
+                                    <td class="num">{p.accesses}</td>
+                                    <td class="num">{format_pct(p.hit_rate_pct)}</td>
+                                    <td class="num">
+                                        {if p.avg_miss_time_ms.is_some() {
+                                            format_ms(p.avg_miss_time_ms)
+                                        } else {
+                                            "no misses".to_owned()
+                                        }}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </DataTable>
         </DataPanel>
     }
 }

@@ -8,8 +8,8 @@ use canary_core::summary::format_pct;
 use leptos::prelude::*;
 
 use super::data_panel::DataPanel;
-use super::panel_helpers::{breakable, time_view, RateStatus};
-use super::show_if::ShowIf;
+use super::data_table::DataTable;
+use super::panel_helpers::{key_cell, time_view, RateStatus};
 use super::stat::Stat;
 
 /// Requests, failures and error rate of the window and of its last 1000 requests, then the
@@ -57,49 +57,30 @@ pub fn ErrorBreakdown(
                 }
             }}
             <h3>"By type and message"</h3>
-            <ShowIf
-                when=move || !groups().is_empty()
-                fallback=|| view! { <p class="empty-note">"No failed requests in this window."</p> }
+            <DataTable
+                columns=&[("Type", false), ("Message", false), ("Occurrences", true), ("Last seen (UTC)", true)]
+                has_rows=Signal::derive(move || !groups().is_empty())
+                empty_note="No failed requests in this window."
             >
-                <div class="table-scroll">
-                    <table class="data-table">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Type"</th>
-                                <th scope="col">"Message"</th>
-                                <th scope="col" class="num">"Occurrences"</th>
-                                <th scope="col" class="num">"Last seen (UTC)"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {move || {
-                                groups()
-                                    .into_iter()
-                                    .map(|g| {
-                                        let (no_type, no_message) =
-                                            (g.error_type.is_none(), g.error_message.is_none());
-                                        let error_type = g.error_type.unwrap_or_else(|| "(no type)".to_owned());
-                                        view! {
-                                            <tr>
-                                                <th scope="row" class="key" class:missing=no_type>
-                                                    {breakable(&error_type)}
-                                                </th>
-                                                <td class="message" class:missing=no_message>
-                                                    {g.error_message.unwrap_or_else(|| "(no message)".to_owned())}
-                                                </td>
-                                                <td class="num">{g.occurrences}</td>
-                                                <td class="num">
-                                                    {time_view(g.last_seen, false)}
-                                                </td>
-                                            </tr>
-                                        }
-                                    })
-                                    .collect_view()
-                            }}
-                        </tbody>
-                    </table>
-                </div>
-            </ShowIf>
+                {move || {
+                    groups()
+                        .into_iter()
+                        .map(|g| {
+                            let no_message = g.error_message.is_none();
+                            view! {
+                                <tr>
+                                    {key_cell(g.error_type, "(no type)")}
+                                    <td class="message" class:missing=no_message>
+                                        {g.error_message.unwrap_or_else(|| "(no message)".to_owned())}
+                                    </td>
+                                    <td class="num">{g.occurrences}</td>
+                                    <td class="num">{time_view(g.last_seen, false)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </DataTable>
         </DataPanel>
     }
 }

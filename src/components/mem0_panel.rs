@@ -8,8 +8,8 @@ use canary_core::summary::{format_ms, format_pct};
 use leptos::prelude::*;
 
 use super::data_panel::DataPanel;
-use super::panel_helpers::{breakable, time_view, RateStatus};
-use super::show_if::ShowIf;
+use super::data_table::DataTable;
+use super::panel_helpers::{key_cell, time_view, RateStatus};
 use super::stat::Stat;
 
 /// Writes, success rate, average and maximum write time and slow writes, then the failed
@@ -55,46 +55,27 @@ pub fn Mem0Panel(
                 }
             }}
             <h3>"Failures by type"</h3>
-            <ShowIf
-                when=move || !failures().is_empty()
-                fallback=|| view! { <p class="empty-note">"No failed writes in this window."</p> }
+            <DataTable
+                columns=&[("Error type", false), ("Failures", true), ("Avg time", true), ("Last failure (UTC)", true)]
+                has_rows=Signal::derive(move || !failures().is_empty())
+                empty_note="No failed writes in this window."
             >
-                <div class="table-scroll">
-                    <table class="data-table">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Error type"</th>
-                                <th scope="col" class="num">"Failures"</th>
-                                <th scope="col" class="num">"Avg time"</th>
-                                <th scope="col" class="num">"Last failure (UTC)"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {move || {
-                                failures()
-                                    .into_iter()
-                                    .map(|f| {
-                                        let no_type = f.error_type.is_none();
-                                        let error_type = f.error_type.unwrap_or_else(|| "(no type)".to_owned());
-                                        view! {
-                                            <tr>
-                                                <th scope="row" class="key" class:missing=no_type>
-                                                    {breakable(&error_type)}
-                                                </th>
-                                                <td class="num">{f.failures}</td>
-                                                <td class="num">{format_ms(f.avg_time_ms)}</td>
-                                                <td class="num">
-                                                    {time_view(f.last_failure, false)}
-                                                </td>
-                                            </tr>
-                                        }
-                                    })
-                                    .collect_view()
-                            }}
-                        </tbody>
-                    </table>
-                </div>
-            </ShowIf>
+                {move || {
+                    failures()
+                        .into_iter()
+                        .map(|f| {
+                            view! {
+                                <tr>
+                                    {key_cell(f.error_type, "(no type)")}
+                                    <td class="num">{f.failures}</td>
+                                    <td class="num">{format_ms(f.avg_time_ms)}</td>
+                                    <td class="num">{time_view(f.last_failure, false)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </DataTable>
         </DataPanel>
     }
 }

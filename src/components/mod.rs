@@ -8,6 +8,7 @@ pub mod chart_panel;
 pub mod checklist;
 pub mod dashboard;
 pub mod data_panel;
+pub mod data_table;
 pub mod endpoint_table;
 pub mod error_breakdown;
 pub mod health_panel;

@@ -39,6 +39,19 @@ pub fn breakable(text: &str) -> impl IntoView {
         .collect_view()
 }
 
+/// The row heading of a table keyed by an identifier (an error type, a resource type, an
+/// endpoint): the key, breakable, or `missing` in the panel's "missing" style when the data has
+/// none.
+pub fn key_cell(key: Option<String>, missing: &'static str) -> impl IntoView {
+    let is_missing = key.is_none();
+    let text = key.unwrap_or_else(|| missing.to_owned());
+    view! {
+        <th scope="row" class="key" class:missing=is_missing>
+            {breakable(&text)}
+        </th>
+    }
+}
+
 /// A UTC time in little width: `HH:MM` (`HH:MM:SS` with `seconds`) over its date, with the
 /// full time as the title and RFC 3339 as `datetime`.
 pub fn time_view(t: DateTime<Utc>, seconds: bool) -> impl IntoView {
