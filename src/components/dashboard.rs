@@ -39,8 +39,8 @@ pub fn Dashboard(
     dataset: Signal<Arc<Dataset>>,
 ) -> impl IntoView {
     let state = ConsoleState::expect_context();
-    // The one rule table of the page: the alerts, the phase's criteria, the charts' lines and
-    // the panels' colours all come from it.
+    // The one rule table of the page: the alerts, the phase's criteria, the charts' lines, the
+    // panels' colours and the reports all come from it.
     let rules: Arc<[Rule]> = default_rules().into();
     // "Now" for criteria and Redis alerts: the moment the data was (re)loaded, so switching the
     // range does not move it (and the panels that depend only on it stay as they are).
@@ -189,6 +189,7 @@ pub fn Dashboard(
             phases=state.phases
             phase_number=state.phase_number
             redis_alerts=redis_alerts
+            rules=rules
         />
     }
 }
