@@ -8,10 +8,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::data::{Line, TableSpec, Unit};
 use super::{
     alert_shades, draw_error, draw_legend, draw_mesh, draw_runs, draw_shades, draw_thresholds,
-    min_width, render_svg_with, segments, ChartError, LegendItem, Mark, Threshold, TimeAxis, AXIS,
-    FONT_PX,
+    min_width, render_svg_with, segments, ChartError, DrawnChart, LegendItem, Mark, Threshold,
+    TimeAxis, Worse, AXIS, FONT_PX,
 };
 use crate::analysis::BreakerSpan;
 
@@ -231,14 +232,43 @@ pub fn draw<DB: DrawingBackend>(
     root.present().map_err(draw_error)
 }
 
-/// The chart as an SVG document of `size` pixels.
+/// What the data table holds: the three lines, the thresholds judged against P50.
+pub const TABLE: TableSpec<'static> = TableSpec {
+    title: "Latency",
+    lines: &[
+        Line {
+            name: "P50",
+            unit: Unit::Millis,
+            value: |p| p.p50_ms,
+        },
+        Line {
+            name: "P95",
+            unit: Unit::Millis,
+            value: |p| p.p95_ms,
+        },
+        Line {
+            name: "P99",
+            unit: Unit::Millis,
+            value: |p| p.p99_ms,
+        },
+    ],
+    thresholds: &THRESHOLDS,
+    judged: 0,
+    worse: Worse::Above,
+};
+
+/// The chart as an SVG document of `size` pixels, with its data.
 pub fn render_svg(
     series: &Series,
     alerts: &[Alert],
     breaker: &[BreakerSpan],
     size: (u32, u32),
-) -> Result<String, ChartError> {
-    render_svg_with(size, |root| draw(root, series, alerts, breaker))
+) -> Result<DrawnChart, ChartError> {
+    let svg = render_svg_with(size, |root| draw(root, series, alerts, breaker))?;
+    Ok(DrawnChart {
+        svg,
+        data: TABLE.data(series),
+    })
 }
 
 #[cfg(test)]
@@ -282,7 +312,8 @@ mod tests {
         breaker: Vec<BreakerSpan>,
         expected: Result<Drawn, ChartError>,
     ) {
-        let got = render_svg(&series(points), &alerts, &breaker, SIZE).map(|svg| {
+        let got = render_svg(&series(points), &alerts, &breaker, SIZE).map(|drawn| {
+            let svg = drawn.svg;
             // Both threshold lines are drawn (dashed: many short polylines).
             for c in [WARNING, CRITICAL] {
                 assert!(lines(&svg, c, 2) >= 20, "threshold line in {}", hex(c));

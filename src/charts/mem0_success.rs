@@ -7,7 +7,7 @@ use canary_core::series::Series;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{render_svg_with, ChartError, RateChart, Threshold, Worse};
+use super::{ChartError, DrawnChart, RateChart, Threshold, Worse};
 
 /// The size the page draws the chart at (it scales with the container through `viewBox`).
 pub const SIZE: (u32, u32) = (420, 280);
@@ -52,13 +52,13 @@ pub fn draw<DB: DrawingBackend>(
     CHART.draw(root, series, alerts)
 }
 
-/// The chart as an SVG document of `size` pixels.
+/// The chart as an SVG document of `size` pixels, with its data.
 pub fn render_svg(
     series: &Series,
     alerts: &[Alert],
     size: (u32, u32),
-) -> Result<String, ChartError> {
-    render_svg_with(size, |root| draw(root, series, alerts))
+) -> Result<DrawnChart, ChartError> {
+    CHART.render(series, alerts, size)
 }
 
 #[cfg(test)]
@@ -85,7 +85,8 @@ mod tests {
     }
 
     fn check(points: Vec<SeriesPoint>, alerts: Vec<Alert>, expected: Result<Drawn, ChartError>) {
-        let got = render_svg(&series(points), &alerts, SIZE).map(|svg| {
+        let got = render_svg(&series(points), &alerts, SIZE).map(|drawn| {
+            let svg = drawn.svg;
             for c in [WARNING, CRITICAL, EMERGENCY] {
                 assert!(lines(&svg, c, 2) >= 10, "threshold line in {}", hex(c));
             }

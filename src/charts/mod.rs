@@ -4,6 +4,7 @@
 //! natively.
 
 pub mod cache_hit_rate;
+pub mod data;
 pub mod error_rate;
 pub mod latency;
 pub mod mem0_success;
@@ -27,6 +28,13 @@ pub enum ChartError {
     NoData,
     #[error("The chart could not be drawn: {0}")]
     Draw(String),
+}
+
+/// A drawn chart: the SVG document and the numbers it draws, for its data table and label.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DrawnChart {
+    pub svg: String,
+    pub data: data::ChartData,
 }
 
 /// Axis lines, tick labels and legend text.
@@ -693,6 +701,38 @@ impl RateChart {
         items
     }
 
+    /// What the chart's data table holds: the one line against the thresholds.
+    pub fn table(&self, series: &Series) -> data::ChartData {
+        let line = [data::Line {
+            name: self.name,
+            unit: data::Unit::Percent,
+            value: self.value,
+        }];
+        data::TableSpec {
+            title: self.metric.label(),
+            lines: &line,
+            thresholds: self.thresholds,
+            judged: 0,
+            worse: self.worse,
+        }
+        .data(series)
+    }
+
+    /// The chart of `series` with the `alerts` of its metric shaded, as an SVG document of
+    /// `size` pixels, with its data.
+    pub fn render(
+        &self,
+        series: &Series,
+        alerts: &[Alert],
+        size: (u32, u32),
+    ) -> Result<DrawnChart, ChartError> {
+        let svg = render_svg_with(size, |root| self.draw(root, series, alerts))?;
+        Ok(DrawnChart {
+            svg,
+            data: self.table(series),
+        })
+    }
+
     /// Draws the chart of `series` with the `alerts` of its metric shaded onto `root`.
     pub fn draw<DB: DrawingBackend>(
         &self,
@@ -921,7 +961,9 @@ mod tests {
                 ..empty_point(i)
             })
             .collect();
-        let svg = error_rate::render_svg(&series(points), &[], error_rate::SIZE).unwrap();
+        let svg = error_rate::render_svg(&series(points), &[], error_rate::SIZE)
+            .unwrap()
+            .svg;
         let grid = |c: usize| -> Vec<i32> {
             // (x of vertical, y of horizontal) grid lines: points "x1,y1 x2,y2 ".
             elements(&svg, "polyline")

@@ -75,7 +75,7 @@ pub fn BreakerPanel(
                     view! { <p class="empty-note">"No state changes in this window."</p> }
                 }
             >
-                <div class="table-scroll">
+                <div class="table-scroll" role="region" aria-label="Circuit breaker state changes" tabindex="0">
                     <table class="data-table" data-testid="breaker-transitions">
                         <thead>
                             <tr>

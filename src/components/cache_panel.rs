@@ -76,7 +76,7 @@ pub fn CachePanel(
                     }
                 }}
                 <h3>"By resource type"</h3>
-                <div class="table-scroll">
+                <div class="table-scroll" role="region" aria-label="Cache by resource type" tabindex="0">
                     <table class="data-table">
                         <thead>
                             <tr>

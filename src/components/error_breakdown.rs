@@ -130,7 +130,7 @@ pub fn ErrorBreakdown(
                     when=move || !groups().is_empty()
                     fallback=|| view! { <p class="empty-note">"No failed requests in this window."</p> }
                 >
-                    <div class="table-scroll">
+                    <div class="table-scroll" role="region" aria-label="Errors by type and message" tabindex="0">
                         <table class="data-table">
                             <thead>
                                 <tr>

@@ -80,7 +80,7 @@ pub fn Mem0Panel(
                     when=move || !failures().is_empty()
                     fallback=|| view! { <p class="empty-note">"No failed writes in this window."</p> }
                 >
-                    <div class="table-scroll">
+                    <div class="table-scroll" role="region" aria-label="mem0 failures by type" tabindex="0">
                         <table class="data-table">
                             <thead>
                                 <tr>
