@@ -471,22 +471,27 @@ test('print: the dashboard fits the paper without controls, and each report prin
   assert.ok(wholePages >= 3, `the dashboard printed on ${wholePages} pages`);
   await page.emulateMedia({ media: 'screen' });
 
-  // The browser's print dialog cannot be driven headless; the page's own print() call is
-  // counted instead, and the PDF is printed from the state the button leaves.
+  // The browser's print dialog cannot be driven headless: the page's own print() call is
+  // recorded instead (with what the page shows at that moment), and the PDF is printed from
+  // the state the button leaves.
   await page.evaluate(() => {
     window.printCalls = 0;
     window.print = () => {
       window.printCalls += 1;
+      window.printedMode = document.documentElement.dataset.print;
+      window.printedHeading = document.querySelector('[data-testid="report-preview"] > :first-child')?.textContent ?? '';
     };
   });
   for (const [button, mode, heading, maxPages] of [
-    ['print-signoff', 'signoff', /Phase 1 .*sign-off|Sign-off|Criteria for Phase 1/iu, 2],
-    ['print-email', 'email', /Subject: \[CANARY\]|Status/u, 3],
+    ['print-signoff', 'signoff', /^Phase 1 Sign-off/u, 2],
+    ['print-email', 'email', /^Subject: \[CANARY\] Day \d\/\d - .* Phase 1 Status/u, 3],
   ]) {
     await page.click(`[data-testid="${button}"]`);
     await page.waitForFunction(() => window.printCalls > 0);
+    assert.equal(await page.evaluate(() => window.printCalls), 1);
+    assert.equal(await page.evaluate(() => window.printedMode), mode);
+    assert.match(await page.evaluate(() => window.printedHeading), heading, `${button}: the preview when print() was called`);
     assert.equal(await page.evaluate(() => document.documentElement.dataset.print), mode);
-    assert.match(await page.textContent('[data-testid="report-preview"]'), heading);
     await page.emulateMedia({ media: 'print' });
     assert.deepEqual(await visibleOutside(page, '[data-testid="report-preview"]'), [], `${button}: more than the report on paper`);
     if (mode === 'signoff') await saveScreenshot(page, path.join(SHOTS, 'a11y-print-signoff.png'));
