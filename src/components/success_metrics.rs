@@ -26,6 +26,7 @@ pub fn SuccessMetrics(
     view! {
         <section class="panel" data-testid="success-metrics">
             <h2>"Success metrics"</h2>
+            <div class="table-scroll" role="region" aria-label="Success metrics" tabindex="0">
             <table class="metrics-table">
                 <thead>
                     <tr>
@@ -59,6 +60,7 @@ pub fn SuccessMetrics(
                     }}
                 </tbody>
             </table>
+            </div>
         </section>
     }
 }
