@@ -12,7 +12,8 @@
 //   label states the latest and the worst values, the same as the table's.
 // - Phone (390 px) and tablet (768 px): no sideways scroll of the page, the success metrics'
 //   "Measured" and "Status" on screen, the first column of every table on screen, and every
-//   scroll container a named region with a tab stop.
+//   scroll container a named region with a tab stop; at 1280 px with 200 % text, no panel
+//   wider than its content box and no sideways scroll.
 // - Print: nothing wider than the paper; controls hidden and a checklist note printed as text;
 //   "Print sign-off" and "Print daily status" print their report alone, on few pages.
 // Screenshots (light, dark, 390 px, print) go to target/e2e/.
@@ -417,6 +418,34 @@ for (const width of [390, 768]) {
     await closeChecked(opened);
   });
 }
+
+test('with text at 200 % at 1280 px, the page does not scroll sideways and no content sticks out of its panel', async () => {
+  const opened = await openDashboard();
+  const { page } = opened;
+  // The page sets its text size on the root element; twice that is 200 % text.
+  const base = await page.evaluate(() => Number.parseFloat(getComputedStyle(document.documentElement).fontSize));
+  await page.addStyleTag({ content: `:root { font-size: ${2 * base}px !important; }` });
+  const layout = await page.evaluate(() => {
+    const vw = document.documentElement.clientWidth;
+    return {
+      pageWidth: document.documentElement.scrollWidth,
+      // Content sticking out of its panel (what scrolls inside a named region is inside it).
+      panels: [...document.querySelectorAll('section.panel')].flatMap((p) => {
+        const edge = Math.min(p.getBoundingClientRect().right, vw);
+        return [...p.querySelectorAll('*')]
+          .filter((el) => !el.parentElement.closest('[role="region"]'))
+          .filter((el) => {
+            const r = el.getBoundingClientRect();
+            return r.width > 0 && r.right > edge + 0.5;
+          })
+          .map((el) => `${p.dataset.testid}: ${el.tagName.toLowerCase()}.${el.className} ends at ${Math.round(el.getBoundingClientRect().right)} > ${Math.round(edge)}`);
+      }),
+    };
+  });
+  assert.ok(layout.pageWidth <= 1280, `the page is ${layout.pageWidth} px wide`);
+  assert.deepEqual(layout.panels, [], 'content wider than its panel');
+  await closeChecked(opened);
+});
 
 /** Pages of a PDF that Chromium wrote (its page objects are not compressed). */
 function pdfPages(buffer) {
