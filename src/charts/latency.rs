@@ -2,16 +2,17 @@
 //! table as lines, the P50 and P95 latency alert periods shaded by level, and the
 //! circuit breaker's state as a band under the chart.
 
-use canary_core::alerts::{Alert, Level, MetricId, Rule};
+use canary_core::alerts::{Alert, Comparator, Level, MetricId, Rule};
 use canary_core::series::{Series, SeriesPoint};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::data::{ChartData, Line, TableSpec, Unit};
 use super::{
     alert_shades, draw_error, draw_legend, draw_mesh, draw_runs, draw_shades, draw_thresholds,
-    min_width, render_svg_with, rule_thresholds, segments, ChartError, LegendItem, Mark, Threshold,
-    TimeAxis, AXIS, FONT_PX,
+    min_width, render_svg_with, rule_thresholds, segments, ChartError, DrawnChart, LegendItem,
+    Mark, Threshold, TimeAxis, AXIS, FONT_PX,
 };
 use canary_core::analysis::BreakerSpan;
 
@@ -230,15 +231,50 @@ pub fn draw<DB: DrawingBackend>(
     root.present().map_err(draw_error)
 }
 
-/// The chart as an SVG document of `size` pixels.
+/// The data table's lines: P50, P95 and P99.
+const TABLE_LINES: [Line; 3] = [
+    Line {
+        name: "P50",
+        unit: Unit::Millis,
+        value: |p| p.p50_ms,
+    },
+    Line {
+        name: "P95",
+        unit: Unit::Millis,
+        value: |p| p.p95_ms,
+    },
+    Line {
+        name: "P99",
+        unit: Unit::Millis,
+        value: |p| p.p99_ms,
+    },
+];
+
+/// What the data table holds: the three lines, the `thresholds` drawn judged against P50.
+pub fn table(series: &Series, thresholds: &[Threshold]) -> ChartData {
+    TableSpec {
+        title: "Latency",
+        lines: &TABLE_LINES,
+        thresholds,
+        judged: 0,
+        worse: Comparator::Above,
+    }
+    .data(series)
+}
+
+/// The chart as an SVG document of `size` pixels, with its data.
 pub fn render_svg(
     series: &Series,
     alerts: &[Alert],
     breaker: &[BreakerSpan],
     rules: &[Rule],
     size: (u32, u32),
-) -> Result<String, ChartError> {
-    render_svg_with(size, |root| draw(root, series, alerts, breaker, rules))
+) -> Result<DrawnChart, ChartError> {
+    let svg = render_svg_with(size, |root| draw(root, series, alerts, breaker, rules))?;
+    Ok(DrawnChart {
+        svg,
+        data: table(series, &thresholds(rules)),
+    })
 }
 
 #[cfg(test)]
@@ -284,7 +320,8 @@ mod tests {
         expected: Result<Drawn, ChartError>,
     ) {
         let got =
-            render_svg(&series(points), &alerts, &breaker, &default_rules(), SIZE).map(|svg| {
+            render_svg(&series(points), &alerts, &breaker, &default_rules(), SIZE).map(|drawn| {
+                let svg = drawn.svg;
                 // Both threshold lines are drawn (dashed: many short polylines).
                 for c in [WARNING, CRITICAL] {
                     assert!(lines(&svg, c, 2) >= 20, "threshold line in {}", hex(c));

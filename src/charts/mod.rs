@@ -3,6 +3,7 @@
 //! shading, threshold lines from the rule table, the legend strip) and a helper that renders to
 //! an SVG string for the DOM. Pure code: no leptos, testable natively.
 
+pub mod data;
 pub mod latency;
 pub mod rate;
 
@@ -25,6 +26,13 @@ pub enum ChartError {
     NoData,
     #[error("The chart could not be drawn: {0}")]
     Draw(String),
+}
+
+/// A drawn chart: the SVG document and the numbers it draws, for its data table and label.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DrawnChart {
+    pub svg: String,
+    pub data: data::ChartData,
 }
 
 /// Axis lines, tick labels and legend text.
@@ -844,7 +852,8 @@ mod tests {
             .collect();
         let svg = rate::ERROR_RATE
             .render_svg(&series(points), &[], &default_rules(), rate::SIZE)
-            .unwrap();
+            .unwrap()
+            .svg;
         let grid = |c: usize| -> Vec<i32> {
             // (x of vertical, y of horizontal) grid lines: points "x1,y1 x2,y2 ".
             elements(&svg, "polyline")

@@ -10,10 +10,11 @@ use canary_core::series::{Series, SeriesPoint};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::data::{ChartData, Line, TableSpec, Unit};
 use super::{
     alert_shades, draw_error, draw_legend, draw_mesh, draw_runs, draw_shades, draw_thresholds,
-    pct_label, render_svg_with, rule_thresholds, segments, ChartError, LegendItem, Mark, Threshold,
-    TimeAxis,
+    pct_label, render_svg_with, rule_thresholds, segments, ChartError, DrawnChart, LegendItem,
+    Mark, Threshold, TimeAxis,
 };
 
 /// The size the page draws a rate chart at (it scales with the container through `viewBox`).
@@ -162,15 +163,36 @@ impl RateChart {
         root.present().map_err(draw_error)
     }
 
-    /// The chart as an SVG document of `size` pixels.
+    /// What the chart's data table holds: the one line against the `thresholds` drawn.
+    pub fn table(&self, series: &Series, thresholds: &[Threshold]) -> ChartData {
+        let line = [Line {
+            name: self.name,
+            unit: Unit::Percent,
+            value: self.value,
+        }];
+        TableSpec {
+            title: self.metric.label(),
+            lines: &line,
+            thresholds,
+            judged: 0,
+            worse: self.worse,
+        }
+        .data(series)
+    }
+
+    /// The chart as an SVG document of `size` pixels, with its data.
     pub fn render_svg(
         &self,
         series: &Series,
         alerts: &[Alert],
         rules: &[Rule],
         size: (u32, u32),
-    ) -> Result<String, ChartError> {
-        render_svg_with(size, |root| self.draw(root, series, alerts, rules))
+    ) -> Result<DrawnChart, ChartError> {
+        let svg = render_svg_with(size, |root| self.draw(root, series, alerts, rules))?;
+        Ok(DrawnChart {
+            svg,
+            data: self.table(series, &self.thresholds(rules)),
+        })
     }
 }
 
@@ -231,7 +253,8 @@ mod tests {
             .collect();
         let got = chart
             .render_svg(&series(points), &alerts, &rules, SIZE)
-            .map(|svg| {
+            .map(|drawn| {
+                let svg = drawn.svg;
                 for t in chart.thresholds(&rules) {
                     let c = level_colour(t.level);
                     assert!(
@@ -349,7 +372,10 @@ mod tests {
             point(&ERROR_RATE, 0, Some(0.0)),
             point(&ERROR_RATE, 1, Some(100.0)),
         ]);
-        let svg = ERROR_RATE.render_svg(&spike, &[], &rules, SIZE).unwrap();
+        let svg = ERROR_RATE
+            .render_svg(&spike, &[], &rules, SIZE)
+            .unwrap()
+            .svg;
         assert!(svg.contains("Error rate (clipped at the edge)"));
     }
 }

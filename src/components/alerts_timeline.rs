@@ -140,7 +140,7 @@ pub fn AlertsTimeline(
                 } else {
                     view! {
                         <p class="panel-summary">{summary}</p>
-                        <div class="table-scroll">
+                        <div class="table-scroll" role="region" aria-label="Alerts in this window" tabindex="0">
                             <table class="alerts-table">
                                 <caption class="visually-hidden">"Alerts of the window, newest first"</caption>
                                 <thead>
@@ -167,7 +167,7 @@ pub fn AlertsTimeline(
                     when=move || !rules().is_empty()
                     fallback=|| view! { <p class="empty-state">"No rule was evaluated: there is no time range."</p> }
                 >
-                    <div class="table-scroll">
+                    <div class="table-scroll" role="region" aria-label="Alert rules now" tabindex="0">
                         <table class="rules-table compact">
                             <thead>
                                 <tr>

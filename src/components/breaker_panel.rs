@@ -73,6 +73,7 @@ pub fn BreakerPanel(
                 columns=&[("State", false), ("Failures", true), ("Successes", true), ("At (UTC)", true)]
                 has_rows=Signal::derive(move || !breaker().transitions.is_empty())
                 empty_note="No state changes in this window."
+                label="Circuit breaker state changes"
                 testid="breaker-transitions"
             >
                 {move || {

@@ -133,6 +133,7 @@ pub fn CachePanel(
                 columns=&[("Resource type", false), ("Accesses", true), ("Hit rate", true), ("Avg miss time", true)]
                 has_rows=Signal::derive(move || !prefixes().is_empty())
                 empty_note="No cache accesses in this window."
+                label="Cache by resource type"
             >
                 {move || {
                     prefixes()

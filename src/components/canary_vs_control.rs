@@ -154,7 +154,7 @@ pub fn CanaryVsControl(
                 <span class=verdict_class(c.verdict) data-testid="cohort-verdict">{c.verdict.label()}</span>
             </p>
             <p class="verdict-sentence">{verdict_sentence(&c)}</p>
-            <div class="table-scroll">
+            <div class="table-scroll" role="region" aria-label="Canary against control" tabindex="0">
                 <table class="cohort-table">
                     <thead>
                         <tr>

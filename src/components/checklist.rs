@@ -217,6 +217,8 @@ pub fn Checklist(
             })
         };
         let ticked_class = ticked.clone();
+        // A printout shows the note as text (the form control is not printed).
+        let note_text = note.clone();
         let issues = match &item.data_verdict {
             Verdict::Issues(list) => Some(view! {
                 <ul class="check-issues">
@@ -262,6 +264,7 @@ pub fn Checklist(
                         }
                     ></textarea>
                 </label>
+                <p class="print-only check-note-text">{note_text}</p>
             </li>
         }
     };

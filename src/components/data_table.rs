@@ -1,5 +1,5 @@
 //! The table skeleton the data panels share: a scrolling `table.data-table` with its column
-//! headings, or a note while there is no row.
+//! headings in a named, focusable scrolling region, or a note while there is no row.
 
 use leptos::prelude::*;
 
@@ -20,6 +20,9 @@ pub fn DataTable(
     has_rows: Signal<bool>,
     /// Shown instead of the table when there is no row.
     empty_note: &'static str,
+    /// The name of the table's scrolling region, for screen readers (the region takes keyboard
+    /// focus, so a table wider than a phone can be scrolled without a pointer).
+    label: &'static str,
     /// The table's `data-testid` (none by default).
     #[prop(optional)]
     testid: Option<&'static str>,
@@ -28,7 +31,7 @@ pub fn DataTable(
 ) -> impl IntoView {
     view! {
         <ShowIf when=has_rows fallback=move || view! { <p class="empty-note">{empty_note}</p> }>
-            <div class="table-scroll">
+            <div class="table-scroll" role="region" aria-label=label tabindex="0">
                 <table class="data-table" data-testid=testid>
                     <thead>
                         <tr>

@@ -200,7 +200,7 @@ pub fn EndpointTable(
                 when=move || !metrics.get().latency_by_endpoint.is_empty()
                 fallback=|| view! { <p class="empty-note">"No requests in this window."</p> }
             >
-                <div class="table-scroll">
+                <div class="table-scroll" role="region" aria-label="Latency by endpoint" tabindex="0">
                     <table class="data-table">
                         <caption class="visually-hidden">
                             "Requests and latency percentiles per endpoint; the column buttons sort the table."

@@ -61,6 +61,7 @@ pub fn ErrorBreakdown(
                 columns=&[("Type", false), ("Message", false), ("Occurrences", true), ("Last seen (UTC)", true)]
                 has_rows=Signal::derive(move || !groups().is_empty())
                 empty_note="No failed requests in this window."
+                label="Errors by type and message"
             >
                 {move || {
                     groups()

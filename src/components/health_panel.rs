@@ -68,7 +68,7 @@ pub fn HealthPanel(
                 <span class="status status-ok">{format!("HTTP {}", r.status)}</span>
                 {format!(" in {:.0} ms from {}", r.elapsed_ms, r.url)}
             </p>
-            <pre class="json" data-testid="health-json" tabindex="0">{pretty_json(&r.json)}</pre>
+            <pre class="json" data-testid="health-json" role="region" aria-label="Health check answer (JSON)" tabindex="0">{pretty_json(&r.json)}</pre>
         }
         .into_any(),
         CheckState::Done(Err(e)) => {

@@ -59,6 +59,7 @@ pub fn Mem0Panel(
                 columns=&[("Error type", false), ("Failures", true), ("Avg time", true), ("Last failure (UTC)", true)]
                 has_rows=Signal::derive(move || !failures().is_empty())
                 empty_note="No failed writes in this window."
+                label="mem0 failures by type"
             >
                 {move || {
                     failures()

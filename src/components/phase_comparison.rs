@@ -75,7 +75,7 @@ pub fn PhaseComparisonPanel(
             })
             .collect_view();
         view! {
-            <div class="table-scroll">
+            <div class="table-scroll" role="region" aria-label="Phase comparison" tabindex="0">
                 <table class="comparison-table">
                     <thead>
                         <tr>

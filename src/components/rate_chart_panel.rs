@@ -182,6 +182,7 @@ mod tests {
                 .chart
                 .render_svg(&calm, &[], rules, rate::SIZE)
                 .unwrap()
+                .svg
         };
         let (before, after) = (draw(&guide), draw(&changed));
         // The legend names the rule's threshold.

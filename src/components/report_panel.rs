@@ -51,6 +51,74 @@ enum Tab {
     Signoff,
 }
 
+impl Tab {
+    /// The tabs in their order on the page.
+    const ALL: [Tab; 2] = [Tab::Email, Tab::Signoff];
+
+    /// The tab a key moves to from `self` (the WAI-ARIA tabs pattern: arrows wrap around, Home
+    /// and End go to the first and the last), or `None` for any other key.
+    fn after_key(self, key: &str) -> Option<Tab> {
+        let at = Tab::ALL.iter().position(|&t| t == self).unwrap_or(0);
+        let n = Tab::ALL.len();
+        let to = match key {
+            "ArrowRight" => (at + 1) % n,
+            "ArrowLeft" => (at + n - 1) % n,
+            "Home" => 0,
+            "End" => n - 1,
+            _ => return None,
+        };
+        Some(Tab::ALL[to])
+    }
+
+    /// The tab element's id (the tab panel is labelled by the selected one).
+    fn id(self) -> &'static str {
+        match self {
+            Tab::Email => "report-tab-email",
+            Tab::Signoff => "report-tab-signoff",
+        }
+    }
+
+    /// What the page's print mode is called while this report alone is printed (the print
+    /// stylesheet hides everything else).
+    fn print_mode(self) -> &'static str {
+        match self {
+            Tab::Email => "email",
+            Tab::Signoff => "signoff",
+        }
+    }
+}
+
+/// Prints the `tab` report alone: marks the page (`data-print` on the root element, which the
+/// print stylesheet reads), then opens the browser's print dialog once the report is rendered.
+/// The mark goes when printing ends (`afterprint`).
+fn print_report(tab: Tab) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    if let Some(root) = window.document().and_then(|d| d.document_element()) {
+        let _ = root.set_attribute("data-print", tab.print_mode());
+    }
+    // After the switch of tab has re-rendered the preview.
+    set_timeout(
+        move || {
+            if let Some(window) = web_sys::window() {
+                let _ = window.print();
+            }
+        },
+        std::time::Duration::from_millis(0),
+    );
+}
+
+/// Removes the print mode [`print_report`] set.
+fn end_print_mode() {
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.remove_attribute("data-print");
+    }
+}
+
 /// The sign-off items a person may override, with their labels.
 fn override_items(phase: &PhaseDefinition) -> Vec<(String, String)> {
     let mut items = vec![
@@ -257,6 +325,29 @@ pub fn ReportPanel(
             </label>
         }
     };
+    let print_ended = window_event_listener(leptos::ev::afterprint, |_| end_print_mode());
+    on_cleanup(move || print_ended.remove());
+    let print = move |t: Tab| {
+        tab.set(t);
+        print_report(t);
+    };
+    // Tab buttons, for moving the focus with the arrow keys.
+    let email_tab = NodeRef::<leptos::html::Button>::new();
+    let signoff_tab = NodeRef::<leptos::html::Button>::new();
+    let on_tab_key = move |ev: leptos::ev::KeyboardEvent| {
+        if let Some(next) = tab.get_untracked().after_key(&ev.key()) {
+            ev.prevent_default();
+            tab.set(next);
+            let button = match next {
+                Tab::Email => email_tab.get_untracked(),
+                Tab::Signoff => signoff_tab.get_untracked(),
+            };
+            if let Some(b) = button {
+                let _ = b.focus();
+            }
+        }
+    };
+    let tab_index = move |t: Tab| if tab.get() == t { "0" } else { "-1" };
     let items = Signal::derive(move || {
         let number = phase_number.get();
         phases
@@ -270,26 +361,42 @@ pub fn ReportPanel(
     view! {
         <section class="panel report-panel" data-testid="report-panel">
             <h2>"Reports"</h2>
-            <div class="tabs" role="tablist">
+            <div class="tabs" role="tablist" aria-label="Report">
                 <button
                     type="button"
                     role="tab"
+                    id=Tab::Email.id()
+                    node_ref=email_tab
                     data-testid="report-tab-email"
+                    aria-controls="report-tabpanel"
                     aria-selected=move || (tab.get() == Tab::Email).to_string()
+                    tabindex=move || tab_index(Tab::Email)
                     on:click=move |_| tab.set(Tab::Email)
+                    on:keydown=on_tab_key
                 >
                     "Daily status email"
                 </button>
                 <button
                     type="button"
                     role="tab"
+                    id=Tab::Signoff.id()
+                    node_ref=signoff_tab
                     data-testid="report-tab-signoff"
+                    aria-controls="report-tabpanel"
                     aria-selected=move || (tab.get() == Tab::Signoff).to_string()
+                    tabindex=move || tab_index(Tab::Signoff)
                     on:click=move |_| tab.set(Tab::Signoff)
+                    on:keydown=on_tab_key
                 >
                     "Phase sign-off"
                 </button>
             </div>
+            <div
+                class="report-tabpanel"
+                role="tabpanel"
+                id="report-tabpanel"
+                aria-labelledby=move || tab.get().id()
+            >
             <div class="report-form">
                 {text_field("Rollout name", "report-name", |d| &d.name, |d, v| d.name = v)}
                 <ShowIf when=move || tab.get() == Tab::Email>
@@ -390,19 +497,26 @@ pub fn ReportPanel(
                 <button type="button" data-testid="report-download" disabled=move || markdown_text.get().is_err() on:click=save_file>
                     "Download .md"
                 </button>
+                <button type="button" data-testid="print-signoff" on:click=move |_| print(Tab::Signoff)>
+                    "Print sign-off"
+                </button>
+                <button type="button" data-testid="print-email" on:click=move |_| print(Tab::Email)>
+                    "Print daily status"
+                </button>
                 {move || status.get().map(|s| view! { <span class="report-status" role="status">{s}</span> })}
             </div>
             {move || match markdown_text.get() {
                 Ok(text) => view! {
-                    <div class="report-preview" data-testid="report-preview" inner_html=markdown::to_html(&text)></div>
+                    <div class="report-preview" data-testid="report-preview" role="region" aria-label="Report preview" tabindex="0" inner_html=markdown::to_html(&text)></div>
                     <details class="report-source">
                         <summary>"Markdown source"</summary>
-                        <pre data-testid="report-markdown">{text}</pre>
+                        <pre data-testid="report-markdown" role="region" aria-label="Markdown source" tabindex="0">{text}</pre>
                     </details>
                 }
                 .into_any(),
                 Err(e) => view! { <p class="field-error" role="alert" data-testid="report-error">{e}</p> }.into_any(),
             }}
+            </div>
             <p class="report-hint">
                 {move || format!(
                     "Same text as `canary-report {}` on the same data. Reports are made at {}.",
@@ -421,4 +535,27 @@ pub fn redis_alerts(alerts: &[Alert]) -> Vec<Alert> {
         .filter(|a| a.metric == MetricId::RedisMemory)
         .cloned()
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tab_keys_follow_the_tabs_pattern() {
+        let check = |from: Tab, key: &str, want: Option<Tab>| {
+            assert_eq!(from.after_key(key), want, "{from:?} {key}");
+        };
+        check(Tab::Email, "ArrowRight", Some(Tab::Signoff));
+        check(Tab::Signoff, "ArrowRight", Some(Tab::Email));
+        check(Tab::Email, "ArrowLeft", Some(Tab::Signoff));
+        check(Tab::Signoff, "ArrowLeft", Some(Tab::Email));
+        check(Tab::Signoff, "Home", Some(Tab::Email));
+        check(Tab::Email, "End", Some(Tab::Signoff));
+        check(Tab::Email, "Home", Some(Tab::Email));
+        check(Tab::Email, "Tab", None);
+        check(Tab::Email, "ArrowDown", None);
+        check(Tab::Email, "Enter", None);
+        check(Tab::Email, "", None);
+    }
 }

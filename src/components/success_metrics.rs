@@ -1,4 +1,6 @@
-//! The guide's success-metrics table: Metric | Target | Alert threshold | Measured | Status.
+//! The guide's success-metrics table: Metric | Target | Alert threshold | Measured | Status. On a
+//! narrow screen each row stacks into a block of labelled lines (the style sheet reads each
+//! cell's `data-label`), so the measured value and the status are never off-screen.
 
 use std::sync::Arc;
 
@@ -24,6 +26,7 @@ pub fn SuccessMetrics(
     view! {
         <section class="panel" data-testid="success-metrics">
             <h2>"Success metrics"</h2>
+            <div class="table-scroll" role="region" aria-label="Success metrics" tabindex="0">
             <table class="metrics-table">
                 <thead>
                     <tr>
@@ -44,10 +47,10 @@ pub fn SuccessMetrics(
                                 view! {
                                     <tr data-metric=row.id>
                                         <th scope="row">{row.metric}</th>
-                                        <td>{row.target}</td>
-                                        <td>{row.alert_threshold}</td>
-                                        <td class="num">{row.measured}</td>
-                                        <td>
+                                        <td data-label="Target">{row.target}</td>
+                                        <td data-label="Alert threshold">{row.alert_threshold}</td>
+                                        <td class="num measured" data-label="Measured">{row.measured}</td>
+                                        <td class="status-cell" data-label="Status">
                                             <span class=status_class(row.status)>{row.status.label()}</span>
                                         </td>
                                     </tr>
@@ -57,6 +60,7 @@ pub fn SuccessMetrics(
                     }}
                 </tbody>
             </table>
+            </div>
         </section>
     }
 }

@@ -30,11 +30,12 @@ export function isSameOriginOrInline(url, origin) {
 // A 1280×900 page of a new context that may load only `origin` (and inline data). Every other
 // request is aborted and listed in `offOrigin`; console errors, page errors, failed same-origin
 // requests and HTTP errors are listed in `problems`, for a test to assert both empty.
-export async function openGuardedPage(browser, origin) {
+// `contextOptions` go to the new context (e.g. another viewport, `colorScheme: 'dark'`).
+export async function openGuardedPage(browser, origin, contextOptions = {}) {
   const problems = [];
   const offOrigin = [];
   const allowed = (url) => isSameOriginOrInline(url, origin);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...contextOptions });
   await context.route('**/*', (route) => {
     const url = route.request().url();
     if (allowed(url)) {
