@@ -921,7 +921,7 @@ enum Phase {
     /// `limit=1` with the planned count: is anything there, and roughly how much.
     Probe,
     /// The newest circuit-breaker transition before the window: the breaker's state carries
-    /// over into it (SPEC §2), as it does when a file holds rows before `--from`.
+    /// over into it (docs/metrics.md#metrics), as it does when a file holds rows before `--from`.
     PriorBreaker,
     Stream(usize),
     Done,
