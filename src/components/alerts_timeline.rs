@@ -41,6 +41,8 @@ pub fn format_metric_value(metric: MetricId, v: Option<f64>) -> String {
     match (metric.unit(), v) {
         ("ms", v) => format_ms(v),
         ("%", v) => format_pct(v),
+        ("× control", Some(v)) if v.is_finite() => canary_core::report::ratio_text(v),
+        ("points", Some(v)) if v.is_finite() => canary_core::report::points_text(v),
         (unit, Some(v)) if v.is_finite() => format!("{} {unit}", format_count(v)),
         _ => "no data".to_owned(),
     }
