@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use canary_core::alerts::{self, Alert, Evaluation, Level, MetricId, Rule};
 use canary_core::cohort::{self, CohortComparison};
+use canary_core::cohort_rules::{self, CohortEvaluation};
 use canary_core::event::{Micros, MICROS_PER_HOUR};
 use canary_core::metrics::{self, Metrics, Window};
 use canary_core::phases::{self, PhaseAssessment, PhaseDefinition};
@@ -100,6 +101,9 @@ pub struct Analysis {
     /// Alerts of the window, including those from the Redis text.
     pub evaluation: Arc<Evaluation>,
     pub cohorts: Option<Arc<CohortComparison>>,
+    /// The cohort rules over the window: the call, the rule behind it and the evidence (their
+    /// alerts are in `evaluation` too).
+    pub cohort_rules: Arc<CohortEvaluation>,
     /// `Ok(None)`: no Redis text given; `Err`: the text could not be read (the message says where).
     pub redis: Result<Option<RedisHealth>, String>,
     /// The breaker's state over the window, for the band under the latency chart.
@@ -144,6 +148,7 @@ pub fn metric_of_criterion(id: &str) -> Option<MetricId> {
         "cache_hit_rate" => MetricId::CacheHitRate,
         "mem0_write_success" => MetricId::Mem0WriteSuccess,
         "circuit_breaker" | "circuit_breaker_closed" => MetricId::CircuitBreaker,
+        phases::CANARY_NOT_WORSE => MetricId::CanaryErrorRate,
         _ => return None,
     })
 }
@@ -205,6 +210,9 @@ pub fn analyse(store: &EventStore, input: &AnalysisInput, rules: &[Rule]) -> Ana
         },
     };
     let mut evaluation = alerts::evaluate(store, window, rules);
+    let cohort_rules =
+        cohort_rules::evaluate_cohorts(store, window, &cohort_rules::default_cohort_rules());
+    cohort_rules.add_to(&mut evaluation);
     let redis = if input.redis_info.trim().is_empty() {
         Ok(None)
     } else {
@@ -221,6 +229,7 @@ pub fn analyse(store: &EventStore, input: &AnalysisInput, rules: &[Rule]) -> Ana
         window,
         now: input.now,
         cohorts: window.map(|w| Arc::new(cohort::compare(store, w))),
+        cohort_rules: Arc::new(cohort_rules),
         metrics: Arc::new(metrics),
         series: Arc::new(series),
         evaluation: Arc::new(evaluation),

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use canary_core::alerts::{self, Evaluation, Status};
 use canary_core::cohort::{self, CohortComparison};
+use canary_core::cohort_rules::{self, CohortEvaluation};
 use canary_core::metrics::{self, Window};
 use canary_core::phases::{self, CriterionResult, PhaseDefinition};
 use canary_core::redis::{self, RedisHealth};
@@ -71,6 +72,8 @@ struct Analysis {
     /// The phase judged, and the window its criteria cover.
     phase: Option<(PhaseDefinition, Window)>,
     cohorts: Option<CohortComparison>,
+    /// The cohort rules over the window (their alerts are in `evaluation` too).
+    cohort_rules: CohortEvaluation,
     redis: Option<RedisHealth>,
 }
 
@@ -90,6 +93,9 @@ fn analyse(a: &MetricsArgs) -> Result<Analysis, CliError> {
     let now = a.now.unwrap_or_else(clock_now);
     let rules = alerts::default_rules();
     let mut evaluation = alerts::evaluate(&store, window, &rules);
+    let cohort_rules =
+        cohort_rules::evaluate_cohorts(&store, window, &cohort_rules::default_cohort_rules());
+    cohort_rules.add_to(&mut evaluation);
 
     let redis = match &a.redis_info {
         Some(path) => {
@@ -122,6 +128,7 @@ fn analyse(a: &MetricsArgs) -> Result<Analysis, CliError> {
             .unwrap_or_default(),
         phase: assessment.map(|p| (p.definition, p.window)),
         cohorts: window.map(|w| cohort::compare(&store, w)),
+        cohort_rules,
         redis,
     })
 }
@@ -140,6 +147,18 @@ struct MetricsJson<'a> {
     metrics: &'a metrics::Metrics,
     alerts: &'a [alerts::Alert],
     criteria: &'a [CriterionResult],
+    cohorts: CohortsJson<'a>,
+}
+
+/// The `cohorts` object: both cohorts over the whole window, and the cohort rules' call.
+#[derive(Serialize)]
+struct CohortsJson<'a> {
+    /// Both cohorts' numbers and the latency test over the whole window (`null` without one).
+    whole_window: Option<&'a CohortComparison>,
+    /// The rule behind the call: the worst cohort rule firing at the window's end.
+    deciding_rule: Option<&'a str>,
+    #[serde(flatten)]
+    rules: &'a CohortEvaluation,
 }
 
 fn metrics_command(a: &MetricsArgs) -> Result<(), CliError> {
@@ -150,6 +169,14 @@ fn metrics_command(a: &MetricsArgs) -> Result<(), CliError> {
             metrics: &analysis.metrics,
             alerts: &analysis.evaluation.alerts,
             criteria: &analysis.criteria,
+            cohorts: CohortsJson {
+                whole_window: analysis.cohorts.as_ref(),
+                deciding_rule: analysis
+                    .cohort_rules
+                    .deciding_alert()
+                    .map(|a| a.rule.as_str()),
+                rules: &analysis.cohort_rules,
+            },
         };
         serde_json::to_writer_pretty(&mut out, &json).map_err(std::io::Error::from)?;
         writeln!(out)?;
@@ -161,6 +188,7 @@ fn metrics_command(a: &MetricsArgs) -> Result<(), CliError> {
             criteria: &analysis.criteria,
             phase: analysis.phase.as_ref(),
             cohorts: analysis.cohorts.as_ref(),
+            cohort_rules: &analysis.cohort_rules,
             redis: analysis.redis.as_ref(),
         });
         out.write_all(text.as_bytes())?;
@@ -174,6 +202,17 @@ fn check_command(a: &MetricsArgs) -> Result<u8, CliError> {
     let analysis = analyse(a)?;
     let status = analysis.evaluation.status_now;
     println!("{}", human::verdict_line(&analysis.evaluation));
+    // Why: each cohort rule firing now, with the endpoints and error types behind it; and, once,
+    // when the data has no cohort tags, that the absolute rules decided alone.
+    let c = &analysis.cohort_rules;
+    if c.call == cohort_rules::CohortCall::NoCohortTags {
+        println!("  {}", c.call.label());
+    }
+    for a in c.alerts.iter().filter(|a| a.alert.until.is_none()) {
+        for line in human::explain_lines(a) {
+            println!("  {line}");
+        }
+    }
     Ok(match status {
         Status::OnTrack => 0,
         Status::IssuesDetected => 1,
