@@ -7,10 +7,9 @@ use canary_core::summary::{format_ms, format_pct};
 use leptos::prelude::*;
 use std::sync::Arc;
 
+use canary_core::analysis::Analysis;
 use canary_core::cohort_rules::{CohortAlert, CohortCall, CohortEvaluation};
-use canary_core::report::{points_text, ratio_text};
-
-use crate::analysis::Analysis;
+use canary_core::text::{alert_worst, p_text, points_text, ratio_text};
 
 /// The status class of the cohort rules' call.
 fn call_class(call: CohortCall) -> &'static str {
@@ -37,16 +36,13 @@ fn rules_sentence(c: &CohortEvaluation) -> String {
             .difference_points
             .map_or_else(|| "—".to_owned(), points_text),
         p_value(now.error_test.p_value),
-        canary_core::report::p_text(c.alpha)
+        p_text(c.alpha)
     )
 }
 
 /// One cohort alert and the endpoints and error types behind it.
 fn alert_evidence(a: &CohortAlert) -> impl IntoView {
-    let worst = match a.alert.metric.unit() {
-        "× control" => ratio_text(a.alert.worst_value),
-        _ => points_text(a.alert.worst_value),
-    };
+    let worst = alert_worst(&a.alert);
     let state = if a.alert.until.is_none() {
         "firing"
     } else {

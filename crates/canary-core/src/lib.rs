@@ -14,15 +14,18 @@ pub use canary_engine::{
     alerts, cohort, cohort_rules, decimal, event, metrics, percentile, series, sort, store,
 };
 
+pub mod analysis;
 pub mod demo;
 pub mod details;
 pub mod jsonb;
+pub mod markdown;
 pub mod phases;
 pub mod read;
 pub mod redis;
 pub mod report;
 pub mod summary;
 pub mod supabase;
+pub mod text;
 pub mod time;
 
 pub use event::{Details, EventRow, EventType, Micros};
