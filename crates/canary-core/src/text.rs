@@ -303,6 +303,28 @@ mod tests {
     }
 
     #[test]
+    fn cohort_numbers_read_as_people_write_them() {
+        for (p, want) in [
+            (1.0, "1.000"),
+            (0.7391, "0.739"),
+            (0.001, "0.001"),
+            (0.000_999, "1e-3"),
+            (2.08e-7, "2.1e-7"),
+            (1e-5, "1e-5"),
+            (0.0, "0e0"),
+        ] {
+            assert_eq!(p_text(p), want, "{p}");
+        }
+        assert_eq!(ratio_text(1.8034), "1.80 × control");
+        assert_eq!(points_text(-0.46), "-0.46 points");
+        assert_eq!(metric_value(MetricId::CanaryP95Latency, None), "no data");
+        assert_eq!(
+            metric_value(MetricId::CanaryErrorRate, Some(f64::NAN)),
+            "no data"
+        );
+    }
+
+    #[test]
     fn alert_text_table() {
         use Level::*;
         use MetricId::*;
@@ -323,6 +345,19 @@ mod tests {
             "< 90.00 %",
             "< 90 % for 5 min",
             "80.00 %",
+        );
+        // Cohort alerts: a ratio to control, a difference in points.
+        check(
+            alert(CanaryP50Latency, Critical, Some(1.25), 1.8034),
+            "> 1.25 × control",
+            "> 1.25 × control",
+            "1.80 × control",
+        );
+        check(
+            alert(CanaryErrorRate, Warning, Some(0.5), 2.7),
+            "> +0.50 points",
+            "> +0.50 points",
+            "+2.70 points",
         );
         check(
             alert(CircuitBreaker, Warning, None, 3.0),
