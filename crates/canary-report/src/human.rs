@@ -181,7 +181,8 @@ pub fn metrics_report(r: &Report<'_>) -> String {
         criteria_section(&mut out, def, window, r.criteria);
     }
     cohort_rules_section(&mut out, r.cohort_rules);
-    if let Some(c) = r.cohorts {
+    // Without cohort tags the line above has said so: no table of two empty cohorts.
+    if let Some(c) = r.cohorts.filter(|_| r.cohort_rules.tagged) {
         cohort_section(&mut out, c);
     }
 

@@ -259,4 +259,8 @@ fn untagged_data_says_so_once_and_the_absolute_rules_decide() {
     assert_eq!(json["cohorts"]["tagged"], false);
     let human = stdout(&[&["metrics"][..], &input].concat(), 0);
     assert_eq!(human.matches("No cohort tags").count(), 1, "{human}");
+    assert!(
+        !human.contains("Canary vs control"),
+        "no table of empty cohorts:\n{human}"
+    );
 }

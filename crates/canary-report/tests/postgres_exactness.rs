@@ -1588,8 +1588,9 @@ fn show_pg_row(row: &PgRow) -> String {
         .join(", ")
 }
 
-/// SPEC §6's keys of `metrics --json`.
-const JSON_KEYS: [&str; 13] = [
+/// The keys of `metrics --json`: SPEC §6's, and `cohorts` (canary against control: the guide has
+/// no SQL for it; its statistics are checked against SciPy in `canary-engine`).
+const JSON_KEYS: [&str; 14] = [
     "latency",
     "latency_by_endpoint",
     "errors",
@@ -1603,6 +1604,7 @@ const JSON_KEYS: [&str; 13] = [
     "alerts",
     "criteria",
     "window",
+    "cohorts",
 ];
 
 /// Every number of one `metrics --json` output against the SQL of the same window.
