@@ -53,8 +53,8 @@ use crate::cohort::{self, CohortComparison};
 use crate::event::{from_datetime, to_datetime, EventType, Micros, MICROS_PER_MINUTE};
 use crate::metrics::{rate_pct, Groups, Window};
 use crate::percentile::{percentile_cont_sorted, percentiles_cont};
-use crate::sort::{sort_by, sort_by_key, sort_f64};
 use crate::store::EventStore;
+use stdx::sort::{sort_by, sort_by_key, sort_f64};
 
 /// What a cohort rule compares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -948,6 +948,7 @@ mod tests {
     use super::*;
     use crate::event::{Details, EventRow, MICROS_PER_SECOND};
     use std::borrow::Cow;
+    use stdx::rand::SplitMix64;
 
     const MIN: Micros = MICROS_PER_MINUTE;
 
@@ -1007,19 +1008,13 @@ mod tests {
         assert_eq!(r.rules[5].limit(), 0.5);
     }
 
-    /// A generator of small deterministic numbers (no transcendental functions needed).
-    struct XorShift(u64);
+    /// The generated days' random numbers: stdx's generator with the draws the days need.
+    struct Rng(SplitMix64);
 
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
+    impl Rng {
         /// Uniform in [0, 1).
         fn unit(&mut self) -> f64 {
-            (self.next() >> 11) as f64 / (1u64 << 53) as f64
+            self.0.next_f64()
         }
         /// A right-skewed latency around `median` ms (a product of uniforms, so a long tail).
         fn latency(&mut self, median: f64) -> f64 {
@@ -1346,7 +1341,7 @@ mod tests {
     /// `regression` (start and end minute) on, `slowdown` times slower and failing
     /// `extra_failure` more often.
     fn day(
-        rng: &mut XorShift,
+        rng: &mut Rng,
         hours: i64,
         requests_per_minute: u64,
         canary_share: f64,
@@ -1381,7 +1376,7 @@ mod tests {
         // traffic, where noise is largest for the canary.
         let rules = default_cohort_rules();
         let days = 60;
-        let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+        let mut rng = Rng(SplitMix64::new(0x9E37_79B9_7F4A_7C15));
         let mut alarmed = 0;
         for _ in 0..days {
             let store = day(&mut rng, 24, 40, 0.10, None);
