@@ -8,6 +8,118 @@ use leptos::prelude::*;
 use std::sync::Arc;
 
 use canary_core::analysis::Analysis;
+use canary_core::cohort_rules::{CohortAlert, CohortCall, CohortEvaluation};
+use canary_core::text::{alert_worst, p_text, points_text, ratio_text};
+
+/// The status class of the cohort rules' call.
+fn call_class(call: CohortCall) -> &'static str {
+    match call {
+        CohortCall::NotWorse => "status status-ok",
+        CohortCall::CanaryWorse => "status status-bad",
+        CohortCall::NoCohortTags | CohortCall::NotEnoughData => "status status-none",
+    }
+}
+
+/// What the cohort rules see over their last span, in a sentence.
+fn rules_sentence(c: &CohortEvaluation) -> String {
+    let Some(now) = &c.now else {
+        return String::new();
+    };
+    let ratio = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), ratio_text);
+    format!(
+        "Last {} min: canary P50 {}, P95 {} (one-sided Mann–Whitney p {}); error rate {} (Fisher p {}). A rule fires when the canary is worse by more than its margin and p < {}, for its duration.",
+        c.window_minutes,
+        ratio(now.p50_ratio),
+        ratio(now.p95_ratio),
+        p_value(now.latency_p_value),
+        now.error_test
+            .difference_points
+            .map_or_else(|| "—".to_owned(), points_text),
+        p_value(now.error_test.p_value),
+        p_text(c.alpha)
+    )
+}
+
+/// One cohort alert and the endpoints and error types behind it.
+fn alert_evidence(a: &CohortAlert) -> impl IntoView {
+    let worst = alert_worst(&a.alert);
+    let state = if a.alert.until.is_none() {
+        "firing"
+    } else {
+        "resolved"
+    };
+    let endpoints = a
+        .evidence
+        .endpoints
+        .iter()
+        .map(|e| {
+            view! {
+                <tr>
+                    <th scope="row">{e.endpoint.clone().unwrap_or_else(|| "(null)".to_owned())}</th>
+                    <td class="num">{format!("{} / {}", e.canary.requests, e.control.requests)}</td>
+                    <td class="num">{format!("{} / {}", format_ms(e.canary.p50_ms), format_ms(e.control.p50_ms))}</td>
+                    <td class="num">{format!("{} / {}", format_pct(e.canary.error_rate_pct), format_pct(e.control.error_rate_pct))}</td>
+                </tr>
+            }
+        })
+        .collect::<Vec<_>>();
+    let types = a
+        .evidence
+        .error_types
+        .iter()
+        .map(|t| {
+            view! {
+                <li>
+                    {format!(
+                        "{}: canary {} ({}), control {} ({})",
+                        t.error_type.as_deref().unwrap_or("(null)"),
+                        t.canary_failures,
+                        format_pct(t.canary_rate_pct),
+                        t.control_failures,
+                        format_pct(t.control_rate_pct)
+                    )}
+                </li>
+            }
+        })
+        .collect::<Vec<_>>();
+    let has_endpoints = !endpoints.is_empty();
+    let has_types = !types.is_empty();
+    view! {
+        <li data-testid="cohort-alert">
+            <strong>{format!("{} {}", a.alert.level.as_str(), state)}</strong>
+            {format!(": {}; worst {}", a.rule, worst)}
+            {has_endpoints.then(|| view! {
+                <div class="table-scroll">
+                    <table class="cohort-table" data-testid="cohort-evidence">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Endpoint"</th>
+                                <th scope="col" class="num">"Requests (canary / control)"</th>
+                                <th scope="col" class="num">"P50"</th>
+                                <th scope="col" class="num">"Error rate"</th>
+                            </tr>
+                        </thead>
+                        <tbody>{endpoints}</tbody>
+                    </table>
+                </div>
+            })}
+            {has_types.then(|| view! { <ul class="evidence-types">{types}</ul> })}
+        </li>
+    }
+}
+
+/// The cohort rules' call, the rule behind it and the evidence of every cohort alert.
+fn rules_view(c: &CohortEvaluation) -> impl IntoView {
+    let alerts = c.alerts.iter().map(alert_evidence).collect::<Vec<_>>();
+    view! {
+        <p class="verdict-line">
+            "Cohort rules: "
+            <span class=call_class(c.call) data-testid="cohort-call">{c.call.label()}</span>
+        </p>
+        <p class="verdict-sentence">{rules_sentence(c)}</p>
+        <ul class="cohort-alerts">{alerts}</ul>
+    }
+}
 
 /// The status class of a verdict: a slower canary is the bad news.
 fn verdict_class(v: LatencyVerdict) -> &'static str {
@@ -136,7 +248,7 @@ pub fn CanaryVsControl(
                 <p class="empty-state" data-testid="cohorts-empty">
                     <span class="status status-none">"no cohorts"</span>
                     {format!(
-                        " None of the {} requests in this window carries details.canary, so canary and control cannot be told apart. The backend must log details.canary = true on the canary path and false elsewhere.",
+                        " None of the {} requests in this window carries details.canary, so canary and control cannot be told apart and the absolute rules decide the verdict alone. The backend must log details.canary = true on the canary path and false elsewhere.",
                         c.untagged_requests
                     )}
                 </p>
@@ -148,7 +260,15 @@ pub fn CanaryVsControl(
             Some(v) if v.is_finite() => format!("{v:+.1} ms"),
             _ => "—".to_owned(),
         };
+        let interval = match (t.hodges_lehmann_low_ms, t.hodges_lehmann_high_ms) {
+            (Some(lo), Some(hi)) if lo.is_finite() && hi.is_finite() => {
+                format!("{lo:+.1} to {hi:+.1} ms")
+            }
+            _ => "—".to_owned(),
+        };
+        let rules = analysis.get().cohort_rules.clone();
         view! {
+            {rules_view(&rules)}
             <p class="verdict-line">
                 "Latency verdict: "
                 <span class=verdict_class(c.verdict) data-testid="cohort-verdict">{c.verdict.label()}</span>
@@ -185,6 +305,8 @@ pub fn CanaryVsControl(
                 <dd class="num">{stat(t.rank_biserial, 3)}</dd>
                 <dt>"Hodges–Lehmann shift"</dt>
                 <dd class="num">{hl}</dd>
+                <dt>"95 % interval of the shift"</dt>
+                <dd class="num">{interval}</dd>
                 <dt>"n (canary / control)"</dt>
                 <dd class="num">{format!("{} / {}", t.n_canary, t.n_control)}</dd>
             </dl>

@@ -89,10 +89,13 @@ impl RunbookSection {
 /// The guide's section for a failing metric.
 pub fn section_of(metric: MetricId) -> RunbookSection {
     match metric {
-        MetricId::P50Latency | MetricId::P95Latency => RunbookSection::Latency,
-        MetricId::ErrorRate => RunbookSection::ErrorRate,
+        MetricId::P50Latency
+        | MetricId::P95Latency
+        | MetricId::CanaryP50Latency
+        | MetricId::CanaryP95Latency => RunbookSection::Latency,
+        MetricId::ErrorRate | MetricId::CanaryErrorRate => RunbookSection::ErrorRate,
         MetricId::CacheHitRate | MetricId::CacheStampede => RunbookSection::Cache,
-        MetricId::Mem0WriteSuccess => RunbookSection::Mem0,
+        MetricId::Mem0WriteSuccess | MetricId::CanaryMem0WriteSuccess => RunbookSection::Mem0,
         MetricId::CircuitBreaker => RunbookSection::CircuitBreaker,
         MetricId::RedisMemory => RunbookSection::RedisMemory,
     }

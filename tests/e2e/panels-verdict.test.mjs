@@ -229,6 +229,9 @@ test('canary vs control shows both cohorts and a verdict', async () => {
   const text = await panelText('canary-vs-control');
   assert.match(text, /\d+\.\d ms/u);
   assert.match(text, /Hodges–Lehmann/u);
+  // The demo's canary is faster than control: the cohort rules make no call against it.
+  const call = clean(await panel.locator('[data-testid="cohort-call"]').innerText());
+  assert.match(call, /Canary not worse than control/u);
 });
 
 test('checklist ticks and notes survive a reload, and the export has the tick', async () => {

@@ -92,6 +92,16 @@ fn main() {
         group.bench_function("d_alerts_evaluate_whole_window", |b| {
             b.iter(|| alerts::evaluate(black_box(&store), Some(window), &rules))
         });
+        let cohort_rules = canary_core::cohort_rules::default_cohort_rules();
+        group.bench_function("e_cohort_rules_evaluate_whole_window", |b| {
+            b.iter(|| {
+                canary_core::cohort_rules::evaluate_cohorts(
+                    black_box(&store),
+                    Some(window),
+                    &cohort_rules,
+                )
+            })
+        });
         group.finish();
     }
 

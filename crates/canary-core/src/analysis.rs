@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alerts::{self, Alert, Evaluation, MetricId, Rule};
 use crate::cohort::{self, CohortComparison};
+use crate::cohort_rules::{self, CohortEvaluation};
 use crate::event::{Micros, MICROS_PER_HOUR, MICROS_PER_MINUTE};
 use crate::metrics::{self, Metrics, Window};
 use crate::phases::{self, PhaseAssessment, PhaseDefinition};
@@ -104,6 +105,9 @@ pub struct Analysis {
     /// Alerts of the window, including those from the Redis text.
     pub evaluation: Arc<Evaluation>,
     pub cohorts: Option<Arc<CohortComparison>>,
+    /// The cohort rules over the window: the call, the rule behind it and the evidence (their
+    /// alerts are in `evaluation` too).
+    pub cohort_rules: Arc<CohortEvaluation>,
     /// `Ok(None)`: no Redis text given; `Err`: the text could not be read (the message says where).
     pub redis: Result<Option<RedisHealth>, String>,
     /// The breaker's state over the window, for the band under the latency chart.
@@ -150,6 +154,7 @@ pub fn metric_of_criterion(id: &str) -> Option<MetricId> {
         "cache_hit_rate" => MetricId::CacheHitRate,
         "mem0_write_success" => MetricId::Mem0WriteSuccess,
         "circuit_breaker" | "circuit_breaker_closed" => MetricId::CircuitBreaker,
+        phases::CANARY_NOT_WORSE => MetricId::CanaryErrorRate,
         _ => return None,
     })
 }
@@ -225,6 +230,9 @@ pub fn analyse_window(
         },
     };
     let mut evaluation = alerts::evaluate(store, window, rules);
+    let cohort_rules =
+        cohort_rules::evaluate_cohorts(store, window, &cohort_rules::default_cohort_rules());
+    cohort_rules.add_to(&mut evaluation);
     let redis = match redis_info {
         None => Ok(None),
         Some(text) => add_redis_info(&mut evaluation, text, now)
@@ -236,6 +244,7 @@ pub fn analyse_window(
         window,
         now,
         cohorts: window.map(|w| Arc::new(cohort::compare(store, w))),
+        cohort_rules: Arc::new(cohort_rules),
         metrics: Arc::new(metrics),
         series: Arc::new(series),
         evaluation: Arc::new(evaluation),

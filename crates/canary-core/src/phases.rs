@@ -24,6 +24,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::alerts::{Alert, Level};
+use crate::cohort_rules::{CohortEvaluation, CohortMetric, CohortRules};
 use crate::event::{Micros, MICROS_PER_HOUR};
 use crate::metrics::{compute, Metrics, Window};
 use crate::store::EventStore;
@@ -1081,6 +1082,90 @@ pub struct PhaseAssessment {
     pub checklist: Vec<ChecklistItem>,
 }
 
+/// Id of the criterion "Canary not worse than control", judged in every phase from the cohort
+/// rules (`cohort_rules.rs`) over the phase so far.
+pub const CANARY_NOT_WORSE: &str = "canary_not_worse";
+
+/// "Canary not worse than control": fails as soon as a cohort rule fires (an event rule, like
+/// "no critical incidents"), passes when the phase is over without one, and has no data when no
+/// request carries a boolean `details.canary` (the other criteria then decide alone).
+pub fn canary_not_worse(
+    cohorts: &CohortEvaluation,
+    rules: &CohortRules,
+    over: bool,
+) -> CriterionResult {
+    let smallest_margin = |metric: CohortMetric| {
+        rules
+            .rules
+            .iter()
+            .filter(|r| r.metric == metric)
+            .map(|r| r.margin)
+            .fold(f64::INFINITY, f64::min)
+    };
+    let first = cohorts.alerts.first().map(|a| &a.alert);
+    let worst = cohorts
+        .alerts
+        .iter()
+        .map(|a| &a.alert)
+        .max_by_key(|a| a.level);
+    let (status, on_track, measured) = match (cohorts.tagged, worst) {
+        (false, _) => (
+            CriterionStatus::NoData,
+            None,
+            Measured {
+                value: None,
+                display: "no cohort tags (no boolean details.canary)".to_owned(),
+            },
+        ),
+        (true, Some(w)) => (
+            CriterionStatus::Fail,
+            Some(false),
+            Measured {
+                value: Some(cohorts.alerts.len() as f64),
+                display: first.map_or_else(String::new, |f| {
+                    let more = cohorts.alerts.len() - 1;
+                    let worst = if w == f {
+                        String::new()
+                    } else {
+                        format!("; worst: {}", describe_alert(w))
+                    };
+                    let more = if more > 0 {
+                        format!(" (+{more} more)")
+                    } else {
+                        String::new()
+                    };
+                    format!("{}{more}{worst}", describe_alert(f))
+                }),
+            },
+        ),
+        (true, None) => (
+            if over {
+                CriterionStatus::Pass
+            } else {
+                CriterionStatus::Pending
+            },
+            Some(true),
+            Measured {
+                value: Some(0.0),
+                display: "no cohort alert".to_owned(),
+            },
+        ),
+    };
+    CriterionResult {
+        id: CANARY_NOT_WORSE.to_owned(),
+        criterion: "Canary not worse than control".to_owned(),
+        target: format!(
+            "no cohort alert: canary P50 and P95 at most {} % slower, error rate at most {} \
+             points higher than control (where significant)",
+            round2(smallest_margin(CohortMetric::P50Latency) * 100.0),
+            round2(smallest_margin(CohortMetric::ErrorRate)),
+        ),
+        measured,
+        status,
+        on_track,
+    }
+}
+
 /// Assesses phase `number` of `phases` as of `now`. A phase without a start takes the first
 /// event's time; `None` when the phase does not exist or no start can be had.
 pub fn assess(
@@ -1105,7 +1190,7 @@ pub fn assess(
         .and_then(|i| Window::new(window.from - phases[i].duration, window.from))
         .filter(|w| !store.rows_in(w.from, w.to).is_empty())
         .map(|w| crate::metrics::compute(store, Some(w)));
-    let criteria = evaluate_criteria(
+    let mut criteria = evaluate_criteria(
         &definition,
         &phase_metrics,
         &phase_alerts,
@@ -1113,6 +1198,9 @@ pub fn assess(
         now,
         previous.as_ref(),
     );
+    let cohort_rules = crate::cohort_rules::default_cohort_rules();
+    let cohorts = crate::cohort_rules::evaluate_cohorts(store, seen, &cohort_rules);
+    criteria.push(canary_not_worse(&cohorts, &cohort_rules, now >= window.to));
     let comparison = previous
         .as_ref()
         .map(|prev| compare_phases(&phase_metrics, prev));

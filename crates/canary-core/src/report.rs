@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alerts::{self, Alert, Evaluation, Level, MetricId, Status};
 use crate::analysis;
+use crate::cohort_rules::{self, CohortCall, CohortEvaluation, Evidence};
 use crate::event::{Micros, MICROS_PER_HOUR};
 use crate::metrics::{self, Metrics, Window};
 use crate::phases::{
@@ -26,9 +27,10 @@ use crate::phases::{
 };
 use crate::redis::{RedisHealth, RedisInfoError};
 use crate::store::EventStore;
-use crate::summary::format_ms;
+use crate::summary::{format_ms, format_pct};
 use crate::text::{
-    alert_threshold, alert_worst, format_duration, level_text, number, verdict_word, Escalation,
+    alert_threshold, alert_worst, format_duration, level_text, number, p_text, points_text,
+    ratio_text, verdict_word, Escalation,
 };
 use crate::time::{format_minute, format_utc, from_datetime, to_datetime};
 
@@ -229,8 +231,11 @@ pub struct ReportData {
     pub period: Option<Window>,
     /// Metrics of the period.
     pub metrics: Metrics,
-    /// Alerts of the period (a front-end may add Redis alerts with [`Evaluation::add_alerts`]).
+    /// Alerts of the period, the cohort rules' included (a front-end may add Redis alerts with
+    /// [`Evaluation::add_alerts`]).
     pub evaluation: Evaluation,
+    /// The cohort rules over the period: canary against control, with the evidence.
+    pub cohorts: CohortEvaluation,
     /// The time the report is made at.
     pub now: Micros,
 }
@@ -308,9 +313,14 @@ impl ReportData {
             .and_then(|a| Window::new(a.window.from, now.min(a.window.to)))
             .map(|seen| alerts::evaluate(store, Some(seen), rules).alerts)
             .unwrap_or_default();
+        let cohorts =
+            cohort_rules::evaluate_cohorts(store, period, &cohort_rules::default_cohort_rules());
+        let mut evaluation = alerts::evaluate(store, period, rules);
+        cohorts.add_to(&mut evaluation);
         Some(ReportData {
             metrics: metrics::compute(store, period),
-            evaluation: alerts::evaluate(store, period, rules),
+            evaluation,
+            cohorts,
             phases,
             phase,
             assessment,
@@ -358,6 +368,7 @@ impl ReportData {
             metrics: &self.metrics,
             alerts: &self.evaluation.alerts,
             criteria: self.criteria(),
+            cohorts: Some(&self.cohorts),
             dashboard_url,
         }
     }
@@ -438,6 +449,8 @@ pub struct EmailInput<'a> {
     pub alerts: &'a [Alert],
     /// The phase's criteria as of `now`.
     pub criteria: &'a [CriterionResult],
+    /// Canary against control over the period (`None`: not evaluated).
+    pub cohorts: Option<&'a CohortEvaluation>,
     /// Link to the console.
     pub dashboard_url: Option<&'a str>,
 }
@@ -709,6 +722,169 @@ fn email_issues(out: &mut String, input: &EmailInput<'_>) {
     }
 }
 
+/// "Canary against control": the cohort rules' call, both cohorts over the rules' last span,
+/// and for each cohort alert the endpoints and error types behind it.
+fn email_cohorts(out: &mut String, c: &CohortEvaluation) {
+    let _ = writeln!(out, "\n## Canary against control\n");
+    let _ = writeln!(out, "**{}**", c.call.label());
+    if c.call == CohortCall::NoCohortTags {
+        return;
+    }
+    if let Some(now) = &c.now {
+        let (a, b) = (&now.comparison.canary, &now.comparison.control);
+        let _ = writeln!(
+            out,
+            "\nLast {} min ({} to {}):\n",
+            c.window_minutes,
+            format_minute(from_datetime(now.comparison.from)),
+            format_minute(from_datetime(now.comparison.to)),
+        );
+        let p = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), p_text);
+        let rows = vec![
+            vec![
+                "Requests".to_owned(),
+                a.requests.to_string(),
+                b.requests.to_string(),
+                String::new(),
+            ],
+            vec![
+                "P50".to_owned(),
+                format_ms(a.p50_ms),
+                format_ms(b.p50_ms),
+                now.p50_ratio.map_or_else(String::new, ratio_text),
+            ],
+            vec![
+                "P95".to_owned(),
+                format_ms(a.p95_ms),
+                format_ms(b.p95_ms),
+                now.p95_ratio.map_or_else(String::new, ratio_text),
+            ],
+            vec![
+                "Error rate".to_owned(),
+                format_pct(a.error_rate_pct),
+                format_pct(b.error_rate_pct),
+                now.error_test
+                    .difference_points
+                    .map_or_else(String::new, points_text),
+            ],
+        ];
+        table(
+            out,
+            &["", "Canary", "Control", "Difference"],
+            &[false, true, true, true],
+            &rows,
+        );
+        let t = &now.comparison.latency_test;
+        let shift = match (
+            t.hodges_lehmann_ms,
+            t.hodges_lehmann_low_ms,
+            t.hodges_lehmann_high_ms,
+        ) {
+            (Some(hl), Some(lo), Some(hi)) => format!(
+                "{} (95 % interval {} to {})",
+                format_ms(Some(hl)),
+                format_ms(Some(lo)),
+                format_ms(Some(hi))
+            ),
+            (Some(hl), _, _) => format_ms(Some(hl)),
+            _ => "—".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "\nLatency shift (Hodges–Lehmann): {shift}; Mann–Whitney p (canary slower) = {}; \
+             Fisher p (canary errors higher) = {}; a rule needs p < {}.",
+            p(now.latency_p_value),
+            p(now.error_test.p_value),
+            p_text(c.alpha)
+        );
+    }
+    for a in &c.alerts {
+        let _ = writeln!(
+            out,
+            "\n### {} {}: {}\n",
+            level_text(a.alert.level),
+            cell(&a.rule),
+            alert_worst(&a.alert)
+        );
+        email_evidence(out, &a.evidence);
+    }
+}
+
+/// The endpoints and error types behind one call.
+fn email_evidence(out: &mut String, e: &Evidence) {
+    let _ = writeln!(
+        out,
+        "Evidence from {} to {}:\n",
+        format_minute(from_datetime(e.from)),
+        format_minute(from_datetime(e.to))
+    );
+    if e.endpoints.is_empty() && e.error_types.is_empty() {
+        let _ = writeln!(out, "No single endpoint or error type stands out.");
+        return;
+    }
+    if !e.endpoints.is_empty() {
+        let rows: Vec<Vec<String>> = e
+            .endpoints
+            .iter()
+            .map(|r| {
+                vec![
+                    cell_or_null(r.endpoint.as_deref()),
+                    format!("{} / {}", r.canary.requests, r.control.requests),
+                    format!(
+                        "{} / {}",
+                        format_ms(r.canary.p50_ms),
+                        format_ms(r.control.p50_ms)
+                    ),
+                    format!(
+                        "{} / {}",
+                        format_pct(r.canary.error_rate_pct),
+                        format_pct(r.control.error_rate_pct)
+                    ),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &[
+                "Endpoint",
+                "Requests (canary / control)",
+                "P50",
+                "Error rate",
+            ],
+            &[false, true, true, true],
+            &rows,
+        );
+    }
+    if !e.error_types.is_empty() {
+        out.push('\n');
+        let rows: Vec<Vec<String>> = e
+            .error_types
+            .iter()
+            .map(|r| {
+                vec![
+                    cell_or_null(r.error_type.as_deref()),
+                    format!("{} / {}", r.canary_failures, r.control_failures),
+                    format!(
+                        "{} / {}",
+                        format_pct(r.canary_rate_pct),
+                        format_pct(r.control_rate_pct)
+                    ),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &[
+                "Error type",
+                "Failures (canary / control)",
+                "Rate (canary / control)",
+            ],
+            &[false, true, true],
+            &rows,
+        );
+    }
+}
+
 /// One line on where the phase stands.
 fn phase_progress(def: &PhaseDefinition, now: Micros) -> String {
     match phase_state(def, now) {
@@ -814,6 +990,14 @@ fn troubleshooting(metric: MetricId) -> &'static str {
         MetricId::RedisMemory => {
             "Redis memory: check memory usage against `maxmemory`, evictions and the eviction \
              policy; consider manual cache warming after fixing it."
+        }
+        MetricId::CanaryP50Latency
+        | MetricId::CanaryP95Latency
+        | MetricId::CanaryErrorRate
+        | MetricId::CanaryMem0WriteSuccess => {
+            "Canary against control: only the canary cohort is worse, so the new code path is \
+             the suspect; start from the endpoints and error types under \"Canary against \
+             control\" and consider reducing `CANARY_SAMPLE_RATE` to 0.05 until it is fixed."
         }
     }
 }
@@ -988,6 +1172,9 @@ pub fn daily_email(input: &EmailInput<'_>) -> String {
     }
     email_endpoints(&mut out, m);
     email_issues(&mut out, input);
+    if let Some(cohorts) = input.cohorts {
+        email_cohorts(&mut out, cohorts);
+    }
 
     let _ = writeln!(out, "\n## Phase {} success criteria\n", def.number);
     let _ = writeln!(out, "{}", phase_progress(def, input.now));
@@ -1741,6 +1928,7 @@ mod tests {
                 metrics: &m,
                 alerts: &alerts,
                 criteria: &[],
+                cohorts: None,
                 dashboard_url: None,
             });
             assert!(
@@ -1765,6 +1953,7 @@ mod tests {
             metrics: &m,
             alerts: &[],
             criteria: &[],
+            cohorts: None,
             dashboard_url: None,
         };
         assert_eq!(

@@ -24,6 +24,8 @@ pub fn metric_value(metric: MetricId, v: Option<f64>) -> String {
         | MetricId::CacheHitRate
         | MetricId::Mem0WriteSuccess
         | MetricId::RedisMemory => format_pct(v),
+        MetricId::CanaryP50Latency | MetricId::CanaryP95Latency => finite(v, ratio_text),
+        MetricId::CanaryErrorRate | MetricId::CanaryMem0WriteSuccess => finite(v, points_text),
         MetricId::CacheStampede | MetricId::CircuitBreaker => match v {
             Some(v) if v.is_finite() => {
                 let unit = if metric == MetricId::CacheStampede {
@@ -35,6 +37,34 @@ pub fn metric_value(metric: MetricId, v: Option<f64>) -> String {
             }
             _ => "no data".to_owned(),
         },
+    }
+}
+
+/// `text(v)` for a finite value, `no data` otherwise.
+fn finite(v: Option<f64>, text: fn(f64) -> String) -> String {
+    match v {
+        Some(v) if v.is_finite() => text(v),
+        _ => "no data".to_owned(),
+    }
+}
+
+/// A canary/control latency ratio (the cohort rules' latency value): `1.82 × control`.
+pub fn ratio_text(v: f64) -> String {
+    format!("{v:.2} × control")
+}
+
+/// A difference of rates in points (the cohort rules' rate value): `+2.50 points`.
+pub fn points_text(v: f64) -> String {
+    format!("{v:+.2} points")
+}
+
+/// A p-value for people: three decimals down to 0.001 (`0.739`), then two significant digits
+/// (`2.1e-7`); also for the significance level (`1e-5`).
+pub fn p_text(p: f64) -> String {
+    if p >= 0.001 {
+        format!("{p:.3}")
+    } else {
+        format!("{p:.1e}").replace(".0e", "e")
     }
 }
 
@@ -273,6 +303,28 @@ mod tests {
     }
 
     #[test]
+    fn cohort_numbers_read_as_people_write_them() {
+        for (p, want) in [
+            (1.0, "1.000"),
+            (0.7391, "0.739"),
+            (0.001, "0.001"),
+            (0.000_999, "1e-3"),
+            (2.08e-7, "2.1e-7"),
+            (1e-5, "1e-5"),
+            (0.0, "0e0"),
+        ] {
+            assert_eq!(p_text(p), want, "{p}");
+        }
+        assert_eq!(ratio_text(1.8034), "1.80 × control");
+        assert_eq!(points_text(-0.46), "-0.46 points");
+        assert_eq!(metric_value(MetricId::CanaryP95Latency, None), "no data");
+        assert_eq!(
+            metric_value(MetricId::CanaryErrorRate, Some(f64::NAN)),
+            "no data"
+        );
+    }
+
+    #[test]
     fn alert_text_table() {
         use Level::*;
         use MetricId::*;
@@ -293,6 +345,19 @@ mod tests {
             "< 90.00 %",
             "< 90 % for 5 min",
             "80.00 %",
+        );
+        // Cohort alerts: a ratio to control, a difference in points.
+        check(
+            alert(CanaryP50Latency, Critical, Some(1.25), 1.8034),
+            "> 1.25 × control",
+            "> 1.25 × control",
+            "1.80 × control",
+        );
+        check(
+            alert(CanaryErrorRate, Warning, Some(0.5), 2.7),
+            "> +0.50 points",
+            "> +0.50 points",
+            "+2.70 points",
         );
         check(
             alert(CircuitBreaker, Warning, None, 3.0),

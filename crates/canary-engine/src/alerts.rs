@@ -46,6 +46,14 @@ pub enum MetricId {
     Mem0WriteSuccess,
     CircuitBreaker,
     RedisMemory,
+    /// Canary P50 latency as a multiple of control's (the cohort rules, `cohort_rules.rs`).
+    CanaryP50Latency,
+    /// Canary P95 latency as a multiple of control's.
+    CanaryP95Latency,
+    /// Canary error rate minus control's, in percentage points.
+    CanaryErrorRate,
+    /// Control mem0 write success minus the canary's, in percentage points.
+    CanaryMem0WriteSuccess,
 }
 
 /// One alert that fired: since when, until when (`None` while still firing at the end of the
@@ -84,6 +92,10 @@ impl MetricId {
             MetricId::Mem0WriteSuccess => "mem0_write_success",
             MetricId::CircuitBreaker => "circuit_breaker",
             MetricId::RedisMemory => "redis_memory",
+            MetricId::CanaryP50Latency => "canary_p50_latency",
+            MetricId::CanaryP95Latency => "canary_p95_latency",
+            MetricId::CanaryErrorRate => "canary_error_rate",
+            MetricId::CanaryMem0WriteSuccess => "canary_mem0_write_success",
         }
     }
 
@@ -98,7 +110,22 @@ impl MetricId {
             MetricId::Mem0WriteSuccess => "mem0 write success",
             MetricId::CircuitBreaker => "Circuit breaker",
             MetricId::RedisMemory => "Redis memory",
+            MetricId::CanaryP50Latency => "Canary P50 latency vs control",
+            MetricId::CanaryP95Latency => "Canary P95 latency vs control",
+            MetricId::CanaryErrorRate => "Canary error rate vs control",
+            MetricId::CanaryMem0WriteSuccess => "Canary mem0 write failures vs control",
         }
+    }
+
+    /// Whether the metric compares the canary cohort with control (a cohort rule's metric).
+    pub fn is_cohort(self) -> bool {
+        matches!(
+            self,
+            MetricId::CanaryP50Latency
+                | MetricId::CanaryP95Latency
+                | MetricId::CanaryErrorRate
+                | MetricId::CanaryMem0WriteSuccess
+        )
     }
 
     /// The unit of the metric's values.
@@ -111,6 +138,8 @@ impl MetricId {
             | MetricId::RedisMemory => "%",
             MetricId::CacheStampede => "misses",
             MetricId::CircuitBreaker => "failures",
+            MetricId::CanaryP50Latency | MetricId::CanaryP95Latency => "× control",
+            MetricId::CanaryErrorRate | MetricId::CanaryMem0WriteSuccess => "points",
         }
     }
 }

@@ -79,6 +79,11 @@ pub struct MannWhitney {
     /// Hodges–Lehmann estimate of the shift: the median of all n₁·n₂ differences
     /// `canary − control`, in milliseconds (exact, not sampled).
     pub hodges_lehmann_ms: Option<f64>,
+    /// Lower end of the shift's 95 % confidence interval (see [`hodges_lehmann_interval`]);
+    /// `None` when the samples are too small for one.
+    pub hodges_lehmann_low_ms: Option<f64>,
+    /// Upper end of the shift's 95 % confidence interval.
+    pub hodges_lehmann_high_ms: Option<f64>,
 }
 
 /// What the latency test says, at [`ALPHA`] with at least [`MIN_SAMPLES_PER_SIDE`] per cohort.
@@ -224,7 +229,23 @@ pub fn mann_whitney(canary: &[f64], control: &[f64]) -> MannWhitney {
 }
 
 /// [`mann_whitney`] of two ascending, NaN-free samples.
-fn mann_whitney_sorted(x: &[f64], y: &[f64]) -> MannWhitney {
+pub(crate) fn mann_whitney_sorted(x: &[f64], y: &[f64]) -> MannWhitney {
+    let test = rank_test_sorted(x, y);
+    let (Some(sd_u), false) = (test.sd_u, x.is_empty() || y.is_empty()) else {
+        return test;
+    };
+    let interval = hodges_lehmann_interval_sorted(x, y, sd_u);
+    MannWhitney {
+        hodges_lehmann_ms: hodges_lehmann_sorted(x, y),
+        hodges_lehmann_low_ms: interval.map(|(low, _)| low),
+        hodges_lehmann_high_ms: interval.map(|(_, high)| high),
+        ..test
+    }
+}
+
+/// The rank test alone (U, z, p, rank-biserial) of two ascending, NaN-free samples, without
+/// the Hodges–Lehmann selections: what the cohort rules need at every sample.
+pub(crate) fn rank_test_sorted(x: &[f64], y: &[f64]) -> MannWhitney {
     debug_assert!(is_ascending(x) && is_ascending(y), "samples must be sorted");
     let (n1, n2) = (x.len(), y.len());
     let none = MannWhitney {
@@ -237,6 +258,8 @@ fn mann_whitney_sorted(x: &[f64], y: &[f64]) -> MannWhitney {
         p_value: None,
         rank_biserial: None,
         hodges_lehmann_ms: None,
+        hodges_lehmann_low_ms: None,
+        hodges_lehmann_high_ms: None,
     };
     if n1 == 0 || n2 == 0 {
         return none;
@@ -294,9 +317,66 @@ fn mann_whitney_sorted(x: &[f64], y: &[f64]) -> MannWhitney {
         z: Some(z),
         p_value: Some(p_value),
         rank_biserial: Some(two_diff as f64 / n1n2 as f64),
-        hodges_lehmann_ms: hodges_lehmann_sorted(x, y),
         ..none
     }
+}
+
+/// The two-sided normal quantile of a 95 % interval, `Φ⁻¹(0.975)`.
+pub const Z_95: f64 = 1.959_963_984_540_054;
+
+/// One-sided p-value of the test for "the canary is slower": SciPy's
+/// `mannwhitneyu(canary, control, alternative="greater", method="asymptotic")`, i.e.
+/// `P(Z ≥ (U − n₁n₂/2 − 0.5) / sd_u)`. `None` without samples; 1 when every sample is tied
+/// (the ranks carry no evidence either way).
+pub fn p_canary_slower(test: &MannWhitney) -> Option<f64> {
+    let (u, sd) = (test.u_canary?, test.sd_u?);
+    if sd <= 0.0 {
+        return Some(1.0);
+    }
+    let mean = test.n_canary as f64 * test.n_control as f64 / 2.0;
+    let z = (u - mean - 0.5) / sd;
+    Some((0.5 * erfc(z / std::f64::consts::SQRT_2)).min(1.0))
+}
+
+/// The rank of the lower end of the Mann–Whitney-based 95 % interval of the shift
+/// (Hollander & Wolfe's `C_α`, normal approximation with the tie-corrected `sd_u`): the
+/// interval runs from the `k`-th smallest to the `k`-th largest of the n₁·n₂ differences,
+/// `k = ⌊n₁n₂/2 − Z_95 · sd_u⌋`. `None` when `k < 1`: too few samples for a 95 % interval.
+pub fn interval_rank(n1: u64, n2: u64, sd_u: f64) -> Option<u64> {
+    let k = (n1 as f64 * n2 as f64 / 2.0 - Z_95 * sd_u).floor();
+    (k >= 1.0).then_some(k as u64)
+}
+
+/// The Hodges–Lehmann shift's 95 % confidence interval of two samples in any order (NaN values
+/// are ignored): the `k`-th smallest and `k`-th largest `canary[i] − control[j]`, with `k` from
+/// [`interval_rank`].
+pub fn hodges_lehmann_interval(canary: &[f64], control: &[f64]) -> Option<(f64, f64)> {
+    let test = mann_whitney(canary, control);
+    Some((test.hodges_lehmann_low_ms?, test.hodges_lehmann_high_ms?))
+}
+
+/// The interval of two ascending, NaN-free, non-empty samples, given `sd_u`.
+fn hodges_lehmann_interval_sorted(x: &[f64], y: &[f64], sd_u: f64) -> Option<(f64, f64)> {
+    let total = x.len() as u64 * y.len() as u64;
+    let k = interval_rank(x.len() as u64, y.len() as u64, sd_u)?;
+    // 0-based ranks of the k-th smallest and the k-th largest.
+    let (low_rank, high_rank) = (k - 1, total - k);
+    let (low, high) = if x.len() <= y.len() {
+        let m = DifferenceMatrix::new(x, y);
+        (
+            m.kth(low_rank, PIVOT_SAMPLE),
+            m.kth(high_rank, PIVOT_SAMPLE),
+        )
+    } else {
+        // Rows must be the shorter sample: the differences of the swapped pair are the negated
+        // ones, so the k-th smallest here is minus the k-th largest there.
+        let m = DifferenceMatrix::new(y, x);
+        (
+            -m.kth(high_rank, PIVOT_SAMPLE),
+            -m.kth(low_rank, PIVOT_SAMPLE),
+        )
+    };
+    Some((low + 0.0, high + 0.0))
 }
 
 /// The Hodges–Lehmann shift of two samples in any order (NaN values are ignored): the median of
@@ -816,6 +896,83 @@ mod tests {
             &high,
             (0.0, -8.569714828680006, 1.037416185127664e-17, -1.0, -50.5),
         );
+    }
+
+    #[test]
+    fn one_sided_p_matches_scipy() {
+        // SciPy 1.14.1 `mannwhitneyu(a, b, alternative="greater", method="asymptotic",
+        // use_continuity=True).pvalue` on the same samples.
+        let (canary, control) = reference_samples();
+        let cases: [(&[f64], &[f64], f64); 4] = [
+            (&canary, &control, 0.970767406534775),
+            (&control, &canary, 0.02929190000541459),
+            (&[4.0, 5.0, 6.0], &[1.0, 2.0, 3.0], 0.04042779918502612),
+            (&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0], 0.9854518341293739),
+        ];
+        for (a, b, want) in cases {
+            let got = p_canary_slower(&mann_whitney(a, b)).unwrap();
+            assert!((got - want).abs() <= 1e-12 * want, "{got} vs {want}");
+        }
+        // No samples: no p; every sample tied: no evidence either way.
+        assert_eq!(p_canary_slower(&mann_whitney(&[], &[1.0])), None);
+        assert_eq!(
+            p_canary_slower(&mann_whitney(&[2.0; 9], &[2.0; 9])),
+            Some(1.0)
+        );
+    }
+
+    /// The interval by brute force: every difference sorted, the k-th from each end.
+    fn brute_force_interval(x: &[f64], y: &[f64]) -> Option<(f64, f64)> {
+        let mut d: Vec<f64> = x
+            .iter()
+            .flat_map(|a| y.iter().map(move |b| a - b))
+            .collect();
+        d.sort_unstable_by(f64::total_cmp);
+        let sd = mann_whitney(x, y).sd_u?;
+        let k = interval_rank(x.len() as u64, y.len() as u64, sd)? as usize;
+        Some((d[k - 1] + 0.0, d[d.len() - k] + 0.0))
+    }
+
+    #[test]
+    fn hodges_lehmann_interval_matches_brute_force() {
+        let mut rng = XorShift(0x1234_5678_9ABC_DEF1);
+        for &(n1, n2) in &[
+            (5, 5),
+            (8, 3),
+            (3, 8),
+            (17, 16),
+            (40, 3),
+            (64, 65),
+            (150, 90),
+            (90, 150),
+        ] {
+            for ties in [true, false] {
+                let x = rng.sample(n1, ties);
+                let y = rng.sample(n2, ties);
+                let want = brute_force_interval(&x, &y);
+                assert!(want.is_some(), "n1={n1} n2={n2}");
+                let got = hodges_lehmann_interval(&x, &y);
+                assert_eq!(
+                    got.map(|(a, b)| (a.to_bits(), b.to_bits())),
+                    want.map(|(a, b)| (a.to_bits(), b.to_bits())),
+                    "n1={n1} n2={n2} ties={ties}"
+                );
+                let (low, high) = got.unwrap();
+                let hl = hodges_lehmann(&x, &y).unwrap();
+                assert!(low <= hl && hl <= high, "{low} <= {hl} <= {high}");
+            }
+        }
+        // Too few samples for a 95 % interval (k < 1), and none at all.
+        assert_eq!(hodges_lehmann_interval(&[1.0, 2.0], &[3.0, 4.0]), None);
+        assert_eq!(hodges_lehmann_interval(&[], &[3.0, 4.0]), None);
+        // A pure shift: the interval holds it, and k follows Hollander & Wolfe's C_α
+        // (n₁ = n₂ = 10 without ties: sd = √(100·21/12) = 13.2288; ⌊50 − 1.96·13.2288⌋ = 24).
+        let control: Vec<f64> = (0..10).map(f64::from).collect();
+        let canary: Vec<f64> = control.iter().map(|v| v + 100.0).collect();
+        let sd = mann_whitney(&canary, &control).sd_u.unwrap();
+        assert_eq!(interval_rank(10, 10, sd), Some(24));
+        let (low, high) = hodges_lehmann_interval(&canary, &control).unwrap();
+        assert!(low <= 100.0 && 100.0 <= high);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 
 pub mod alerts;
 pub mod cohort;
+pub mod cohort_rules;
 pub mod event;
 pub mod metrics;
 pub mod percentile;

@@ -4,11 +4,13 @@ use std::fmt::Write;
 
 use canary_core::alerts::{Alert, Evaluation, RuleState};
 use canary_core::cohort::{CohortComparison, CohortMetrics};
+use canary_core::cohort_rules::{CohortAlert, CohortCall, CohortEvaluation};
 use canary_core::metrics::{Metrics, Window};
 use canary_core::phases::{CriterionResult, CriterionStatus, PhaseDefinition};
 use canary_core::redis::RedisHealth;
 use canary_core::summary::{format_ms, format_pct, success_rows};
 use canary_core::text::{alert_threshold, alert_worst};
+use canary_core::text::{p_text, points_text, ratio_text};
 use canary_core::time::{format_minute, format_rfc3339, from_datetime};
 
 /// Renders rows as a plain-text table with a header and aligned columns; numbers right-aligned.
@@ -97,6 +99,7 @@ pub struct Report<'a> {
     pub criteria: &'a [CriterionResult],
     pub phase: Option<(&'a PhaseDefinition, Window)>,
     pub cohorts: Option<&'a CohortComparison>,
+    pub cohort_rules: &'a CohortEvaluation,
     pub redis: Option<&'a RedisHealth>,
 }
 
@@ -177,7 +180,9 @@ pub fn metrics_report(r: &Report<'_>) -> String {
     if let Some((def, window)) = r.phase {
         criteria_section(&mut out, def, window, r.criteria);
     }
-    if let Some(c) = r.cohorts {
+    cohort_rules_section(&mut out, r.cohort_rules);
+    // Without cohort tags the line above has said so: no table of two empty cohorts.
+    if let Some(c) = r.cohorts.filter(|_| r.cohort_rules.tagged) {
         cohort_section(&mut out, c);
     }
 
@@ -443,6 +448,78 @@ fn cohort_section(out: &mut String, c: &CohortComparison) {
             c.untagged_requests
         );
     }
+}
+
+/// The cohort rules' call: said once, with the rule behind it and its evidence.
+fn cohort_rules_section(out: &mut String, c: &CohortEvaluation) {
+    let _ = writeln!(out, "\nCanary against control: {}", c.call.label());
+    if c.call == CohortCall::NoCohortTags {
+        return;
+    }
+    if let Some(now) = &c.now {
+        let ratio = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), ratio_text);
+        let p = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), p_text);
+        let _ = writeln!(
+            out,
+            "  Last {} min: P50 {}, P95 {} (Mann-Whitney p {}), error rate {} (Fisher p {}); \
+             a rule needs p < {}",
+            c.window_minutes,
+            ratio(now.p50_ratio),
+            ratio(now.p95_ratio),
+            p(now.latency_p_value),
+            now.error_test
+                .difference_points
+                .map_or_else(|| "n/a".to_owned(), points_text),
+            p(now.error_test.p_value),
+            p_text(c.alpha)
+        );
+    }
+    for a in &c.alerts {
+        for line in explain_lines(a) {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+}
+
+/// A cohort alert and the evidence behind it, for people: the rule, the worst value, then the
+/// endpoints and error types that carry the difference.
+pub fn explain_lines(a: &CohortAlert) -> Vec<String> {
+    let until = a.alert.until.map_or_else(
+        || "still firing".to_owned(),
+        |u| format!("until {}", time(u)),
+    );
+    let mut lines = vec![format!(
+        "{} {}: {} since {} {until}, worst {}",
+        a.alert.metric.as_str(),
+        a.alert.level.as_str(),
+        a.rule,
+        time(a.alert.since),
+        alert_worst(&a.alert)
+    )];
+    for e in &a.evidence.endpoints {
+        lines.push(format!(
+            "  endpoint {}: canary {} requests, P50 {}, errors {}; control {} requests, P50 {}, \
+             errors {}",
+            e.endpoint.as_deref().unwrap_or("(null)"),
+            e.canary.requests,
+            format_ms(e.canary.p50_ms),
+            format_pct(e.canary.error_rate_pct),
+            e.control.requests,
+            format_ms(e.control.p50_ms),
+            format_pct(e.control.error_rate_pct),
+        ));
+    }
+    for t in &a.evidence.error_types {
+        lines.push(format!(
+            "  error type {}: canary {} ({}), control {} ({})",
+            t.error_type.as_deref().unwrap_or("(null)"),
+            t.canary_failures,
+            format_pct(t.canary_rate_pct),
+            t.control_failures,
+            format_pct(t.control_rate_pct),
+        ));
+    }
+    lines
 }
 
 fn redis_section(out: &mut String, r: &RedisHealth) {

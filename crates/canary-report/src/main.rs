@@ -16,6 +16,8 @@ use std::sync::Arc;
 
 use canary_core::alerts::{self, Status};
 use canary_core::analysis::{analyse_window, assess_phase, Analysis};
+use canary_core::cohort::CohortComparison;
+use canary_core::cohort_rules::{CohortCall, CohortEvaluation};
 use canary_core::metrics::{self, Window};
 use canary_core::phases::{self, CriterionResult, PhaseAssessment};
 use serde::Serialize;
@@ -108,6 +110,18 @@ struct MetricsJson<'a> {
     metrics: &'a metrics::Metrics,
     alerts: &'a [alerts::Alert],
     criteria: &'a [CriterionResult],
+    cohorts: CohortsJson<'a>,
+}
+
+/// The `cohorts` object: both cohorts over the whole window, and the cohort rules' call.
+#[derive(Serialize)]
+struct CohortsJson<'a> {
+    /// Both cohorts' numbers and the latency test over the whole window (`null` without one).
+    whole_window: Option<&'a CohortComparison>,
+    /// The rule behind the call: the worst cohort rule firing at the window's end.
+    deciding_rule: Option<&'a str>,
+    #[serde(flatten)]
+    rules: &'a CohortEvaluation,
 }
 
 fn metrics_command(a: &MetricsArgs) -> Result<(), CliError> {
@@ -119,6 +133,14 @@ fn metrics_command(a: &MetricsArgs) -> Result<(), CliError> {
             metrics: &analysis.metrics,
             alerts: &analysis.evaluation.alerts,
             criteria: run.criteria(),
+            cohorts: CohortsJson {
+                whole_window: analysis.cohorts.as_deref(),
+                deciding_rule: analysis
+                    .cohort_rules
+                    .deciding_alert()
+                    .map(|a| a.rule.as_str()),
+                rules: &analysis.cohort_rules,
+            },
         };
         serde_json::to_writer_pretty(&mut out, &json).map_err(std::io::Error::from)?;
         writeln!(out)?;
@@ -130,6 +152,7 @@ fn metrics_command(a: &MetricsArgs) -> Result<(), CliError> {
             criteria: run.criteria(),
             phase: run.phase.as_ref().map(|p| (&p.definition, p.window)),
             cohorts: analysis.cohorts.as_deref(),
+            cohort_rules: &analysis.cohort_rules,
             redis: analysis.redis.as_ref().ok().and_then(Option::as_ref),
         });
         out.write_all(text.as_bytes())?;
@@ -137,12 +160,24 @@ fn metrics_command(a: &MetricsArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `canary-report check`: one line, and the verdict as the exit status (0 On Track, 1 Issues
-/// Detected, 2 Rollback Required) so cron and CI can alert on it.
+/// `canary-report check`: the verdict in one line (then the reason for each cohort rule
+/// firing), and the verdict as the exit status (0 On Track, 1 Issues Detected, 2 Rollback
+/// Required) so cron and CI can alert on it.
 fn check_command(a: &MetricsArgs) -> Result<u8, CliError> {
     let run = analyse(a)?;
     let status = run.analysis.evaluation.status_now;
     println!("{}", human::verdict_line(&run.analysis.evaluation));
+    // Why: each cohort rule firing now, with the endpoints and error types behind it; and, once,
+    // when the data has no cohort tags, that the absolute rules decided alone.
+    let c = &run.analysis.cohort_rules;
+    if c.call == CohortCall::NoCohortTags {
+        println!("  {}", c.call.label());
+    }
+    for a in c.alerts.iter().filter(|a| a.alert.until.is_none()) {
+        for line in human::explain_lines(a) {
+            println!("  {line}");
+        }
+    }
     Ok(match status {
         Status::OnTrack => 0,
         Status::IssuesDetected => 1,

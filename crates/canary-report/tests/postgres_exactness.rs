@@ -1583,8 +1583,10 @@ fn show_pg_row(row: &PgRow) -> String {
         .join(", ")
 }
 
-/// The keys of `metrics --json` (docs/metrics.md#the-command-line).
-const JSON_KEYS: [&str; 13] = [
+/// The keys of `metrics --json` (docs/metrics.md#the-command-line), and `cohorts` (canary
+/// against control: the guide has no SQL for it; its statistics are checked against SciPy in
+/// `canary-engine`).
+const JSON_KEYS: [&str; 14] = [
     "latency",
     "latency_by_endpoint",
     "errors",
@@ -1598,6 +1600,7 @@ const JSON_KEYS: [&str; 13] = [
     "alerts",
     "criteria",
     "window",
+    "cohorts",
 ];
 
 /// Every number of one `metrics --json` output against the SQL of the same window.

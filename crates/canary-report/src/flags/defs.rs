@@ -201,7 +201,8 @@ pub const FLAGS: &[Flag] = &[
         section: Section::Options,
         doc: "one JSON object (keys: latency, latency_by_endpoint, errors,\n\
               errors_by_type, cache, cache_by_prefix, cache_stampedes, mem0,\n\
-              mem0_failures_by_type, circuit_breaker, alerts, criteria, window)",
+              mem0_failures_by_type, circuit_breaker, alerts, criteria, window,\n\
+              cohorts)",
         update: |raw, _| {
             raw.json = true;
             Ok(())

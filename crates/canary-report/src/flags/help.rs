@@ -15,8 +15,11 @@ USAGE:
 
 COMMANDS:
     metrics         the verdict, the alerts that fired, and every metric of the window
-    check           one line with the verdict now; exit status 0 On Track,
-                    1 Issues Detected, 2 Rollback Required (for cron and CI)
+    check           one line with the verdict now, then the reason for each
+                    canary-against-control rule firing (endpoints, error types);
+                    exit status 0 On Track, 1 Issues Detected, 2 Rollback Required
+                    (for cron and CI); the verdict is the worst of the absolute
+                    rules and the canary-against-control (cohort) rules
     email           the daily status email (Markdown): status, the last 24 h's
                     metrics with targets, the alerts, next steps; the 24 h end
                     at the end of the data unless --from/--to are given
