@@ -12,6 +12,7 @@
 // size-optimised browser bundle; they are part of this crate's API as if defined here.
 pub use canary_engine::{alerts, cohort, decimal, event, metrics, percentile, series, sort, store};
 
+pub mod auth;
 pub mod demo;
 pub mod details;
 pub mod jsonb;

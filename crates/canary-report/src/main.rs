@@ -5,6 +5,7 @@
 mod args;
 mod human;
 mod reports;
+mod sign_in;
 mod source;
 mod supabase_http;
 
