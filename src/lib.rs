@@ -13,6 +13,7 @@ pub mod components;
 pub mod data;
 pub mod effect;
 pub mod markdown;
+pub mod session;
 pub mod state;
 pub mod storage;
 

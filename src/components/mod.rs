@@ -1,5 +1,6 @@
 //! One component per file, each named after what it shows.
 
+pub mod account_status;
 pub mod alerts_timeline;
 pub mod breaker_panel;
 pub mod cache_chart;
@@ -21,6 +22,7 @@ pub mod redis_panel;
 pub mod report_panel;
 pub mod runbook;
 pub mod show_if;
+pub mod sign_in_form;
 pub mod source_picker;
 pub mod status_banner;
 pub mod success_metrics;

@@ -34,9 +34,11 @@ SOURCES:
                     a Supabase project (https://<project-ref>.supabase.co): reads
                     observability_events over its REST API, only the rows of
                     --from..--to; the key comes from SUPABASE_ANON_KEY (the anon or
-                    publishable key; service_role and sb_secret_ keys are refused),
-                    plus SUPABASE_ACCESS_TOKEN (a signed-in user's JWT) where only
-                    signed-in users may read; progress on stderr
+                    publishable key; service_role and sb_secret_ keys are refused);
+                    signs in as a team member with SUPABASE_EMAIL + SUPABASE_PASSWORD,
+                    or SUPABASE_REFRESH_TOKEN_FILE (a refresh token, rotated on every
+                    run; the first run with the password creates it), or takes
+                    SUPABASE_ACCESS_TOKEN (a signed-in user's JWT); progress on stderr
 
 OPTIONS:
     --from T        window start, RFC 3339 (e.g. 2025-10-16T18:35:00Z); default: first event
