@@ -3,10 +3,12 @@
 //!
 //! A session is stored under its exact project URL, in this tab's sessionStorage, or in
 //! localStorage when the user asked to be remembered on this device; it is only ever sent to
-//! that project. Refresh tokens are single-use and rotate: a refresh runs under a browser-wide
-//! lock per project (Web Locks), re-reads the stored session first (another tab may have rotated
-//! it already: then it is adopted, not spent again), and announces the new session on a
-//! BroadcastChannel, so tabs that share a session (a duplicated tab) take it over too.
+//! that project. Refresh tokens are single-use and rotate. Tabs share a session only when it is
+//! remembered (localStorage); then a refresh runs under a browser-wide lock per project (Web
+//! Locks) and re-reads the stored session first (another tab may have rotated it already: then
+//! it is adopted, not spent again), and the other tabs hear of the new one through storage
+//! events. Tokens never go over a BroadcastChannel: on a shared `github.io` origin every site of
+//! the owner could listen.
 
 use canary_core::auth::{self, AuthError, Session, SessionUser};
 use canary_core::supabase::SupabaseConfig;
@@ -18,8 +20,6 @@ use wasm_bindgen::JsCast;
 use crate::api::auth as net;
 use crate::storage::{self, Area};
 
-/// The channel tabs announce rotated sessions on.
-const CHANNEL: &str = "canary-console.auth";
 /// Where a sign-in with PKCE keeps its verifier until the redirect comes back (localStorage:
 /// a magic link may open in another tab).
 const PKCE_KEY: &str = "canary-console.supabase-pkce";
@@ -75,15 +75,6 @@ pub struct AuthView {
     pub version: u32,
     /// Why the session ended, when it ended on its own (a failed refresh).
     pub notice: Option<String>,
-}
-
-/// A rotation announced to the other tabs.
-#[derive(Serialize, Deserialize)]
-struct Rotated {
-    project: String,
-    /// The refresh token the new session replaced (spent now).
-    spent: String,
-    session: Session,
 }
 
 fn bump(view: RwSignal<AuthView>, notice: Option<String>) {
@@ -249,6 +240,9 @@ async fn refresh(config: SupabaseConfig, view: RwSignal<AuthView>) {
     let project = config.project_url().to_owned();
     let lock = format!("canary-console.refresh:{project}");
     net::with_lock(&lock, async move {
+        // Let a rotation another tab wrote just before it released the lock reach this tab's view
+        // of localStorage (storage changes travel between tabs asynchronously).
+        sleep(200).await;
         let Some((session, remember)) = stored(&project) else {
             return;
         };
@@ -261,11 +255,6 @@ async fn refresh(config: SupabaseConfig, view: RwSignal<AuthView>) {
         match net::session(&auth::refresh_grant(&config, &spent)).await {
             Ok(next) => {
                 store(&project, &next, remember);
-                announce(&Rotated {
-                    project: project.clone(),
-                    spent,
-                    session: next,
-                });
                 bump(view, None);
             }
             Err(AuthError::SessionEnded { detail }) => {
@@ -306,44 +295,11 @@ async fn sleep(ms: u64) {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
-fn announce(rotated: &Rotated) {
-    if let (Ok(channel), Ok(text)) = (
-        web_sys::BroadcastChannel::new(CHANNEL),
-        serde_json::to_string(rotated),
-    ) {
-        let _ = channel.post_message(&wasm_bindgen::JsValue::from_str(&text));
-        channel.close();
-    }
-}
-
-/// Listens for other tabs: a rotation of a session this tab holds (a duplicated tab's) is taken
-/// over, and any change of a stored session (storage events) re-reads it.
+/// Listens for other tabs: any change of a remembered session (a storage event) re-reads it.
 pub fn listen(view: RwSignal<AuthView>) {
     let Some(window) = web_sys::window() else {
         return;
     };
-    if let Ok(channel) = web_sys::BroadcastChannel::new(CHANNEL) {
-        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
-            move |event: web_sys::MessageEvent| {
-                let Some(text) = event.data().as_string() else {
-                    return;
-                };
-                let Ok(rotated) = serde_json::from_str::<Rotated>(&text) else {
-                    return;
-                };
-                if let Some((held, remember)) = stored(&rotated.project) {
-                    if held.refresh_token == rotated.spent {
-                        store(&rotated.project, &rotated.session, remember);
-                        bump(view, None);
-                    }
-                }
-            },
-        );
-        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        // Both live as long as the page.
-        on_message.forget();
-        std::mem::forget(channel);
-    }
     let on_storage =
         Closure::<dyn FnMut(web_sys::StorageEvent)>::new(move |event: web_sys::StorageEvent| {
             if event
