@@ -8,7 +8,6 @@ use leptos::prelude::*;
 
 use crate::components::show_if::ShowIf;
 
-use crate::analysis::RangeChoice;
 use crate::api::ReadProgress;
 use crate::components::account_status::AccountStatus;
 use crate::components::dashboard::Dashboard;
@@ -18,6 +17,7 @@ use crate::data::{load, progress_text, DataSource, Dataset, ReadSpan, SupabaseKe
 use crate::session;
 use crate::state::ConsoleState;
 use crate::storage::{self, keys, Area};
+use canary_core::analysis::RangeChoice;
 
 /// A read's progress bar: "N rows of about M" while Supabase pages, a plain bar otherwise.
 fn loading_status(progress: Option<ReadProgress>, what: &'static str) -> impl IntoView {

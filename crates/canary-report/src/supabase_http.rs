@@ -12,8 +12,8 @@ use canary_core::supabase::team::{membership_request, read_membership};
 use canary_core::supabase::{PagedRead, Progress, ReadPlan, SupabaseConfig, SupabaseError};
 use canary_core::{EventStore, Micros};
 
+use crate::error::CliError;
 use crate::sign_in::{sign_in, SignIn, EMAIL_VAR, PASSWORD_VAR, REFRESH_FILE_VAR};
-use crate::CliError;
 
 /// The environment variable with the project's anon or publishable key.
 pub const KEY_VAR: &str = "SUPABASE_ANON_KEY";

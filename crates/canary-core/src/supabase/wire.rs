@@ -7,11 +7,11 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::plan::{Col, WireFormat};
-use crate::decimal::parse_f64;
 use crate::details::parse_details;
 use crate::event::{Details, EventRow, EventType, Micros};
 use crate::read::parse_float;
 use crate::time::parse_timestamp;
+use stdx::decimal::parse_f64;
 
 /// One row as it came over the wire, before it becomes an [`EventRow`].
 #[derive(Default)]
