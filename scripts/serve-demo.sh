@@ -27,4 +27,5 @@ say "the CLI on the demo data: cargo run --release --bin canary-report -- metric
 cargo run --release --bin canary-report -- metrics --demo
 
 say "building and serving the web app: http://127.0.0.1:8080/ (Ctrl-C to stop)"
-exec trunk serve --release --offline
+# No autoreload: its injected inline script would be refused by the page's CSP.
+exec trunk serve --release --offline --no-autoreload

@@ -16,8 +16,10 @@
 #
 # What it sets up (everything on 127.0.0.1, free ports, a temp dir):
 # - Supabase's roles: anon, authenticated, service_role (BYPASSRLS) and authenticator (the login
-#   PostgREST uses, which switches to the JWT's role), Supabase's default privileges, then
-#   sql/001_observability_events.sql exactly as a user applies it.
+#   PostgREST uses, which switches to the JWT's role), Supabase's default privileges, the part of
+#   the auth schema the migrations use (auth.users with four test users, auth.uid(), auth.jwt()),
+#   then sql/001_observability_events.sql and sql/002_team_access.sql exactly as a user applies
+#   them, with oncall@example.com made a team member.
 # - PostgREST 12.0.2 with db-max-rows = 1000 (Supabase's default cap), db-anon-role = anon, a
 #   random HS256 JWT secret, schemas public plus three scenario schemas (below).
 # - nginx answering 401 when the `apikey` header is missing or an unknown `sb_` key is sent, and
@@ -29,12 +31,20 @@
 # Exported for the tests (crates/canary-report/tests/supabase.rs) and the benchmark:
 #   CANARY_SUPABASE_URL            project URL (http://127.0.0.1:PORT); REST under /rest/v1/
 #   CANARY_SUPABASE_ANON_KEY       legacy anon JWT          CANARY_SUPABASE_PUBLISHABLE_KEY sb_publishable_…
-#   CANARY_SUPABASE_USER_TOKEN     a signed-in user's JWT (role authenticated, expires in 1 day)
+#   CANARY_SUPABASE_USER_TOKEN     a team member's JWT (role authenticated, expires in 1 day)
 #   CANARY_SUPABASE_SERVICE_KEY    service_role JWT         CANARY_SUPABASE_SECRET_KEY      sb_secret_…
 #   CANARY_SUPABASE_EXPIRED_TOKEN  authenticated JWT that expired an hour ago
 #   CANARY_SUPABASE_FOREIGN_TOKEN  authenticated JWT signed with another secret (a wrong key)
+#   CANARY_SUPABASE_OUTSIDER_TOKEN a signed-in user who is not a team member (sql/002_team_access.sql)
+#   CANARY_SUPABASE_ANONYMOUS_TOKEN an anonymous sign-in (is_anonymous: never a member)
+#   CANARY_SUPABASE_JWT_SECRET     the HS256 secret PostgREST verifies (the Auth stand-in signs with it)
 #   CANARY_SUPABASE_DB             libpq URI of the database as superuser (= CANARY_TEST_PG)
 # Scenario gateways (same PostgREST; each a different project URL):
+#   $CANARY_SUPABASE_URL/auth/v1/         Supabase Auth: tests/auth-standin (a stand-in; test users)
+#   $CANARY_SUPABASE_URL/scenario/shortlived  REST + an Auth stand-in whose tokens last
+#                                          CANARY_AUTH_SHORT_LIFETIME seconds (default 12)
+#   CANARY_AUTH_STANDIN_URL, CANARY_AUTH_SHORT_STANDIN_URL: the stand-ins directly (/standin/codes
+#   gives the last emailed code, /standin/stats the counts of grants and reused refresh tokens)
 #   $CANARY_SUPABASE_URL/scenario/missing  schema without the table          (42P01 / PGRST205)
 #   $CANARY_SUPABASE_URL/scenario/old      table without `details`           (42703)
 #   $CANARY_SUPABASE_URL/scenario/rls      Supabase defaults: anon granted, RLS on, no anon policy
@@ -111,13 +121,38 @@ grant usage on schema public to anon, authenticated, service_role;
 -- What every Supabase project has: new tables in public are open to the API roles (RLS decides).
 alter default privileges in schema public grant all on tables to anon, authenticated, service_role;
 alter default privileges in schema public grant all on sequences to anon, authenticated, service_role;
--- auth.jwt(), as Supabase defines it, for policies that narrow the read (see the migration).
+-- The part of Supabase Auth's schema the migrations use: auth.users (the columns read here),
+-- auth.uid() and auth.jwt() as Supabase defines them (the claims PostgREST puts in
+-- request.jwt.claims).
 create schema auth;
+create table auth.users (
+  id uuid primary key,
+  email text unique,
+  is_anonymous boolean not null default false,
+  email_confirmed_at timestamptz,
+  created_at timestamptz not null default now()
+);
 create function auth.jwt() returns jsonb language sql stable as
   $$ select coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb $$;
+create function auth.uid() returns uuid language sql stable as
+  $$ select coalesce(nullif(current_setting('request.jwt.claim.sub', true), ''),
+       (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub'))::uuid $$;
 grant usage on schema auth to anon, authenticated, service_role;
+grant execute on function auth.jwt(), auth.uid() to anon, authenticated, service_role;
+-- The test users (the same ids and emails as tests/auth-standin's): a team member, a signed-up
+-- user who is not one, an anonymous sign-in, and a user who never confirmed the email.
+insert into auth.users (id, email, is_anonymous, email_confirmed_at) values
+  ('00000000-0000-4000-8000-000000000001', 'oncall@example.com', false, now()),
+  ('00000000-0000-4000-8000-000000000002', 'outsider@example.com', false, now()),
+  ('00000000-0000-4000-8000-000000000003', null, true, null),
+  ('00000000-0000-4000-8000-000000000004', 'unconfirmed@example.com', false, null);
 SQL
+  # The migrations as a user applies them: 001, then 002 upgrading it (twice: it must be safe
+  # to run again).
   _supa_psql -f "$_SUPA_ROOT/sql/001_observability_events.sql" || return 1
+  _supa_psql -f "$_SUPA_ROOT/sql/002_team_access.sql" || return 1
+  _supa_psql -f "$_SUPA_ROOT/sql/002_team_access.sql" || return 1
+  _supa_psql -c "select canary_private.add_team_member('oncall@example.com', 'approver');" >/dev/null || return 1
   _supa_psql <<'SQL' || return 1
 -- scenario "missing": a schema the API exposes, without the table.
 create schema canary_missing;
@@ -147,7 +182,7 @@ SQL
 }
 
 _supa_write_nginx_conf() {
-  local conf=$1 port=$2 upstream=$3 down_port=$4 anon_jwt=$5 service_jwt=$6
+  local conf=$1 port=$2 upstream=$3 down_port=$4 anon_jwt=$5 service_jwt=$6 auth_port=$7 auth_short_port=$8
   cat >"$conf" <<EOF
 # Generated by scripts/supabase-local.sh: a loopback stand-in for Supabase's API gateway.
 worker_processes 1;
@@ -203,6 +238,8 @@ http {
   proxy_hide_header Access-Control-Expose-Headers;
 
   upstream postgrest { server $upstream; keepalive 8; }
+  upstream auth_standin { server 127.0.0.1:$auth_port; }
+  upstream auth_short { server 127.0.0.1:$auth_short_port; }
   upstream nothing { server 127.0.0.1:$down_port; }
 
   server {
@@ -247,6 +284,26 @@ http {
       proxy_set_header Authorization \$canary_auth;
       proxy_set_header Accept-Profile canary_\$canary_scenario;
       proxy_pass http://postgrest/\$canary_path\$is_args\$args;
+    }
+    # Supabase Auth: the stand-in of tests/auth-standin (it checks the apikey itself, and
+    # /authorize is a browser navigation without one, as at Supabase).
+    location /auth/v1/ {
+      proxy_pass http://auth_standin;
+    }
+    # scenario "shortlived": the same database, with an Auth stand-in whose access tokens last
+    # CANARY_AUTH_SHORT_LIFETIME seconds (refresh across expiry in the browser tests).
+    location /scenario/shortlived/auth/v1/ {
+      proxy_pass http://auth_short/auth/v1/;
+    }
+    location /scenario/shortlived/rest/v1/ {
+      error_page 418 = @no_key;
+      error_page 419 = @bad_key;
+      if (\$canary_no_key) { return 418; }
+      if (\$canary_key_jwt = "invalid") { return 419; }
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Authorization \$canary_auth;
+      proxy_pass http://postgrest/;
     }
     location /scenario/down/rest/v1/ {
       proxy_connect_timeout 2s;
@@ -307,11 +364,17 @@ supabase_start() {
   CANARY_SUPABASE_USER_TOKEN="$(_supa_jwt "$secret" "{\"aud\":\"authenticated\",\"sub\":\"00000000-0000-4000-8000-000000000001\",\"email\":\"oncall@example.com\",\"role\":\"authenticated\",\"iat\":$now,\"exp\":$((now + 86400))}")"
   CANARY_SUPABASE_EXPIRED_TOKEN="$(_supa_jwt "$secret" "{\"aud\":\"authenticated\",\"sub\":\"00000000-0000-4000-8000-000000000001\",\"role\":\"authenticated\",\"iat\":$((now - 7200)),\"exp\":$((now - 3600))}")"
   CANARY_SUPABASE_FOREIGN_TOKEN="$(_supa_jwt "$foreign" "{\"aud\":\"authenticated\",\"sub\":\"00000000-0000-4000-8000-000000000001\",\"role\":\"authenticated\",\"iat\":$now,\"exp\":$((now + 86400))}")"
+  export CANARY_SUPABASE_OUTSIDER_TOKEN CANARY_SUPABASE_ANONYMOUS_TOKEN CANARY_SUPABASE_JWT_SECRET
+  CANARY_SUPABASE_OUTSIDER_TOKEN="$(_supa_jwt "$secret" "{\"aud\":\"authenticated\",\"sub\":\"00000000-0000-4000-8000-000000000002\",\"email\":\"outsider@example.com\",\"role\":\"authenticated\",\"is_anonymous\":false,\"iat\":$now,\"exp\":$((now + 86400))}")"
+  CANARY_SUPABASE_ANONYMOUS_TOKEN="$(_supa_jwt "$secret" "{\"aud\":\"authenticated\",\"sub\":\"00000000-0000-4000-8000-000000000003\",\"email\":\"\",\"role\":\"authenticated\",\"is_anonymous\":true,\"iat\":$now,\"exp\":$((now + 86400))}")"
+  # The Supabase Auth stand-in (tests/auth-standin) signs its tokens with the same secret.
+  CANARY_SUPABASE_JWT_SECRET="$secret"
   export CANARY_SUPABASE_PUBLISHABLE_KEY="$_SUPA_PUBLISHABLE"
   export CANARY_SUPABASE_SECRET_KEY="$_SUPA_SECRET"
 
-  local rest_port gw_port down_port
+  local rest_port gw_port down_port auth_port auth_short_port
   rest_port="$(_pg_free_port)" && gw_port="$(_pg_free_port)" && down_port="$(_pg_free_port)" || return 1
+  auth_port="$(_pg_free_port)" && auth_short_port="$(_pg_free_port)" || return 1
   cat >"$CANARY_SUPA_DIR/postgrest.conf" <<EOF
 db-uri = "postgresql://authenticator@127.0.0.1:$PGPORT/$PGDATABASE"
 db-schemas = "public, canary_missing, canary_old, canary_rls"
@@ -331,8 +394,21 @@ EOF
     return 1
   }
 
+  # The Supabase Auth stand-ins: tokens of an hour, and short-lived ones.
+  export CANARY_AUTH_SHORT_LIFETIME="${CANARY_AUTH_SHORT_LIFETIME:-12}"
+  python3 "$_SUPA_ROOT/tests/auth-standin/auth_standin.py" --port "$auth_port" \
+    >"$CANARY_SUPA_DIR/auth-standin.log" 2>&1 &
+  echo $! >"$CANARY_SUPA_DIR/auth-standin.pid"
+  python3 "$_SUPA_ROOT/tests/auth-standin/auth_standin.py" --port "$auth_short_port" \
+    --access-token-lifetime "$CANARY_AUTH_SHORT_LIFETIME" >"$CANARY_SUPA_DIR/auth-short.log" 2>&1 &
+  echo $! >"$CANARY_SUPA_DIR/auth-short.pid"
+  _supa_wait_http "http://127.0.0.1:$auth_port/standin/stats" "the Auth stand-in" "$(cat "$CANARY_SUPA_DIR/auth-standin.pid")" || return 1
+  _supa_wait_http "http://127.0.0.1:$auth_short_port/standin/stats" "the short-lived Auth stand-in" "$(cat "$CANARY_SUPA_DIR/auth-short.pid")" || return 1
+  export CANARY_AUTH_STANDIN_URL="http://127.0.0.1:$auth_port"
+  export CANARY_AUTH_SHORT_STANDIN_URL="http://127.0.0.1:$auth_short_port"
+
   _supa_write_nginx_conf "$CANARY_SUPA_DIR/nginx.conf" "$gw_port" "127.0.0.1:$rest_port" \
-    "$down_port" "$CANARY_SUPABASE_ANON_KEY" "$CANARY_SUPABASE_SERVICE_KEY"
+    "$down_port" "$CANARY_SUPABASE_ANON_KEY" "$CANARY_SUPABASE_SERVICE_KEY" "$auth_port" "$auth_short_port"
   # -e: nginx 1.22 would otherwise also open the packaged /var/log/nginx/error.log.
   "$CANARY_NGINX_BIN" -e "$CANARY_SUPA_DIR/nginx-error.log" -c "$CANARY_SUPA_DIR/nginx.conf" \
     -p "$CANARY_SUPA_DIR" || {
@@ -354,6 +430,12 @@ supabase_stop() {
       "$CANARY_NGINX_BIN" -e "$dir/nginx-error.log" -c "$dir/nginx.conf" -p "$dir" -s stop 2>/dev/null ||
         kill "$(cat "$dir/nginx.pid")" 2>/dev/null || true
     fi
+    local standin
+    for standin in auth-standin auth-short; do
+      if [[ -f "$dir/$standin.pid" ]]; then
+        kill "$(cat "$dir/$standin.pid")" 2>/dev/null || true
+      fi
+    done
     local pid="${_SUPA_POSTGREST_PID:-}"
     [[ -z "$pid" && -f "$dir/postgrest.pid" ]] && pid="$(cat "$dir/postgrest.pid")"
     if [[ "$pid" =~ ^[0-9]+$ ]]; then
@@ -365,7 +447,9 @@ supabase_stop() {
     _SUPA_POSTGREST_PID=""
     unset CANARY_SUPABASE_URL CANARY_SUPABASE_ANON_KEY CANARY_SUPABASE_SERVICE_KEY \
       CANARY_SUPABASE_USER_TOKEN CANARY_SUPABASE_EXPIRED_TOKEN CANARY_SUPABASE_FOREIGN_TOKEN \
-      CANARY_SUPABASE_PUBLISHABLE_KEY CANARY_SUPABASE_SECRET_KEY CANARY_SUPABASE_DB
+      CANARY_SUPABASE_PUBLISHABLE_KEY CANARY_SUPABASE_SECRET_KEY CANARY_SUPABASE_DB \
+      CANARY_SUPABASE_OUTSIDER_TOKEN CANARY_SUPABASE_ANONYMOUS_TOKEN CANARY_SUPABASE_JWT_SECRET \
+      CANARY_AUTH_STANDIN_URL CANARY_AUTH_SHORT_STANDIN_URL CANARY_AUTH_SHORT_LIFETIME
     _supa_log "stopped"
   fi
   if ((_SUPA_STARTED_PG)); then

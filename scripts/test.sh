@@ -12,13 +12,15 @@
 #   5b wasm      component tests in headless Chromium (wasm-bindgen-test, chromedriver)
 #   6 postgres   throw-away PostgreSQL 15 (scripts/pg.sh) + the SQL exactness test
 #   7 supabase   PostgreSQL + PostgREST 12.0.2 + nginx on loopback (scripts/supabase-local.sh)
+#                + tests/sql/team_access.sql (the RLS policies in plain SQL)
 #                + crates/canary-report/tests/supabase.rs; the stack stays up for step 9
 #   8 wasm       trunk build --release --offline  (into dist/)
 #   9 e2e        dist/ served by python3 on 127.0.0.1 + node --test tests/e2e/ (Chromium);
-#                tests/e2e/supabase.test.mjs reads step 7's stack from the page (CORS: another
-#                origin), which is stopped after this step
+#                tests/e2e/supabase.test.mjs and team-access.test.mjs read step 7's stack from
+#                the page (CORS: another origin)
 #  10 sub-path   trunk build --public-url /canary-console/ (GitHub Pages layout), served under
-#                /canary-console/ + node --test tests/e2e-subpath/ (Chromium)
+#                /canary-console/ + node --test tests/e2e-subpath/ (Chromium), including sign-in
+#                through the Auth stand-in; step 7's stack is stopped after this step
 # Logs of the test steps are kept in target/test-logs/. PostgreSQL, the Supabase stand-in and the
 # web server are stopped on exit, also on failure.
 set -euo pipefail
@@ -150,6 +152,9 @@ pg_stop
 
 step "Supabase REST path (PostgREST 12.0.2 behind nginx, supabase tests, release)"
 supabase_start
+# The team-only read policies of sql/002_team_access.sql, in plain SQL under each API role.
+"$CANARY_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$CANARY_SUPABASE_DB" -f tests/sql/team_access.sql \
+  2>&1 | tee "$LOG_DIR/team-access-sql.log"
 run_tests supabase cargo \
   cargo test --release -p canary-report --test supabase -- --include-ignored
 # Kept running for the page's Supabase test in step 9 (the CANARY_SUPABASE_* and CANARY_SUPA_DIR
@@ -157,6 +162,9 @@ run_tests supabase cargo \
 export CANARY_PSQL="${CANARY_PSQL:-$CANARY_PG_BIN/psql}"
 
 step "trunk build --release --offline"
+# The page's CSP lets it connect to loopback only in these test builds (the Supabase stand-in,
+# the Auth stand-in and test servers run on 127.0.0.1; scripts/csp-hook.py).
+export CANARY_CSP_CONNECT_SRC="http://127.0.0.1:*"
 trunk build --release --offline
 [[ -f dist/index.html ]] || {
   echo "trunk build produced no dist/index.html" >&2
@@ -193,7 +201,6 @@ run_tests e2e node node --test tests/e2e/
 kill "$HTTP_PID" 2>/dev/null || true
 wait "$HTTP_PID" 2>/dev/null || true
 HTTP_PID=""
-supabase_stop
 
 step "sub-path build + browser e2e (node --test tests/e2e-subpath/)"
 # GitHub Pages serves a project site under /<repository>/ (.github/workflows/pages.yml builds
@@ -223,6 +230,7 @@ CANARY_SUBPATH_URL="$SUBPATH_URL" run_tests e2e-subpath node node --test tests/e
 kill "$HTTP_PID" 2>/dev/null || true
 wait "$HTTP_PID" 2>/dev/null || true
 HTTP_PID=""
+supabase_stop
 
 finish_step
 STEP_NO=0

@@ -1,4 +1,5 @@
-//! All network access of the app: the backend's health URL and Supabase's REST API.
+//! All network access of the app: the backend's health URL, Supabase's REST API, and Supabase
+//! Auth (sign-in, in [`auth`]).
 //! Wire formats become core types here and nowhere else.
 //!
 //! Supabase: the requests, paging, retries, row conversion and error wording are the core's
@@ -6,8 +7,11 @@
 //! same one); this module only sends them with `fetch`, waits where the core says, and reports
 //! progress. The key never leaves the request headers: not in a URL, a log or an error.
 
+pub mod auth;
+
 use std::ops::ControlFlow;
 
+use canary_core::supabase::team::{membership_request, read_membership};
 use canary_core::supabase::{
     PagedRead, Progress, ReadPlan, ReadWarning, Request, SupabaseConfig, SupabaseError,
 };
@@ -162,6 +166,9 @@ pub enum SupabaseReadError {
     /// The caller stopped the read (another source or window was picked meanwhile).
     #[error("the read was stopped: another load replaced it")]
     Cancelled,
+    /// The settings no longer pass their check (e.g. the session ended): the message.
+    #[error("{0}")]
+    Stale(String),
 }
 
 /// The source picker's fields, named for hints: where on this page a fix goes.
@@ -169,6 +176,7 @@ const KEY_FIELD_HINT: &str = " (here: the Anon key field)";
 const TOKEN_FIELD_HINT: &str = " (here: the Access token field)";
 const NEEDS_TOKEN_HINT: &str =
     " (here: also enter a signed-in user's access token in the Access token field)";
+const SIGN_IN_HINT: &str = " (here: sign in below the project's key)";
 
 /// The core's error, with the field of the source picker to change where that is the fix
 /// (the CLI names its environment variables instead).
@@ -176,6 +184,7 @@ fn supabase_error(error: SupabaseError, config: Option<&SupabaseConfig>) -> Supa
     let has_token = config.is_some_and(|c| c.access_token().is_some());
     let hint = match &error {
         SupabaseError::PermissionDenied { .. } if !has_token => NEEDS_TOKEN_HINT,
+        SupabaseError::NotMember { .. } if !has_token => SIGN_IN_HINT,
         SupabaseError::JwtExpired { .. } | SupabaseError::Expired { .. } if has_token => {
             TOKEN_FIELD_HINT
         }
@@ -223,10 +232,15 @@ fn check_not_expired(config: &SupabaseConfig, now: Micros) -> Result<(), Supabas
         .map_err(|e| supabase_error(e, Some(config)))
 }
 
-/// The source picker's check, at the clock's time: `Ok` or the message to show by the form.
-pub fn check_supabase_settings(url: &str, key: &str, token: Option<&str>) -> Result<(), String> {
+/// The source picker's check, at the clock's time: the project URL as the requests will use it
+/// (what keys are stored under), or the message to show by the form.
+pub fn check_supabase_settings(
+    url: &str,
+    key: &str,
+    token: Option<&str>,
+) -> Result<String, String> {
     supabase_config(url, key, token, crate::clock::now())
-        .map(drop)
+        .map(|config| config.project_url().to_owned())
         .map_err(|e| e.to_string())
 }
 
@@ -270,6 +284,7 @@ pub async fn read_supabase(
     on_progress: impl FnMut(ReadProgress) -> ControlFlow<()>,
 ) -> Result<SupabaseRead, SupabaseReadError> {
     check_not_expired(config, crate::clock::now())?;
+    check_membership(config).await?;
     let mut store = EventStore::new();
     let mut read = PagedRead::new(config, ReadPlan::window(from, to));
     drive(&mut read, &mut store, config, on_progress).await?;
@@ -282,6 +297,24 @@ pub async fn read_supabase(
             .collect(),
         newest_id: read.newest_id(),
     })
+}
+
+/// Asks the project whether the caller is a team member before a full read, so a non-member,
+/// an anonymous sign-in or the anon key alone hears so rather than seeing an empty dashboard.
+/// A failure to ask (network, busy) is left to the read, which retries and reports it.
+async fn check_membership(config: &SupabaseConfig) -> Result<(), SupabaseReadError> {
+    let request = membership_request(config);
+    let Ok(answer) = send(&request).await else {
+        return Ok(());
+    };
+    let content_type = answer
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.as_str());
+    read_membership(config, answer.status, content_type, &answer.body)
+        .map(drop)
+        .map_err(|e| supabase_error(e, Some(config)))
 }
 
 /// What an incremental refresh changed.

@@ -9,11 +9,14 @@ use leptos::prelude::*;
 use crate::components::show_if::ShowIf;
 
 use crate::api::ReadProgress;
+use crate::components::account_status::AccountStatus;
 use crate::components::dashboard::Dashboard;
 use crate::components::source_picker::SourcePicker;
 use crate::components::toolbar::Toolbar;
-use crate::data::{load, progress_text, DataSource, Dataset, ReadSpan};
+use crate::data::{load, progress_text, DataSource, Dataset, ReadSpan, SupabaseKeys};
+use crate::session;
 use crate::state::ConsoleState;
+use crate::storage::{self, keys, Area};
 use canary_core::analysis::RangeChoice;
 
 /// A read's progress bar: "N rows of about M" while Supabase pages, a plain bar otherwise.
@@ -41,9 +44,38 @@ fn loading_status(progress: Option<ReadProgress>, what: &'static str) -> impl In
 /// The whole Canary Console page.
 #[component]
 pub fn App() -> impl IntoView {
+    // Back from an OAuth (or magic link) sign-in: the code leaves the address bar first.
+    let redirect_code = session::take_redirect_code();
     let state = ConsoleState::from_page();
     provide_context(state);
     let source = state.source;
+    let auth = state.auth;
+    // The project shown and its key: whose session the header shows and keeps fresh.
+    let project = Signal::derive(move || match source.get() {
+        DataSource::Supabase { url, keys } => Some((url, keys.key)),
+        _ => None,
+    });
+    session::listen(auth);
+    session::keep_fresh(project, auth);
+    if let Some(code) = redirect_code {
+        leptos::task::spawn_local(async move {
+            match session::finish_oauth(&code, auth).await {
+                Ok((url, key)) => {
+                    let keys = SupabaseKeys { key, token: None };
+                    let _ = storage::save(Area::Session, &keys::supabase_keys(&url), &keys);
+                    source.set(DataSource::Supabase { url, keys });
+                }
+                Err(e) => {
+                    auth.update(|a| a.notice = Some(format!("Signing in did not finish: {e}")))
+                }
+            }
+        });
+    }
+    let signed_in = Signal::derive(move || {
+        auth.track();
+        let (url, _) = project.get()?;
+        session::stored(&url).map(|(s, _)| s.user.name().to_owned())
+    });
     // A refresh bumps this counter, which re-runs the load.
     let reload = RwSignal::new(0u32);
     // What a live source reads for the range picked (re-read only when that changes).
@@ -104,6 +136,25 @@ pub fn App() -> impl IntoView {
             <SourcePicker
                 source=source
                 on_pick=Callback::new(move |s: DataSource| source.set(s))
+                link_project=state.link_project.get_value()
+                auth=auth
+            />
+            <AccountStatus
+                user=signed_in
+                notice=Signal::derive(move || auth.with(|a| a.notice.clone()))
+                on_sign_out=Callback::new(move |()| {
+                    let Some((url, key)) = project.get_untracked() else { return };
+                    leptos::task::spawn_local(async move {
+                        if let Ok(config) = crate::api::supabase_config(&url, &key, None, crate::clock::now()) {
+                            if let Err(e) = session::sign_out(&config, auth).await {
+                                auth.update(|a| a.notice = Some(format!("Signed out here; the server could not be told ({e})")));
+                            }
+                        }
+                        // A full read again (not an incremental refresh of what is shown): the
+                        // rows on screen must go with the session.
+                        source.update(|_| {});
+                    });
+                })
             />
             <Toolbar
                 range=state.range

@@ -281,6 +281,20 @@ fn supabase_failed(e: SupabaseReadError) -> LoadError {
     LoadError::Supabase(e.to_string())
 }
 
+/// The configuration to read `url` with now: the key, and the pasted access token or else the
+/// signed-in session's current one (it rotates: a refresh of the data uses the newest).
+fn current_config(
+    url: &str,
+    keys: &SupabaseKeys,
+    now: Micros,
+) -> Result<SupabaseConfig, LoadError> {
+    let token = keys
+        .token
+        .clone()
+        .or_else(|| crate::session::access_token(url));
+    api::supabase_config(url, &keys.key, token.as_deref(), now).map_err(supabase_failed)
+}
+
 /// A full read of a Supabase source.
 async fn read(
     source: &DataSource,
@@ -290,8 +304,7 @@ async fn read(
     now: Micros,
     on_progress: impl FnMut(ReadProgress) -> ControlFlow<()>,
 ) -> Result<Dataset, LoadError> {
-    let config = api::supabase_config(url, &keys.key, keys.token.as_deref(), now)
-        .map_err(supabase_failed)?;
+    let config = current_config(url, keys, now)?;
     let (from, to) = span.bounds(now);
     let read = api::read_supabase(&config, from, to, on_progress)
         .await
@@ -320,7 +333,15 @@ async fn refresh(
     // The dashboard still holds the previous data set; copying the columns costs milliseconds,
     // the network is what a refresh saves.
     let mut store = previous.store.clone();
-    let outcome = api::refresh_supabase(&live.config, &mut store, from, to, on_progress).await;
+    let config = match &live.source {
+        DataSource::Supabase { url, keys } => current_config(url, keys, now),
+        _ => Ok(live.config.clone()),
+    };
+    let outcome = match config {
+        Ok(config) => api::refresh_supabase(&config, &mut store, from, to, on_progress).await,
+        Err(LoadError::Supabase(message)) => Err(SupabaseReadError::Stale(message)),
+        Err(e) => Err(SupabaseReadError::Stale(e.to_string())),
+    };
     let (range_end, warnings) = match outcome {
         Ok(refreshed) => (crate::clock::now(), refreshed.warnings),
         Err(SupabaseReadError::Cancelled) => {

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod components;
 pub mod data;
 pub mod effect;
+pub mod session;
 pub mod state;
 pub mod storage;
 

@@ -27,6 +27,18 @@ pub struct ConsoleState {
     pub auto_refresh: RwSignal<u32>,
     /// The progress of the Supabase read under way (`None` when none is).
     pub progress: RwSignal<Option<ReadProgress>>,
+    /// A project the page's link named without a key remembered for it: the source picker
+    /// opens its form with this URL and nothing else filled in.
+    pub link_project: StoredValue<Option<String>>,
+    /// Sign-in state: bumped when a session changes, and why one ended.
+    pub auth: RwSignal<crate::session::AuthView>,
+}
+
+/// The key remembered for exactly this project URL (this tab's first, then this device's).
+pub fn saved_keys(project_url: &str) -> Option<SupabaseKeys> {
+    let key = keys::supabase_keys(project_url);
+    storage::load::<SupabaseKeys>(Area::Session, &key)
+        .or_else(|| storage::load::<SupabaseKeys>(Area::Local, &key))
 }
 
 /// The view state the page's URL carries.
@@ -152,21 +164,27 @@ impl ConsoleState {
     /// The state at start-up: the URL's view, the user's saved inputs, defaults for the rest.
     pub fn from_page() -> ConsoleState {
         let url = UrlState::parse(&location_search());
+        // A key kept before keys were bound to their project could be sent wherever a link
+        // points: drop it.
+        storage::remove(Area::Local, keys::LEGACY_SUPABASE_KEY);
+        storage::remove(Area::Session, keys::LEGACY_SUPABASE_KEY);
+        let mut link_project = None;
         let source = match (url.source.as_deref(), url.supabase_url) {
             (Some("demo"), _) if url.events.is_some() => DataSource::ScaledDemo {
                 events: url.events.unwrap_or_default(),
             },
             (Some("supabase"), Some(project)) => {
-                // The key never travels in the URL: it comes from this tab's (or the
-                // remembered) storage, or the user enters it again.
-                let saved = storage::load::<SupabaseKeys>(Area::Session, keys::SUPABASE_KEY)
-                    .or_else(|| storage::load::<SupabaseKeys>(Area::Local, keys::SUPABASE_KEY));
-                match saved {
+                // The key never travels in the URL: it is the one kept for exactly this project
+                // URL, or the user enters it (a link to another project sends it nothing).
+                match saved_keys(&project) {
                     Some(saved) => DataSource::Supabase {
                         url: project,
                         keys: saved,
                     },
-                    None => DataSource::Demo,
+                    None => {
+                        link_project = Some(project);
+                        DataSource::Demo
+                    }
                 }
             }
             _ => DataSource::Demo,
@@ -192,6 +210,8 @@ impl ConsoleState {
                 storage::load(Area::Local, keys::AUTO_REFRESH).unwrap_or(0),
             ),
             progress: RwSignal::new(None),
+            link_project: StoredValue::new(link_project),
+            auth: RwSignal::new(Default::default()),
         }
     }
 

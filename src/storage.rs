@@ -61,6 +61,14 @@ pub mod keys {
     pub const HEALTH_URL: &str = "canary-console.health-url";
     pub const SIGNOFF_DRAFT: &str = "canary-console.signoff-draft";
     pub const SUPABASE_URL: &str = "canary-console.supabase-url";
-    pub const SUPABASE_KEY: &str = "canary-console.supabase-key";
+    /// Before keys were bound to their project: one key for whatever URL a link named. Removed
+    /// at start-up, never read.
+    pub const LEGACY_SUPABASE_KEY: &str = "canary-console.supabase-key";
+
+    /// Where the key (and pasted token) of one project is kept: under its exact project URL,
+    /// so a link naming another project finds nothing to send there.
+    pub fn supabase_keys(project_url: &str) -> String {
+        format!("canary-console.supabase-key:{project_url}")
+    }
     pub const AUTO_REFRESH: &str = "canary-console.auto-refresh";
 }

@@ -1,5 +1,6 @@
 //! One component per file, each named after what it shows.
 
+pub mod account_status;
 pub mod alerts_timeline;
 pub mod breaker_panel;
 pub mod cache_panel;
@@ -22,6 +23,7 @@ pub mod redis_panel;
 pub mod report_panel;
 pub mod runbook;
 pub mod show_if;
+pub mod sign_in_form;
 pub mod source_picker;
 pub mod stat;
 pub mod status_banner;

@@ -5,6 +5,9 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use super::show_if::ShowIf;
+use super::sign_in_form::SignInForm;
+use crate::effect::effect;
+use crate::session::AuthView;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
@@ -47,46 +50,68 @@ pub fn SourcePicker(
     source: Signal<DataSource>,
     /// Called with the source the user picked.
     on_pick: Callback<DataSource>,
+    /// A project the page's link named with no key kept for it: the form opens with its URL
+    /// and nothing else filled in.
+    link_project: Option<String>,
+    /// The sign-in state shared with the header.
+    auth: RwSignal<AuthView>,
 ) -> impl IntoView {
     let mode = RwSignal::new(match source.get_untracked() {
+        _ if link_project.is_some() => Mode::Supabase,
         DataSource::Demo | DataSource::ScaledDemo { .. } => Mode::Demo,
         DataSource::File { .. } => Mode::File,
         DataSource::Supabase { .. } => Mode::Supabase,
     });
     let file_error = RwSignal::new(None::<String>);
     let dragging = RwSignal::new(false);
-    let supabase_url =
-        RwSignal::new(storage::load::<String>(Area::Local, keys::SUPABASE_URL).unwrap_or_default());
+    let supabase_url = RwSignal::new(link_project.unwrap_or_else(|| {
+        storage::load::<String>(Area::Local, keys::SUPABASE_URL).unwrap_or_default()
+    }));
     let supabase_key = RwSignal::new(String::new());
     let supabase_token = RwSignal::new(String::new());
-    // Ticked when keys were remembered before, so connecting again keeps them remembered.
-    let remember =
-        RwSignal::new(storage::load::<SupabaseKeys>(Area::Local, keys::SUPABASE_KEY).is_some());
+    // Ticked when this project's keys were remembered before, so connecting again keeps them.
+    let remember = RwSignal::new(false);
+    effect(move || {
+        let url = supabase_url.get();
+        let kept = keys::supabase_keys(url.trim().trim_end_matches('/'));
+        remember.set(storage::load::<SupabaseKeys>(Area::Local, &kept).is_some());
+    });
     let supabase_error = RwSignal::new(None::<String>);
 
-    let connect = move || {
-        let url = supabase_url.get().trim().trim_end_matches('/').to_owned();
-        let key = supabase_key.get().trim().to_owned();
-        let token = Some(supabase_token.get().trim().to_owned()).filter(|t| !t.is_empty());
+    let connect_with = move |url: String, key: String, token: Option<String>| {
         // Checked before anything is stored or sent: a service_role key is refused here.
         match crate::api::check_supabase_settings(&url, &key, token.as_deref()) {
-            Ok(()) => {
+            Ok(project) => {
                 supabase_error.set(None);
-                let _ = storage::save(Area::Local, keys::SUPABASE_URL, &url);
-                // The keys stay in this tab (sessionStorage, gone when it closes) unless the
-                // user asks to remember them on this device; never in the page's URL.
+                let _ = storage::save(Area::Local, keys::SUPABASE_URL, &project);
+                // Kept under this exact project URL, in this tab (sessionStorage, gone when it
+                // closes) unless the user asks to remember it on this device; never in the
+                // page's URL.
                 let saved = SupabaseKeys { key, token };
-                let _ = storage::save(Area::Session, keys::SUPABASE_KEY, &saved);
+                let kept = keys::supabase_keys(&project);
+                let _ = storage::save(Area::Session, &kept, &saved);
                 if remember.get() {
-                    let _ = storage::save(Area::Local, keys::SUPABASE_KEY, &saved);
+                    let _ = storage::save(Area::Local, &kept, &saved);
                 } else {
-                    storage::remove(Area::Local, keys::SUPABASE_KEY);
+                    storage::remove(Area::Local, &kept);
                 }
-                on_pick.run(DataSource::Supabase { url, keys: saved });
+                on_pick.run(DataSource::Supabase {
+                    url: project,
+                    keys: saved,
+                });
             }
             Err(e) => supabase_error.set(Some(e)),
         }
     };
+    let connect = move || {
+        let url = supabase_url.get().trim().trim_end_matches('/').to_owned();
+        let key = supabase_key.get().trim().to_owned();
+        let token = Some(supabase_token.get().trim().to_owned()).filter(|t| !t.is_empty());
+        connect_with(url, key, token);
+    };
+    let on_signed_in = Callback::new(move |(project, key): (String, String)| {
+        connect_with(project, key, None);
+    });
 
     view! {
         <div class="source-picker" data-testid="source-picker">
@@ -180,17 +205,20 @@ pub fn SourcePicker(
                             on:input=move |ev| supabase_key.set(event_target_value(&ev))
                         />
                     </label>
-                    <label title="Only where only signed-in users may read the table">
-                        " Access token (optional) "
-                        <input
-                            type="password"
-                            autocomplete="off"
-                            placeholder="a signed-in user's JWT"
-                            data-testid="supabase-token"
-                            prop:value=move || supabase_token.get()
-                            on:input=move |ev| supabase_token.set(event_target_value(&ev))
-                        />
-                    </label>
+                    <details class="advanced">
+                        <summary>"Advanced: paste an access token"</summary>
+                        <label title="A signed-in user's JWT, e.g. from a script; signing in below does this for you">
+                            " Access token "
+                            <input
+                                type="password"
+                                autocomplete="off"
+                                placeholder="a signed-in user's JWT"
+                                data-testid="supabase-token"
+                                prop:value=move || supabase_token.get()
+                                on:input=move |ev| supabase_token.set(event_target_value(&ev))
+                            />
+                        </label>
+                    </details>
                     <label>
                         <input
                             type="checkbox"
@@ -203,6 +231,13 @@ pub fn SourcePicker(
                     <button type="submit">"Connect"</button>
                     {move || supabase_error.get().map(|e| view! { <p class="field-error" role="alert" data-testid="supabase-error">{e}</p> })}
                 </form>
+                <SignInForm
+                    url=supabase_url
+                    key=supabase_key
+                    remember=remember
+                    auth=auth
+                    on_signed_in=on_signed_in
+                />
             </ShowIf>
         </div>
     }

@@ -171,6 +171,7 @@ async function connect(page, { url = stack.url, key, token = '' }) {
   await page.selectOption('[data-testid="source-select"]', 'supabase');
   await page.fill('[data-testid="supabase-url"]', url);
   await page.fill('[data-testid="supabase-key"]', key);
+  await page.$eval('details.advanced', (d) => { d.open = true; });
   await page.fill('[data-testid="supabase-token"]', token);
   await page.click('[data-testid="supabase-form"] button[type="submit"]');
 }
@@ -224,10 +225,11 @@ test('the dashboard shows the CLI numbers for the same Supabase rows; reload and
     assert.equal(params.get('source'), 'supabase');
     assert.equal(params.get('supabase'), stack.url);
     await assertNoKeyExposed(page);
-    const stored = await page.evaluate(() => ({
-      session: sessionStorage.getItem('canary-console.supabase-key'),
-      local: localStorage.getItem('canary-console.supabase-key'),
-    }));
+    // Kept under the exact project URL: a link naming another project finds nothing.
+    const stored = await page.evaluate((project) => ({
+      session: sessionStorage.getItem(`canary-console.supabase-key:${project}`),
+      local: localStorage.getItem(`canary-console.supabase-key:${project}`),
+    }), stack.url);
     assert.ok(stored.session?.includes(stack.anon) && stored.session.includes(stack.user), 'the keys are in sessionStorage');
     assert.equal(stored.local, null, 'nothing in localStorage without "remember"');
 
@@ -290,8 +292,9 @@ test('a service_role or sb_secret_ key is refused before any request', async () 
     assert.equal(logSize(), logBefore, 'the gateway logged requests');
     assert.match(await page.textContent('[data-testid="source-label"]'), /^Demo data/, 'the source stays the demo');
     assert.equal(new URL(page.url()).searchParams.get('source'), 'demo');
-    const stored = await page.evaluate(() => [sessionStorage.getItem('canary-console.supabase-key'), localStorage.getItem('canary-console.supabase-key')]);
-    assert.deepEqual(stored, [null, null], 'a refused key is not stored');
+    const stored = await page.evaluate(() => [...Object.keys(sessionStorage), ...Object.keys(localStorage)]
+      .filter((k) => k.startsWith('canary-console.supabase-key')));
+    assert.deepEqual(stored, [], 'a refused key is not stored');
   } finally {
     await context.close();
   }

@@ -13,6 +13,7 @@
 pub use canary_engine::{alerts, cohort, cohort_rules, event, metrics, percentile, series, store};
 
 pub mod analysis;
+pub mod auth;
 pub mod demo;
 pub mod details;
 pub mod jsonb;

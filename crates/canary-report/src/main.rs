@@ -7,6 +7,7 @@ mod error;
 mod flags;
 mod human;
 mod reports;
+mod sign_in;
 mod source;
 mod supabase_http;
 

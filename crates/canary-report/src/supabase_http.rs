@@ -2,15 +2,18 @@
 //! requests (URLs, headers, paging, retries, errors, row conversion) is decided by the core's
 //! sans-IO [`PagedRead`]; this module only reads the key from the environment, sends the
 //! requests with a blocking HTTPS client (ureq with rustls), sleeps where the core says, and
-//! reports progress on stderr. The key is never printed.
+//! reports progress on stderr. The key is never printed. A run signs in first when the
+//! environment says how (`sign_in.rs`).
 
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
+use canary_core::supabase::team::{membership_request, read_membership};
 use canary_core::supabase::{PagedRead, Progress, ReadPlan, SupabaseConfig, SupabaseError};
 use canary_core::{EventStore, Micros};
 
 use crate::error::CliError;
+use crate::sign_in::{sign_in, SignIn, EMAIL_VAR, PASSWORD_VAR, REFRESH_FILE_VAR};
 
 /// The environment variable with the project's anon or publishable key.
 pub const KEY_VAR: &str = "SUPABASE_ANON_KEY";
@@ -26,20 +29,34 @@ pub fn load(url: &str, from: Option<Micros>, to: Option<Micros>) -> Result<Event
         path: url.to_owned(),
         message,
     };
-    let config = config_from_env(url).map_err(fail)?;
+    let mut config = config_from_env(url).map_err(fail)?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    config
-        .check_not_expired(now)
-        .map_err(|e| fail(e.to_string()))?;
-
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(TIMEOUT))
         .user_agent(concat!("canary-report/", env!("CARGO_PKG_VERSION")))
         .build()
         .into();
+    let how = SignIn::from_vars(env_var).map_err(fail)?;
+    if how != SignIn::None {
+        if config.access_token().is_some() {
+            return Err(fail(format!(
+                "{TOKEN_VAR} and a sign-in ({EMAIL_VAR}/{PASSWORD_VAR} or {REFRESH_FILE_VAR}) are both set: keep one"
+            )));
+        }
+        if let Some(token) = sign_in(&agent, &config, &how, now).map_err(fail)? {
+            config = config
+                .with_access_token(&token)
+                .map_err(|e| fail(e.to_string()))?;
+        }
+    }
+    config
+        .check_not_expired(now)
+        .map_err(|e| fail(e.to_string()))?;
+
+    check_membership(&agent, &config).map_err(|e| fail(with_cli_hint(&e, &config)))?;
     let mut store = EventStore::new();
     let mut read = PagedRead::new(&config, ReadPlan::window(from, to));
     let mut meter = Meter::new();
@@ -81,13 +98,32 @@ pub fn load(url: &str, from: Option<Micros>, to: Option<Micros>) -> Result<Event
     Ok(store)
 }
 
+/// Asks the project whether the caller is a team member before reading, so a non-member hears
+/// so rather than getting an empty report. A failure to ask (network, busy) is left to the read,
+/// which retries and reports it.
+fn check_membership(agent: &ureq::Agent, config: &SupabaseConfig) -> Result<(), SupabaseError> {
+    let request = membership_request(config);
+    let Ok(answer) = send(agent, &request.url, &request.headers) else {
+        return Ok(());
+    };
+    let content_type = answer
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.as_str());
+    read_membership(config, answer.status, content_type, &answer.body).map(drop)
+}
+
+/// A non-empty environment variable.
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+}
+
 /// The configuration from the URL and the environment.
 fn config_from_env(url: &str) -> Result<SupabaseConfig, String> {
-    let var = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .filter(|value| !value.trim().is_empty())
-    };
+    let var = env_var;
     let config = match (var(KEY_VAR), var(TOKEN_VAR)) {
         (Some(key), token) => {
             let config = SupabaseConfig::new(url, &key).map_err(|e| e.to_string())?;
@@ -117,6 +153,9 @@ fn with_cli_hint(error: &SupabaseError, config: &SupabaseConfig) -> String {
     let hint = match error {
         SupabaseError::PermissionDenied { .. } if config.access_token().is_none() => {
             format!(" (here: set {TOKEN_VAR} to a signed-in user's access token)")
+        }
+        SupabaseError::NotMember { .. } if config.access_token().is_none() => {
+            format!(" (here: sign in: set {EMAIL_VAR} and {PASSWORD_VAR}, or {REFRESH_FILE_VAR})")
         }
         SupabaseError::JwtExpired { .. } | SupabaseError::Expired { .. }
             if config.access_token().is_some() =>

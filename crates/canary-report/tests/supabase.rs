@@ -10,6 +10,11 @@
 //! - An incremental refresh fetches only the new rows and then equals a full read.
 //! - Every error of `canary_core::supabase`, produced for real, and its message.
 //! - RLS: the anon key sees nothing where only `authenticated` may read, and the CLI says why.
+//! - Team access (`sql/002_team_access.sql`) with real JWTs: a member reads; a non-member, an
+//!   anonymous sign-in and the anon key alone are told "not a member of this team" (and RLS
+//!   gives them no rows); an expired token is told to sign in again.
+//! - The CLI's sign-in through the Supabase Auth stand-in (tests/auth-standin) on the same
+//!   gateway: password, a rotating refresh-token file, and what each failure says.
 //!
 //! They are `#[ignore]`d so a plain `cargo test` skips them; run them with
 //!
@@ -33,6 +38,7 @@ use std::time::Duration;
 use canary_core::demo::{rows as demo_rows, DemoConfig};
 use canary_core::event::{EventRow, Micros, MICROS_PER_HOUR};
 use canary_core::read::{csv_header, write_csv_row};
+use canary_core::supabase::team::{membership_request, read_membership, Membership};
 use canary_core::supabase::{
     PagedRead, Progress, ReadPlan, Request, SupabaseConfig, SupabaseError, WireFormat,
 };
@@ -58,6 +64,9 @@ struct Stack {
     publishable: String,
     expired: String,
     foreign: String,
+    /// A signed-in user who is not a team member, and an anonymous sign-in.
+    outsider: String,
+    anonymous: String,
     db: String,
     psql: String,
 }
@@ -89,6 +98,8 @@ impl Stack {
             publishable: var("CANARY_SUPABASE_PUBLISHABLE_KEY"),
             expired: var("CANARY_SUPABASE_EXPIRED_TOKEN"),
             foreign: var("CANARY_SUPABASE_FOREIGN_TOKEN"),
+            outsider: var("CANARY_SUPABASE_OUTSIDER_TOKEN"),
+            anonymous: var("CANARY_SUPABASE_ANONYMOUS_TOKEN"),
             db: var("CANARY_SUPABASE_DB"),
             psql: std::env::var("CANARY_PSQL").unwrap_or_else(|_| "psql".to_owned()),
         }
@@ -243,7 +254,10 @@ fn cli(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_canary-report"));
     cmd.args(args)
         .env_remove("SUPABASE_ANON_KEY")
-        .env_remove("SUPABASE_ACCESS_TOKEN");
+        .env_remove("SUPABASE_ACCESS_TOKEN")
+        .env_remove("SUPABASE_EMAIL")
+        .env_remove("SUPABASE_PASSWORD")
+        .env_remove("SUPABASE_REFRESH_TOKEN_FILE");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -961,7 +975,7 @@ fn the_cli_says_why_rls_hides_rows_and_refuses_secret_keys() {
         (&[(key, &stack.anon), (token, &stack.expired)], "the access token expired at "),
         (&[], "--supabase-url needs the project's anon or publishable key in the environment variable SUPABASE_ANON_KEY"),
         (&[(token, &stack.user)], "SUPABASE_ACCESS_TOKEN is a signed-in user's token, but Supabase also needs the project's anon or publishable key"),
-        (&[(key, &stack.anon)], "permission denied for the role \"anon\" (401: 42501 permission denied for table observability_events)"),
+        (&[(key, &stack.anon)], "not a member of this team: no one is signed in (the anon key alone reads nothing)"),
     ];
     for (env, message) in cases {
         check_cli(
@@ -977,8 +991,177 @@ fn the_cli_says_why_rls_hides_rows_and_refuses_secret_keys() {
         url,
         &[(key, &stack.anon)],
         3,
-        &["(here: set SUPABASE_ACCESS_TOKEN to a signed-in user's access token)"],
+        &["(here: sign in: set SUPABASE_EMAIL and SUPABASE_PASSWORD, or SUPABASE_REFRESH_TOKEN_FILE)"],
     );
+}
+
+/// The membership answer and a read through the core, for one key and optional token.
+fn membership_and_rows(
+    stack: &Stack,
+    token: Option<&str>,
+    slot: &Slot,
+) -> (Result<Membership, SupabaseError>, Vec<i64>) {
+    let mut config = SupabaseConfig::new(&stack.url, &stack.anon).expect("config");
+    if let Some(token) = token {
+        config = config.with_access_token(token).expect("token");
+    }
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let request = membership_request(&config);
+    let mut call = agent.get(&request.url);
+    for (name, value) in &request.headers {
+        call = call.header(*name, value);
+    }
+    let mut response = call.call().expect("the gateway answers");
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = response.body_mut().read_to_vec().expect("body");
+    let membership = read_membership(&config, status, content_type.as_deref(), &body);
+    // The table itself, whatever the membership answer: RLS decides what comes back.
+    let mut store = EventStore::new();
+    let rows = slot.rows(200);
+    let from = rows.iter().map(|r| r.created_at).min().expect("rows");
+    let to = rows.iter().map(|r| r.created_at).max().expect("rows") + 1;
+    let read = read_into(
+        &mut store,
+        &config,
+        ReadPlan::window(Some(from), Some(to)),
+        &no_tamper,
+    );
+    let ids = match read.result {
+        Ok(_) => slot.ids_in(&store),
+        Err(_) => Vec::new(),
+    };
+    (membership, ids)
+}
+
+#[test]
+#[ignore = "needs the local Supabase stack: scripts/test.sh starts one"]
+fn only_team_members_read_and_everyone_else_is_told_why() {
+    let stack = Stack::from_env();
+    let slot = Slot::new(&stack, 4);
+    slot.load(&stack, &slot.rows(200));
+    let expected_ids = {
+        let mut all: Vec<i64> = slot.rows(200).iter().map(|r| r.id).collect();
+        all.sort_unstable();
+        all
+    };
+    // A member: the membership names the role, and every row of the slot comes back.
+    let (membership, ids) = membership_and_rows(&stack, Some(&stack.user), &slot);
+    assert_eq!(
+        membership.expect("a member"),
+        Membership::Member {
+            email: Some("oncall@example.com".into()),
+            role: "approver".into()
+        }
+    );
+    assert_eq!(ids, expected_ids, "a member reads the slot's rows");
+    // Everyone else: the message the user sees, and no rows from the table.
+    let cases: [(&str, Option<&str>, &str); 4] = [
+        ("non-member", Some(&stack.outsider), "not a member of this team: outsider@example.com is signed in but is not listed. sql/002_team_access.sql lets only team members read observability_events"),
+        ("anonymous sign-in", Some(&stack.anonymous), "not a member of this team: you are signed in anonymously, and anonymous sign-ins never are"),
+        ("anon key alone", None, "not a member of this team: no one is signed in (the anon key alone reads nothing)"),
+        ("expired token", Some(&stack.expired), "the token has expired (401: PGRST301 JWT expired): sign in again"),
+    ];
+    for (who, token, message) in cases {
+        let (membership, ids) = membership_and_rows(&stack, token, &slot);
+        let got = membership.expect_err(who).to_string();
+        assert!(
+            got.starts_with(message),
+            "{who}:\n  got      {got}\n  expected {message}…"
+        );
+        assert_eq!(ids, Vec::<i64>::new(), "{who} read rows");
+    }
+    // The CLI says the same and exits 3.
+    let url = stack.url.as_str();
+    for (token, message) in [
+        (
+            &stack.outsider,
+            "not a member of this team: outsider@example.com is signed in but is not listed",
+        ),
+        (
+            &stack.anonymous,
+            "not a member of this team: you are signed in anonymously",
+        ),
+    ] {
+        check_cli(
+            &stack,
+            url,
+            &[
+                ("SUPABASE_ANON_KEY", &stack.anon),
+                ("SUPABASE_ACCESS_TOKEN", token),
+            ],
+            3,
+            &[&format!("canary-report: error: {url}: {message}")],
+        );
+    }
+}
+
+/// Runs the CLI on a window of the slot with the given sign-in environment.
+fn check_sign_in(stack: &Stack, env: &[(&str, &str)], code: i32, stderr_has: &[&str]) -> Output {
+    check_cli(stack, &stack.url, env, code, stderr_has)
+}
+
+#[test]
+#[ignore = "needs the local Supabase stack: scripts/test.sh starts one"]
+fn the_cli_signs_in_with_a_password_or_a_rotating_refresh_token_file() {
+    let stack = Stack::from_env();
+    let slot = Slot::new(&stack, 5);
+    slot.load(&stack, &slot.rows(100));
+    let key = ("SUPABASE_ANON_KEY", stack.anon.as_str());
+    let email = |e: &'static str| ("SUPABASE_EMAIL", e);
+    let password = |p: &'static str| ("SUPABASE_PASSWORD", p);
+    let member = [
+        email("oncall@example.com"),
+        password("canary-oncall-password"),
+    ];
+
+    // A password sign-in on each run.
+    let out = check_sign_in(&stack, &[key, member[0], member[1]], 0, &[]);
+    assert!(text(&out.stdout).contains("\"events\""));
+    let failures: [(&[(&str, &str)], &str); 5] = [
+        (&[key, email("oncall@example.com"), password("wrong")], "signing in as oncall@example.com: wrong email or password"),
+        (&[key, email("unconfirmed@example.com"), password("canary-unconfirmed-pw")], "this email address is not confirmed yet: open the confirmation email"),
+        (&[key, email("outsider@example.com"), password("canary-outsider-password")], "not a member of this team: outsider@example.com is signed in but is not listed"),
+        (&[key, email("oncall@example.com")], "SUPABASE_EMAIL is set but SUPABASE_PASSWORD is not"),
+        (&[key, member[0], member[1], ("SUPABASE_ACCESS_TOKEN", stack.user.as_str())], "SUPABASE_ACCESS_TOKEN and a sign-in (SUPABASE_EMAIL/SUPABASE_PASSWORD or SUPABASE_REFRESH_TOKEN_FILE) are both set: keep one"),
+    ];
+    for (env, message) in failures {
+        check_sign_in(&stack, env, 3, &[message]);
+    }
+    // Never a secret key, even with a password.
+    check_sign_in(
+        &stack,
+        &[("SUPABASE_ANON_KEY", &stack.service), member[0], member[1]],
+        3,
+        &["refusing a service_role key"],
+    );
+
+    // A refresh-token file: created by a first run with the password, rotated by every run.
+    let file = slot.path("refresh-token");
+    let file_var = (
+        "SUPABASE_REFRESH_TOKEN_FILE",
+        file.to_str().expect("UTF-8 path"),
+    );
+    check_sign_in(&stack, &[key, file_var], 3, &["holds no refresh token: run once with SUPABASE_EMAIL and SUPABASE_PASSWORD set to create it"]);
+    check_sign_in(&stack, &[key, file_var, member[0], member[1]], 0, &[]);
+    let first = std::fs::read_to_string(&file).expect("the first run wrote the file");
+    check_sign_in(&stack, &[key, file_var], 0, &[]);
+    let second = std::fs::read_to_string(&file).expect("the file");
+    assert_ne!(first.trim(), second.trim(), "the refresh token rotated");
+    assert!(!first.trim().is_empty() && !second.trim().is_empty());
+    // A spent token (e.g. a restored backup, or two jobs sharing the file): told to sign in again.
+    std::fs::write(&file, &first).expect("write");
+    check_sign_in(&stack, &[key, file_var], 3, &[
+        "the session ended (Invalid Refresh Token: Already Used): the refresh token was already used or revoked",
+        "(here: sign in again: set SUPABASE_EMAIL and SUPABASE_PASSWORD once and delete the file, and the next run writes a new one)",
+    ]);
 }
 
 #[test]

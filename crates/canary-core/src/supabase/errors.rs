@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::keys::json_from_bytes;
+use super::team::TEAM_MIGRATION;
 use super::{MIGRATION, TABLE};
 
 /// Why a Supabase read could not be done, each with what to do about it.
@@ -31,6 +32,8 @@ pub enum SupabaseError {
         role: String,
         detail: String,
     },
+    #[error("not a member of this team: {who}. {TEAM_MIGRATION} lets only team members read {TABLE}: ask a team admin to add your account (README: Reading from Supabase, \"Add your team\"), or sign in with your team account")]
+    NotMember { who: String },
     #[error("the table {TABLE} does not exist in this project ({detail}): create it with {MIGRATION} (Supabase: SQL Editor → paste the file → Run)")]
     TableMissing { detail: String },
     #[error("{TABLE} lacks a column the console reads ({detail}): compare the table with {MIGRATION} and add what is missing")]

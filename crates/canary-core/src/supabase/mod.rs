@@ -17,6 +17,9 @@
 //!   drops what left the window. Its cost grows with the new rows, not with the window.
 //!
 //! What goes over the wire:
+//! 0. Before a full read, the transports ask [`team::membership_request`]: with
+//!    `sql/002_team_access.sql` Row Level Security gives a non-member no rows, which alone looks
+//!    like an empty window; the answer turns that into [`SupabaseError::NotMember`].
 //! 1. A probe: the newest id in the read (`order=id.desc&limit=1`) with the row count
 //!    (`Prefer: count=planned` for a full read's progress bar, `count=exact` for a refresh).
 //!    Every later request has `id=lte.<that id>`: rows committed during the read are left whole
@@ -82,6 +85,7 @@ mod keys;
 mod paged_read;
 mod plan;
 mod refresh;
+pub mod team;
 #[cfg(test)]
 mod test_support;
 mod wire;

@@ -45,7 +45,7 @@ enum Phase {
     /// `limit=1` with the planned count: is anything there, and roughly how much.
     Probe,
     /// The newest circuit-breaker transition before the window: the breaker's state carries
-    /// over into it (see `docs/metrics.md`), as it does when a file holds rows before `--from`.
+    /// over into it (docs/metrics.md#metrics), as it does when a file holds rows before `--from`.
     PriorBreaker,
     Stream(usize),
     Done,

@@ -106,9 +106,11 @@ pub const FLAGS: &[Flag] = &[
         doc: "a Supabase project (https://<project-ref>.supabase.co): reads\n\
               observability_events over its REST API, only the rows of\n\
               --from..--to; the key comes from SUPABASE_ANON_KEY (the anon or\n\
-              publishable key; service_role and sb_secret_ keys are refused),\n\
-              plus SUPABASE_ACCESS_TOKEN (a signed-in user's JWT) where only\n\
-              signed-in users may read; progress on stderr",
+              publishable key; service_role and sb_secret_ keys are refused);\n\
+              signs in as a team member with SUPABASE_EMAIL + SUPABASE_PASSWORD,\n\
+              or SUPABASE_REFRESH_TOKEN_FILE (a refresh token, rotated on every\n\
+              run; the first run with the password creates it), or takes\n\
+              SUPABASE_ACCESS_TOKEN (a signed-in user's JWT); progress on stderr",
         update: |raw, v| {
             raw.supabase_url = Some(value(v));
             Ok(())
