@@ -12,9 +12,13 @@
 // size-optimised browser bundle; they are part of this crate's API as if defined here.
 pub use canary_engine::{alerts, cohort, decimal, event, metrics, percentile, series, sort, store};
 
+pub mod chat;
 pub mod demo;
 pub mod details;
+pub mod email_html;
+pub mod grafana;
 pub mod jsonb;
+pub mod markdown;
 pub mod phases;
 pub mod read;
 pub mod redis;

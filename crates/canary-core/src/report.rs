@@ -156,7 +156,7 @@ pub fn markdown_link(url: &str) -> String {
 // Shared formatting
 
 /// `2025-10-17 01:49:00 UTC`: alert times to the second (breaker transitions are not on minutes).
-fn format_second(t: DateTime<Utc>) -> String {
+pub(crate) fn format_second(t: DateTime<Utc>) -> String {
     format_utc(t, "%Y-%m-%d %H:%M:%S UTC")
 }
 
@@ -195,7 +195,7 @@ pub fn status_text(status: Status) -> &'static str {
 }
 
 /// The guide's alert levels with their marks (🟡 Warning, 🔴 Critical, 🚨 Emergency).
-fn level_text(level: Level) -> &'static str {
+pub(crate) fn level_text(level: Level) -> &'static str {
     match level {
         Level::Warning => "🟡 warning",
         Level::Critical => "🔴 critical",
@@ -213,7 +213,7 @@ fn criterion_status_text(status: CriterionStatus) -> &'static str {
 }
 
 /// A value of an alert's metric with its unit.
-fn alert_value(a: &Alert, v: f64) -> String {
+pub(crate) fn alert_value(a: &Alert, v: f64) -> String {
     match a.metric {
         MetricId::P50Latency | MetricId::P95Latency => format_ms(Some(v)),
         MetricId::RedisMemory if is_eviction_alert(a) => format!("{} evicted keys", number(v)),
@@ -233,7 +233,7 @@ fn is_eviction_alert(a: &Alert) -> bool {
 }
 
 /// The threshold an alert crossed: `> 500.0 ms`, `< 95.00 %`, `open`.
-fn alert_threshold(a: &Alert) -> String {
+pub(crate) fn alert_threshold(a: &Alert) -> String {
     let below = matches!(
         a.metric,
         MetricId::CacheHitRate | MetricId::Mem0WriteSuccess

@@ -15,6 +15,9 @@ USAGE:
     canary-report check   (--demo | --input FILE | --supabase-url URL) [--from T] [--to T] [OPTIONS]
     canary-report email   (--demo | --input FILE | --supabase-url URL) [OPTIONS] [REPORT OPTIONS]
     canary-report signoff (--demo | --input FILE | --supabase-url URL) [OPTIONS] [REPORT OPTIONS]
+    canary-report email   ... --send --mail-to ADDR [--mail-to ADDR...] --mail-from ADDR --smtp-url URL
+    canary-report email   ... --webhook URL [--webhook URL...]
+    canary-report grafana [--name NAME] [--out FILE]
 
 COMMANDS:
     metrics         the verdict, the alerts that fired, and every metric of the window
@@ -25,6 +28,8 @@ COMMANDS:
                     at the end of the data unless --from/--to are given
     signoff         the phase sign-off (Markdown): the transition criteria
                     filled from the data, approval block and notes
+    grafana         an importable Grafana dashboard (JSON) of the main panels over
+                    observability_events, with the alert thresholds as lines
 
 SOURCES:
     --demo          the embedded demo data set (24 h of a Phase 1 canary at 10 %)
@@ -64,10 +69,26 @@ REPORT OPTIONS (email, signoff):
                     signoff: the approver (ticks Technical Lead approval)
     --notes TEXT    signoff: the notes
 
+DELIVERY OPTIONS (email):
+    --send          send the email over SMTP: text/plain (the Markdown) and
+                    text/html (the same report rendered), once, never retried
+    --mail-to ADDR  a recipient (repeat for more)
+    --mail-from ADDR
+                    the sender, e.g. \"Canary <canary@example.org>\"
+    --smtp-url URL  smtp://user@host:587 (STARTTLS required), smtps://user@host:465
+                    (TLS), or smtp://127.0.0.1:25?tls=none (plain, this machine
+                    only); the password comes from CANARY_SMTP_PASSWORD
+    --smtp-ca FILE  also trust this PEM root certificate for the server
+    --webhook URL   post the status to a chat webhook: Slack Block Kit (also
+                    Mattermost, Discord's /slack endpoint) or a Microsoft Teams
+                    card for Teams hosts; force one with slack:URL or teams:URL
+    --dry-run       write the MIME message and the webhook payloads instead of
+                    sending them (to --out or stdout)
+
     -h, --help      this text
     -V, --version   the version
 
-Exit status: 0 on success (check: 0/1/2 as above); 3 on bad input, with one line on
+Exit status: 0 on success (check: 0/1/2 as above); 3 on bad input or a failed delivery, with one line on
 stderr that says what is wrong and where.
 ";
 
@@ -111,6 +132,15 @@ pub struct MetricsArgs {
     pub now: Option<Micros>,
 }
 
+/// The arguments of `grafana`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrafanaArgs {
+    /// The rollout's name, in the dashboard's title.
+    pub name: String,
+    /// Where to write the dashboard; stdout without it.
+    pub out: Option<std::path::PathBuf>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Help,
@@ -118,6 +148,7 @@ pub enum Command {
     Metrics(MetricsArgs),
     Check(MetricsArgs),
     Report(crate::reports::ReportArgs),
+    Grafana(GrafanaArgs),
 }
 
 fn usage(message: impl Into<String>) -> CliError {
@@ -189,7 +220,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, CliErr
                 })?;
                 redis_info = Some(value.to_string_lossy().into_owned());
             }
-            Long(flag) if crate::reports::FLAGS.contains(&flag) => {
+            Long(flag) if crate::delivery::SWITCHES.contains(&flag) => {
+                report_flags.push((flag.to_owned(), String::new()));
+            }
+            Long(flag)
+                if crate::reports::FLAGS.contains(&flag)
+                    || crate::delivery::FLAGS.contains(&flag) =>
+            {
                 let flag = flag.to_owned();
                 let value = parser
                     .value()
@@ -202,6 +239,26 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, CliErr
     }
     match command.as_deref() {
         None => Err(usage("no command given; try: canary-report metrics --demo")),
+        Some("grafana") => {
+            if demo || input.is_some() || supabase_url.is_some() {
+                return Err(usage(
+                    "grafana reads no data: the dashboard queries the database itself",
+                ));
+            }
+            let mut grafana = GrafanaArgs {
+                name: canary_core::report::DEFAULT_ROLLOUT_NAME.to_owned(),
+                out: None,
+            };
+            for (flag, value) in report_flags {
+                match flag.as_str() {
+                    "name" => grafana.name = value,
+                    "out" if !value.is_empty() => grafana.out = Some(value.into()),
+                    "out" => return Err(usage("--out needs a file name")),
+                    other => return Err(usage(format!("--{other} is not an option of grafana"))),
+                }
+            }
+            Ok(Command::Grafana(grafana))
+        }
         Some(name @ ("metrics" | "check" | "email" | "signoff")) => {
             let source = match (demo, input, supabase_url) {
                 (true, None, None) => Source::Demo,
@@ -237,7 +294,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, CliErr
             })
         }
         Some(other) => Err(usage(format!(
-            "unknown command {other:?}; the commands are: metrics, check, email, signoff"
+            "unknown command {other:?}; the commands are: metrics, check, email, signoff, grafana"
         ))),
     }
 }
@@ -305,7 +362,7 @@ mod tests {
         );
         check(
             &["report", "--demo"],
-            Err("unknown command \"report\"; the commands are: metrics, check, email, signoff (see canary-report --help)"),
+            Err("unknown command \"report\"; the commands are: metrics, check, email, signoff, grafana (see canary-report --help)"),
         );
         check(
             &[

@@ -3,10 +3,11 @@
 //! prints.
 
 mod args;
+mod delivery;
 mod human;
+mod net;
 mod reports;
 mod source;
-mod supabase_http;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -31,6 +32,8 @@ pub enum CliError {
     Input { path: String, message: String },
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
+    #[error("{0}")]
+    Delivery(String),
 }
 
 /// Exit status of a run that could not do its job (bad input, unwritable output). `check` uses
@@ -60,6 +63,11 @@ fn run() -> Result<u8, CliError> {
         Command::Metrics(a) => metrics_command(&a).map(|()| 0),
         Command::Check(a) => check_command(&a),
         Command::Report(a) => reports::run(&a).map(|()| 0),
+        Command::Grafana(a) => {
+            let title = canary_core::grafana::dashboard_title(&a.name);
+            let json = canary_core::grafana::dashboard_json(&title, &alerts::default_rules());
+            reports::write_output(a.out.as_deref(), json.as_bytes()).map(|()| 0)
+        }
     }
 }
 

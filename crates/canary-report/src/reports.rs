@@ -9,18 +9,21 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use canary_core::alerts;
+use canary_core::chat::ChatSummary;
 use canary_core::event::MICROS_PER_HOUR;
 use canary_core::metrics::Window;
 use canary_core::phases;
 use canary_core::redis;
 use canary_core::report::{
-    daily_email, phase_signoff, ManualChecks, ReportData, SignoffInput, DEFAULT_ROLLOUT_NAME,
+    daily_email, email_subject, phase_signoff, ManualChecks, ReportData, SignoffInput,
+    DEFAULT_ROLLOUT_NAME,
 };
 use canary_core::time::to_datetime;
 use canary_core::EventStore;
 use chrono::NaiveDate;
 
 use crate::args::MetricsArgs;
+use crate::delivery::{self, DeliveryArgs};
 use crate::{source, CliError};
 
 /// Which report to make.
@@ -58,6 +61,8 @@ pub struct ReportArgs {
     pub notes: Option<String>,
     /// Where to write the report; stdout without it.
     pub out: Option<PathBuf>,
+    /// email: sending it, posting it to chat, or showing what would be sent.
+    pub delivery: Box<DeliveryArgs>,
 }
 
 fn usage(message: impl Into<String>) -> CliError {
@@ -89,8 +94,15 @@ pub fn parse(
         approved_by: None,
         notes: None,
         out: None,
+        delivery: Box::default(),
     };
     for (flag, value) in flags {
+        if a.delivery.take(&flag, value.clone())? {
+            if kind != ReportKind::Email {
+                return Err(usage(format!("--{flag} is for email, not {command}")));
+            }
+            continue;
+        }
         // Options that the other report would use are refused rather than silently ignored.
         let only = |wanted: ReportKind, what: &str| {
             if kind == wanted {
@@ -139,6 +151,7 @@ pub fn parse(
             other => return Err(usage(format!("--{other} is not a report option"))),
         }
     }
+    a.delivery.check()?;
     if kind == ReportKind::Signoff {
         // The sign-off judges the whole phase as of --now; a window or a Redis snapshot would
         // silently not count, so they are refused.
@@ -160,16 +173,27 @@ pub fn parse(
 pub fn run(a: &ReportArgs) -> Result<(), CliError> {
     let store = source::load(&a.source.source)?;
     let text = match a.kind {
-        ReportKind::Email => email(a, &store)?,
+        ReportKind::Email => {
+            let report = email(a, &store)?;
+            if a.delivery.requested() {
+                return delivery::run(&a.delivery, &report, a.out.as_deref());
+            }
+            report.markdown
+        }
         ReportKind::Signoff => signoff(a, &store)?,
     };
-    match &a.out {
+    write_output(a.out.as_deref(), text.as_bytes())
+}
+
+/// Writes `bytes` to `path` atomically, or to stdout without a path.
+pub fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<(), CliError> {
+    match path {
         None => {
             let mut out = io::stdout().lock();
-            out.write_all(text.as_bytes())?;
+            out.write_all(bytes)?;
             out.flush()?;
         }
-        Some(path) => write_atomically(path, text.as_bytes()).map_err(|e| {
+        Some(path) => write_atomically(path, bytes).map_err(|e| {
             CliError::Output(io::Error::new(e.kind(), format!("{}: {e}", path.display())))
         })?,
     }
@@ -203,7 +227,7 @@ fn report_data(
 
 /// The email covers the 24 h that end at the end of the data, unless --from/--to say otherwise
 /// (a missing end is the data's end, a missing start 24 h before the end).
-fn email(a: &ReportArgs, store: &EventStore) -> Result<String, CliError> {
+fn email(a: &ReportArgs, store: &EventStore) -> Result<delivery::Report, CliError> {
     let s = &a.source;
     let to = s.to.or(Window::whole(store).map(|w| w.to));
     let from = s.from.or(to.map(|t| t - 24 * MICROS_PER_HOUR));
@@ -227,11 +251,12 @@ fn email(a: &ReportArgs, store: &EventStore) -> Result<String, CliError> {
             .add_alerts(redis::alerts(&info, to_datetime(data.now)));
     }
     let date = a.date.unwrap_or_else(|| data.default_date());
-    Ok(daily_email(&data.email_input(
-        &a.name,
-        date,
-        a.dashboard_url.as_deref(),
-    )))
+    let input = data.email_input(&a.name, date, a.dashboard_url.as_deref());
+    Ok(delivery::Report {
+        markdown: daily_email(&input),
+        subject: email_subject(&input),
+        chat: ChatSummary::of_email(&input),
+    })
 }
 
 fn signoff(a: &ReportArgs, store: &EventStore) -> Result<String, CliError> {
@@ -317,6 +342,7 @@ mod tests {
             approved_by: None,
             notes: None,
             out: None,
+            delivery: Box::default(),
         }
     }
 
