@@ -12,7 +12,6 @@ pub mod clock;
 pub mod components;
 pub mod data;
 pub mod effect;
-pub mod markdown;
 pub mod state;
 pub mod storage;
 

@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock;
 use crate::data::Dataset;
-use crate::markdown;
 use crate::storage::{self, keys, Area};
+use canary_core::markdown;
 
 /// What a person types into the report forms; saved as typed.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
