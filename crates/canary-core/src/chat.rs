@@ -193,9 +193,52 @@ pub fn escape_slack(text: &str) -> String {
     out
 }
 
-/// A `plain_text` object of `text` (escaped, cut to `max` characters before escaping).
+/// `text` escaped for Slack and cut so the escaped text has at most `max` characters (never
+/// inside an entity; `…` where cut).
+fn escaped_within(text: &str, max: usize) -> String {
+    let escaped = escape_slack(text);
+    if escaped.chars().count() <= max {
+        return escaped;
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let piece = escape_slack(c.encode_utf8(&mut [0; 4]));
+        let len = piece.chars().count();
+        if used + len + 1 > max {
+            break;
+        }
+        out.push_str(&piece);
+        used += len;
+    }
+    out.push('…');
+    out
+}
+
+/// A `plain_text` object of `text` (flattened, escaped, at most `max` characters).
 fn plain(text: &str, max: usize) -> Value {
-    json!({ "type": "plain_text", "text": escape_slack(&flat(text, max)), "emoji": true })
+    json!({ "type": "plain_text", "text": escaped_within(&flat(text, usize::MAX), max), "emoji": true })
+}
+
+/// A `plain_text` object with one line per entry of `lines` (each flattened and escaped), cut
+/// to `max` characters in all.
+fn plain_lines(lines: &[String], max: usize) -> Value {
+    let mut text = String::new();
+    for line in lines {
+        let line = escape_slack(&flat(line, usize::MAX));
+        let used = text.chars().count();
+        if used + line.chars().count() + 1 > max {
+            if used + 2 <= max {
+                text.push_str("\n…");
+            }
+            break;
+        }
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(&line);
+    }
+    json!({ "type": "plain_text", "text": text, "emoji": true })
 }
 
 /// Fixed text of this module as mrkdwn (never data).
@@ -216,11 +259,11 @@ pub fn slack_payload(s: &ChatSummary) -> Value {
                 .collect::<Vec<_>>(),
         }),
         json!({ "type": "section", "text": mrkdwn("*Alerts in the period*") }),
-        json!({ "type": "section", "text": plain(&s.alert_lines().join("\n"), 3000) }),
+        json!({ "type": "section", "text": plain_lines(&s.alert_lines(), 3000) }),
     ];
     if !s.errors.is_empty() {
         blocks.push(json!({ "type": "section", "text": mrkdwn("*Top errors*") }));
-        blocks.push(json!({ "type": "section", "text": plain(&s.errors.join("\n"), 3000) }));
+        blocks.push(json!({ "type": "section", "text": plain_lines(&s.errors, 3000) }));
     }
     if let Some(url) = &s.dashboard_url {
         blocks.push(json!({
@@ -442,6 +485,29 @@ mod tests {
         );
         check("", &["<"], &[]);
         check("plain", &["<"], &[]);
+    }
+
+    #[test]
+    fn limits_hold_after_escaping() {
+        let title = "<".repeat(400);
+        let s = ChatSummary {
+            title: title.clone(),
+            errors: vec!["&".repeat(1000); 5],
+            ..summary("x")
+        };
+        let payload = slack_payload(&s);
+        let header = payload["blocks"][0]["text"]["text"].as_str().unwrap();
+        assert!((146..=150).contains(&header.chars().count()), "{header}");
+        assert!(header.starts_with("&lt;&lt;") && header.ends_with("&lt;…"));
+        for block in payload["blocks"].as_array().unwrap() {
+            if let Some(text) = block["text"]["text"].as_str() {
+                assert!(text.chars().count() <= 3000, "{}", text.len());
+            }
+        }
+        assert_eq!(escaped_within("a<b", 10), "a&lt;b");
+        assert_eq!(escaped_within("a<b", 5), "a…");
+        let lines = plain_lines(&["a\nb".to_owned(), "c".to_owned()], 100);
+        assert_eq!(lines["text"], "a b\nc");
     }
 
     #[test]
