@@ -13,7 +13,7 @@ use super::{
     min_width, render_svg_with, segments, ChartError, LegendItem, Mark, Threshold, TimeAxis, AXIS,
     FONT_PX,
 };
-use crate::analysis::BreakerSpan;
+use canary_core::analysis::BreakerSpan;
 
 /// The size the page draws the chart at (it scales with the container through `viewBox`).
 pub const SIZE: (u32, u32) = (1200, 400);

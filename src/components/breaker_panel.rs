@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use crate::analysis::Analysis;
+use canary_core::analysis::Analysis;
 
 use super::show_if::ShowIf;
 

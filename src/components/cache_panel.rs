@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use canary_core::alerts::STAMPEDE_CRITICAL_MISSES;
 use canary_core::metrics::{Metrics, STAMPEDE_MIN_MISSES};
 use canary_core::summary::{format_ms, format_pct};
 use leptos::prelude::*;
@@ -9,9 +10,6 @@ use leptos::prelude::*;
 use super::show_if::ShowIf;
 
 use super::error_breakdown::{breakable, time_view};
-
-/// More misses than this on one key in 15 minutes is the runbook's critical stampede.
-pub const STAMPEDE_CRITICAL_MISSES: u64 = 20;
 
 /// The status class of a hit rate against the guide's 95 % target and 90 % critical line.
 fn hit_class(rate: Option<f64>) -> &'static str {

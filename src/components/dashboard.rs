@@ -28,10 +28,10 @@ use super::report_panel::ReportPanel;
 use super::runbook::Runbook;
 use super::status_banner::StatusBanner;
 use super::success_metrics::SuccessMetrics;
-use crate::analysis::{analyse, assess_phase, Analysis, AnalysisInput};
 use crate::clock;
 use crate::data::Dataset;
 use crate::state::ConsoleState;
+use canary_core::analysis::{analyse, assess_phase, Analysis, AnalysisInput};
 
 /// All panels for one data set.
 #[component]

@@ -6,8 +6,8 @@ use canary_core::alerts::MetricId;
 use leptos::prelude::*;
 
 use super::chart_figure::ChartFigure;
-use crate::analysis::Analysis;
 use crate::charts::{bucket_label, describe_periods, error_rate};
+use canary_core::analysis::Analysis;
 
 /// Error rate per bucket with the 1 %, 2 % and 5 % lines and alert periods shaded; the shaded
 /// periods are also listed in words under the chart.

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use super::chart_figure::ChartFigure;
-use crate::analysis::Analysis;
 use crate::charts::{bucket_label, describe_periods, latency};
+use canary_core::analysis::Analysis;
 
 /// P50/P95/P99 latency over the window, drawn as SVG, with the latency alerts shaded and the
 /// breaker band; the shaded periods are also listed in words under the chart.

@@ -6,8 +6,8 @@ use canary_core::alerts::MetricId;
 use leptos::prelude::*;
 
 use super::chart_figure::ChartFigure;
-use crate::analysis::Analysis;
 use crate::charts::{bucket_label, describe_periods, mem0_success};
+use canary_core::analysis::Analysis;
 
 /// mem0 write success per bucket with the 99 %, 95 % and 90 % lines and alert periods shaded; the shaded
 /// periods are also listed in words under the chart.

@@ -12,7 +12,7 @@ use crate::effect::effect;
 use super::show_if::ShowIf;
 use std::sync::Arc;
 
-use super::alerts_timeline::format_duration;
+use canary_core::text::format_duration;
 
 /// The longest phase the form accepts, in hours (a year).
 pub const MAX_DURATION_HOURS: f64 = 8760.0;

@@ -10,7 +10,7 @@ use canary_core::alerts::MetricId;
 use canary_core::phases::PhaseAssessment;
 use leptos::prelude::*;
 
-use crate::analysis::Analysis;
+use canary_core::analysis::Analysis;
 
 /// One section of the guide's troubleshooting reference.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -21,9 +21,9 @@ use serde_json::{json, Value};
 
 use crate::alerts::{Alert, Status};
 use crate::phases::Measure;
-use crate::report::{
-    alert_threshold, alert_value, email_subject, format_second, level_text, status_text, EmailInput,
-};
+use crate::report::{email_subject, status_text, EmailInput};
+use crate::text::{alert_threshold, alert_worst, level_text};
+use crate::time::format_utc;
 
 /// Alerts listed in a message; the rest are counted.
 const MAX_ALERTS: usize = 5;
@@ -72,6 +72,11 @@ fn flat(text: &str, max: usize) -> String {
     }
 }
 
+/// `2025-10-17 01:49:00 UTC`, as the email writes alert times.
+fn format_second(t: chrono::DateTime<chrono::Utc>) -> String {
+    format_utc(t, "%Y-%m-%d %H:%M:%S UTC")
+}
+
 fn alert_line(a: &Alert) -> String {
     let until = a
         .until
@@ -83,7 +88,7 @@ fn alert_line(a: &Alert) -> String {
         alert_threshold(a),
         format_second(a.since),
         until,
-        alert_value(a, a.worst_value)
+        alert_worst(a)
     )
 }
 

@@ -12,6 +12,7 @@
 // size-optimised browser bundle; they are part of this crate's API as if defined here.
 pub use canary_engine::{alerts, cohort, decimal, event, metrics, percentile, series, sort, store};
 
+pub mod analysis;
 pub mod chat;
 pub mod demo;
 pub mod details;
@@ -25,6 +26,7 @@ pub mod redis;
 pub mod report;
 pub mod summary;
 pub mod supabase;
+pub mod text;
 pub mod time;
 
 pub use event::{Details, EventRow, EventType, Micros};

@@ -163,14 +163,21 @@ pub struct Rule {
 impl Rule {
     /// `P50 latency > 500 ms for 10 min`.
     pub fn describe(&self) -> String {
-        let id = self.metric.id();
-        let unit = if id.unit() == "%" { " %" } else { " ms" };
+        format!("{} {}", self.metric.id().label(), self.condition())
+    }
+
+    /// The rule without its metric's name: `> 500 ms for 10 min`, `> 5 %`.
+    pub fn condition(&self) -> String {
+        let unit = if self.metric.id().unit() == "%" {
+            " %"
+        } else {
+            " ms"
+        };
         let duration = self
             .duration_minutes
             .map_or(String::new(), |d| format!(" for {d} min"));
         format!(
-            "{} {} {}{unit}{duration}",
-            id.label(),
+            "{} {}{unit}{duration}",
             self.comparator.symbol(),
             self.threshold
         )

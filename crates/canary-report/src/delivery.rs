@@ -8,8 +8,8 @@
 //! (sender, recipients, subject, body), so running the same report again produces the same
 //! message; see `net::smtp` for why a run never sends twice.
 //!
-//! The options are kept as data ([`SWITCHES`], [`FLAGS`]) and parsed in [`DeliveryArgs::take`],
-//! one flag at a time.
+//! The flags table (`flags/defs.rs`) hands each delivery option to [`DeliveryArgs::take`], one
+//! flag at a time; [`DeliveryArgs::check`] then checks how they combine.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,14 +19,9 @@ use canary_core::email_html::{body_markdown, email_document};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::Message;
 
+use crate::error::{usage, CliError};
 use crate::net::smtp::{self, SmtpUrl};
 use crate::net::{is_loopback, webhook};
-use crate::CliError;
-
-/// Delivery options without a value.
-pub const SWITCHES: [&str; 2] = ["send", "dry-run"];
-/// Delivery options with a value; `mail-to` and `webhook` may be repeated.
-pub const FLAGS: [&str; 5] = ["mail-to", "mail-from", "smtp-url", "smtp-ca", "webhook"];
 
 /// What to deliver, and how.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -45,10 +40,6 @@ pub struct DeliveryArgs {
     pub smtp_ca: Option<PathBuf>,
     /// `--webhook`: chat webhooks (`URL`, `slack:URL` or `teams:URL`).
     pub webhooks: Vec<String>,
-}
-
-fn usage(message: impl Into<String>) -> CliError {
-    CliError::Usage(format!("{} (see canary-report --help)", message.into()))
 }
 
 impl DeliveryArgs {
