@@ -25,7 +25,7 @@ pub fn level_class(level: Level) -> &'static str {
 /// The alerts, newest first (by start; the worse level first among equal starts).
 pub fn newest_first(alerts: &[Alert]) -> Vec<Alert> {
     let mut sorted = alerts.to_vec();
-    canary_core::sort::sort_by(&mut sorted, |a, b| {
+    stdx::sort::sort_by(&mut sorted, |a, b| {
         b.since
             .cmp(&a.since)
             .then(b.level.cmp(&a.level))

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use canary_core::alerts::{default_rules, Alert, MetricId};
+use canary_core::alerts::{Alert, MetricId, Rule};
 use canary_core::email_html::{body_markdown, email_fragment};
 use canary_core::grafana::{dashboard_json, dashboard_title};
 use canary_core::phases::PhaseDefinition;
@@ -88,6 +88,7 @@ fn render(
     phase_number: u8,
     redis_alerts: &[Alert],
     draft: &ReportDraft,
+    rules: &[Rule],
 ) -> Result<String, String> {
     let now = clock::now();
     let store = &dataset.store;
@@ -95,15 +96,8 @@ fn render(
         Tab::Email => default_period(store),
         Tab::Signoff => None,
     };
-    let mut data = ReportData::compute(
-        store,
-        phases.to_vec(),
-        phase_number,
-        period,
-        now,
-        &default_rules(),
-    )
-    .ok_or_else(|| format!("There is no phase {phase_number} to report on."))?;
+    let mut data = ReportData::compute(store, phases.to_vec(), phase_number, period, now, rules)
+        .ok_or_else(|| format!("There is no phase {phase_number} to report on."))?;
     let name = if draft.name.trim().is_empty() {
         DEFAULT_ROLLOUT_NAME
     } else {
@@ -202,6 +196,9 @@ pub fn ReportPanel(
     /// Alerts from the pasted Redis INFO, which the email lists with the rest.
     #[prop(into)]
     redis_alerts: Signal<Vec<Alert>>,
+    /// The rule table the page evaluates: the reports judge with it and the Grafana dashboard
+    /// draws its thresholds from it.
+    rules: Arc<[Rule]>,
 ) -> impl IntoView {
     let tab = RwSignal::new(Tab::Email);
     let draft = RwSignal::new(ReportDraft::load());
@@ -212,6 +209,8 @@ pub fn ReportPanel(
             status.set(Some(format!("The draft could not be saved: {e}")));
         }
     });
+    // The Grafana export draws its threshold lines from the same rules as the reports.
+    let dashboard_rules = rules.clone();
     let markdown_text = Memo::new(move |_| {
         render(
             tab.get(),
@@ -220,6 +219,7 @@ pub fn ReportPanel(
             phase_number.get(),
             &redis_alerts.get(),
             &draft.get(),
+            &rules,
         )
     });
     let file_name = move || match tab.get() {
@@ -275,7 +275,7 @@ pub fn ReportPanel(
     };
     let save_dashboard = move |_| {
         let name = draft.get_untracked().name;
-        let json = dashboard_json(&dashboard_title(&name), &default_rules());
+        let json = dashboard_json(&dashboard_title(&name), &dashboard_rules);
         let file = "canary-grafana-dashboard.json";
         match download(file, &json, "application/json") {
             Ok(()) => status.set(Some(format!(

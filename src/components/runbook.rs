@@ -113,7 +113,7 @@ pub fn runbook_for(failing: &[MetricId]) -> Vec<(RunbookSection, Vec<MetricId>)>
             None => sections.push((s, vec![m])),
         }
     }
-    canary_core::sort::sort_by_key(&mut sections, |(s, _)| (!s.urgent(), *s));
+    stdx::sort::sort_by_key(&mut sections, |(s, _)| (!s.urgent(), *s));
     sections
 }
 

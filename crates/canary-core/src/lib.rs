@@ -10,7 +10,7 @@
 
 // The store and the window computations live in `canary-engine`, built for speed inside the
 // size-optimised browser bundle; they are part of this crate's API as if defined here.
-pub use canary_engine::{alerts, cohort, decimal, event, metrics, percentile, series, sort, store};
+pub use canary_engine::{alerts, cohort, event, metrics, percentile, series, store};
 
 pub mod analysis;
 pub mod chat;

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use canary_core::markdown::to_html;
 use canary_core::report::escape_markdown;
 use pulldown_cmark::{html, Options, Parser};
+use stdx::rand::SplitMix64;
 
 /// The HTML pulldown-cmark writes for `markdown` with the GitHub extensions the reports use.
 fn reference(markdown: &str) -> String {
@@ -55,20 +56,12 @@ fn golden_reports_render_as_pulldown_cmark_renders_them() {
     }
 }
 
-/// A small deterministic generator (SplitMix64) for the documents below.
-struct Rng(u64);
+/// The documents' random draws.
+struct Rng(SplitMix64);
 
 impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
     fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
+        self.0.below(n as u64) as usize
     }
 
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
@@ -240,7 +233,7 @@ fn block(rng: &mut Rng) -> String {
 
 #[test]
 fn generated_reports_render_as_pulldown_cmark_renders_them() {
-    let mut rng = Rng(0x00C0_FFEE);
+    let mut rng = Rng(SplitMix64::new(0x00C0_FFEE));
     for n in 0..3000 {
         let mut blocks: Vec<String> = Vec::new();
         for _ in 0..1 + rng.below(5) {

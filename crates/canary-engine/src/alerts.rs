@@ -18,12 +18,12 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::decimal::parse_f64;
 use crate::event::{from_datetime, to_datetime};
 use crate::event::{EventType, Micros, MICROS_PER_MINUTE};
 use crate::metrics::{rate_pct, Groups, Window, STAMPEDE_SPAN};
 use crate::percentile::percentiles_cont;
 use crate::store::EventStore;
+use stdx::decimal::parse_f64;
 
 /// How bad a firing alert is, in escalation order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -323,7 +323,7 @@ impl Evaluation {
     /// Adds alerts from outside the event data (Redis INFO) and updates both statuses.
     pub fn add_alerts(&mut self, more: impl IntoIterator<Item = Alert>) {
         self.alerts.extend(more);
-        crate::sort::sort_by_key(&mut self.alerts, |a| (a.since, a.metric, a.level));
+        stdx::sort::sort_by_key(&mut self.alerts, |a| (a.since, a.metric, a.level));
         self.status_now = Status::of_levels(
             self.alerts
                 .iter()

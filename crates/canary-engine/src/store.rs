@@ -392,7 +392,7 @@ impl EventStore {
         let mut order: Vec<u32> = (keep as u32..self.len() as u32).collect();
         // The shared sort (merging the runs already in order) rather than another instance of
         // the standard one: this crate is built for speed, where that costs kilobytes.
-        crate::sort::sort_by_key(&mut order, |&i| key(self, i as usize));
+        stdx::sort::sort_by_key(&mut order, |&i| key(self, i as usize));
         // New row index of each old row in the tail, indexed by `old - keep`.
         let mut new_row_of = vec![0u32; order.len()];
         for (new, &old) in order.iter().enumerate() {
@@ -415,19 +415,19 @@ impl EventStore {
         self.errors[from..]
             .iter_mut()
             .for_each(|e| remap(&mut e.row));
-        crate::sort::sort_by_key(&mut self.errors[from..], |e| e.row);
+        stdx::sort::sort_by_key(&mut self.errors[from..], |e| e.row);
         let from = self.breaker.partition_point(|b| (b.row as usize) < keep);
         self.breaker[from..]
             .iter_mut()
             .for_each(|b| remap(&mut b.row));
-        crate::sort::sort_by_key(&mut self.breaker[from..], |b| b.row);
+        stdx::sort::sort_by_key(&mut self.breaker[from..], |b| b.row);
         let from = self
             .flags_json
             .partition_point(|(row, _)| (*row as usize) < keep);
         self.flags_json[from..]
             .iter_mut()
             .for_each(|(row, _)| remap(row));
-        crate::sort::sort_by_key(&mut self.flags_json[from..], |(row, _)| *row);
+        stdx::sort::sort_by_key(&mut self.flags_json[from..], |(row, _)| *row);
     }
 
     /// Drops the rows with `created_at < from`: those a moving window has left, after an

@@ -4,9 +4,9 @@
 //! The values come from `canary_core::report::ReportData`, the same computation the page's
 //! export uses, so both print the same bytes for the same data, phase and time.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use canary_core::alerts;
 use canary_core::chat::ChatSummary;
@@ -131,34 +131,19 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let (tmp, mut file) = create_temporary(dir, &name.to_string_lossy())?;
-    let written = file.write_all(bytes).and_then(|()| file.sync_all());
-    drop(file);
-    let result = written.and_then(|()| fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-        return result;
-    }
+    // `.NAME.XXXXXX.tmp`, created new (never an existing file) and removed when dropped.
+    let mut file = tempfile::Builder::new()
+        .prefix(&format!(".{}.", name.to_string_lossy()))
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
     // Make the rename durable too; not every platform can sync a directory, so best effort.
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
     Ok(())
-}
-
-/// A new file `.NAME.PID.N.tmp` in `dir`, never an existing one (`create_new`).
-fn create_temporary(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
-    let pid = std::process::id();
-    let mut last = None;
-    for n in 0..100 {
-        let tmp = dir.join(format!(".{name}.{pid}.{n}.tmp"));
-        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
-            Ok(file) => return Ok((tmp, file)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
-            Err(e) => return Err(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| io::Error::other("no temporary file name is free")))
 }
 
 #[cfg(test)]
