@@ -86,7 +86,7 @@ pub struct BreakerDetail {
 /// What the loader saw in the data that is not a metric: reported, never fatal.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LoadNotes {
-    /// Rows whose `event_type` is none of SPEC §1's: (type, rows), sorted by type. (A vector,
+    /// Rows whose `event_type` is none of the known ones (docs/metrics.md#data): (type, rows), sorted by type. (A vector,
     /// not a map: there are few, and the bundle has no other map of this type.)
     pub unknown_event_types: Vec<(String, u64)>,
     /// Rows whose `details.canary` is present but not a boolean.
@@ -432,7 +432,7 @@ impl EventStore {
 
     /// Drops the rows with `created_at < from`: those a moving window has left, after an
     /// incremental refresh. The newest circuit-breaker transition before `from` stays, because
-    /// the breaker's state carries over into the window (SPEC §2). Returns how many rows were
+    /// the breaker's state carries over into the window (docs/metrics.md#metrics). Returns how many rows were
     /// dropped. Costs one move of the rows kept (no sorting, no re-reading); interned strings
     /// and [`LoadNotes`] stay as loaded.
     pub fn retain_from(&mut self, from: Micros) -> usize {

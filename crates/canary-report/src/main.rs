@@ -107,7 +107,7 @@ fn analyse(a: &MetricsArgs) -> Result<Run, CliError> {
     Ok(Run { analysis, phase })
 }
 
-/// `canary-report metrics --json`: one object with exactly SPEC §6's keys.
+/// `canary-report metrics --json`: one object with exactly the keys of docs/metrics.md#the-command-line.
 #[derive(Serialize)]
 struct MetricsJson<'a> {
     #[serde(flatten)]
