@@ -8,7 +8,7 @@
 //! `$__timeGroup(col, interval)` → `floor(extract(epoch from col)/<s>)*<s>`, `…Alias` adding
 //! `AS "time"`, `$__timeFrom()` → `'<from>'`) and run on a database made from the repository's
 //! migrations (`sql/*.sql`, in order) holding the demo data set, as the read-only role
-//! `canary_grafana` of `sql/002_grafana_reader.sql`. Each result must be what the time-series
+//! `canary_grafana` of `sql/003_grafana_reader.sql`. Each result must be what the time-series
 //! format needs (a `time` column, then numeric value columns), and every per-minute value must
 //! equal what the core computes for that minute: bit for bit for the percentiles, to 1e-12
 //! relative for the rates.
@@ -65,8 +65,9 @@ impl Pg {
     }
 }
 
-/// A fresh database on the server of `CANARY_TEST_PG`, with the migrations applied.
-fn database() -> Pg {
+/// A fresh database on the server of `CANARY_TEST_PG` (one per test, named after `tag`), with
+/// what a Supabase project provides and the migrations use, and the migrations applied.
+fn database(tag: &str) -> Pg {
     let base = std::env::var("CANARY_TEST_PG").unwrap_or_else(|_| {
         panic!(
             "CANARY_TEST_PG is not set: this test runs the Grafana panels' SQL on PostgreSQL 15. \
@@ -74,7 +75,7 @@ fn database() -> Pg {
         )
     });
     let psql = std::env::var("CANARY_PSQL").unwrap_or_else(|_| "psql".to_owned());
-    let name = format!("canary_grafana_{}", std::process::id());
+    let name = format!("canary_grafana_{tag}_{}", std::process::id());
     let admin = Pg {
         psql: psql.clone(),
         conninfo: base.clone(),
@@ -92,6 +93,21 @@ fn database() -> Pg {
         psql,
         conninfo: format!("{prefix}/{name}"),
     };
+    // Supabase Auth's part of every project that migrations may use: auth.users, auth.uid() and
+    // auth.jwt() as Supabase defines them (the claims PostgREST puts in request.jwt.claims).
+    db.run(
+        "CREATE SCHEMA auth;\n\
+         CREATE TABLE auth.users (id uuid PRIMARY KEY, email text UNIQUE, \
+           is_anonymous boolean NOT NULL DEFAULT false, email_confirmed_at timestamptz, \
+           created_at timestamptz NOT NULL DEFAULT now());\n\
+         CREATE FUNCTION auth.jwt() RETURNS jsonb LANGUAGE sql STABLE AS \
+           $$ SELECT coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb $$;\n\
+         CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS \
+           $$ SELECT coalesce(nullif(current_setting('request.jwt.claim.sub', true), ''), \
+              (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub'))::uuid $$;\n\
+         GRANT USAGE ON SCHEMA auth TO anon, authenticated, service_role;\n\
+         GRANT EXECUTE ON FUNCTION auth.jwt(), auth.uid() TO anon, authenticated, service_role;\n",
+    );
     let mut migrations: Vec<PathBuf> = std::fs::read_dir(repo_root().join("sql"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -226,7 +242,7 @@ fn float(text: &str) -> Option<f64> {
 #[test]
 #[ignore = "needs PostgreSQL: bash scripts/test.sh"]
 fn every_panel_runs_on_postgres_and_shows_the_consoles_numbers() {
-    let db = database();
+    let db = database("panels");
     let config = DemoConfig::default();
     let dir = std::env::temp_dir().join(format!("canary-grafana-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -321,4 +337,46 @@ fn every_panel_runs_on_postgres_and_shows_the_consoles_numbers() {
     assert!(compared > 4 * 1000, "only {compared} values compared");
     std::fs::remove_dir_all(&dir).ok();
     println!("compared {compared} per-minute values of the Grafana panels with the console");
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: bash scripts/test.sh"]
+fn the_grafana_policy_lets_canary_grafana_and_its_members_read_and_nobody_else() {
+    let db = database("policy");
+    let id = std::process::id();
+    let member = format!("grafana_member_{id}");
+    let select_only = format!("select_only_{id}");
+    db.run(&format!(
+        "INSERT INTO observability_events (event_type, success, created_at) VALUES \
+           ('api_request', true, '2025-10-16T18:35:00Z'), \
+           ('api_request', false, '2025-10-16T18:36:00Z'), \
+           ('mem0_operation', true, '2025-10-16T18:37:00Z');\n\
+         DROP ROLE IF EXISTS {member};\nDROP ROLE IF EXISTS {select_only};\n\
+         CREATE ROLE {member} NOLOGIN IN ROLE canary_grafana;\n\
+         CREATE ROLE {select_only} NOLOGIN;\n\
+         GRANT USAGE ON SCHEMA public TO {select_only};\n\
+         GRANT SELECT ON public.observability_events TO {select_only};\n"
+    ));
+    let rows_seen_by = |role: &str| {
+        db.run(&format!(
+            "SET ROLE {role};\nSELECT count(*) AS n FROM public.observability_events;\n"
+        ))
+    };
+    // The role and the logins that are its members see every row.
+    assert_eq!(rows_seen_by("canary_grafana"), "n\n3\n");
+    assert_eq!(rows_seen_by(&member), "n\n3\n");
+    // A role with the same grant but no policy of its own sees nothing: the Grafana policy
+    // widens no other role's reads, whatever the API roles' policies say.
+    assert_eq!(rows_seen_by(&select_only), "n\n0\n");
+    // Read only: no other privilege on the table.
+    assert_eq!(
+        db.run(
+            "SELECT has_table_privilege('canary_grafana', 'public.observability_events', \
+             'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER') AS w;\n"
+        ),
+        "w\nf\n"
+    );
+    db.run(&format!(
+        "DROP OWNED BY {select_only};\nDROP ROLE {select_only};\nDROP ROLE {member};\n"
+    ));
 }

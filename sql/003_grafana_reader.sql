@@ -1,12 +1,16 @@
 -- Canary Console: a read-only role for Grafana's PostgreSQL data source (the dashboard of
--- `canary-report grafana`). Apply after 001_observability_events.sql; safe to run again.
+-- `canary-report grafana`). Apply after 001_observability_events.sql (before or after the other
+-- migrations: it touches nothing of theirs); safe to run again.
 --
---   psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f sql/002_grafana_reader.sql
+--   psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f sql/003_grafana_reader.sql
 --
 -- It creates the group role `canary_grafana` (NOLOGIN): it may read observability_events and
 -- nothing else, and Row Level Security lets it see every row (the table has RLS on, so a role
--- without a policy would read none). Grafana then logs in as a user of its own that is a member
--- of it, e.g.
+-- without a policy would read none). The policy names `canary_grafana` alone: it gives nothing to
+-- anon or authenticated, so the policies that decide what the API roles read stay exactly as
+-- strict as they are. PostgREST cannot switch to this role either
+-- (`authenticator` is not a member of it); keep it that way. Grafana logs in as a user of its own
+-- that is a member of it, e.g.
 --
 --   create role grafana login password '…' in role canary_grafana;
 --   alter role grafana set default_transaction_read_only = on;
