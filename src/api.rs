@@ -3,7 +3,7 @@
 //! Wire formats become core types here and nowhere else.
 //!
 //! Supabase: the requests, paging, retries, row conversion and error wording are the core's
-//! sans-IO [`PagedRead`] (the CLI's transport, `canary-report`'s `supabase_http.rs`, drives the
+//! sans-IO [`PagedRead`] (the CLI's transport, `canary-report`'s `net/supabase.rs`, drives the
 //! same one); this module only sends them with `fetch`, waits where the core says, and reports
 //! progress. The key never leaves the request headers: not in a URL, a log or an error.
 

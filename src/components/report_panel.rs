@@ -1,10 +1,14 @@
 //! The daily status email and the phase sign-off as Markdown, from the same core functions the
-//! CLI uses: a rendered preview, "Copy Markdown" and "Download .md". The sign-off form's draft is
+//! CLI uses: a rendered preview, "Copy Markdown", "Copy for email" (the rendered report as
+//! text/html with the Markdown as text/plain, so a mail client pastes tables), "Download .md",
+//! and the Grafana dashboard of the same panels and thresholds. The sign-off form's draft is
 //! saved as it is typed and survives reloads until it is cleared on purpose.
 
 use std::sync::Arc;
 
 use canary_core::alerts::{Alert, MetricId, Rule};
+use canary_core::email_html::{body_markdown, email_fragment};
+use canary_core::grafana::{dashboard_json, dashboard_title};
 use canary_core::phases::PhaseDefinition;
 use canary_core::report::{
     daily_email, default_period, phase_signoff, ManualChecks, Override, ReportData,
@@ -202,14 +206,34 @@ fn render(
     }
 }
 
-/// Saves `text` as a file the browser downloads.
-fn download(file_name: &str, text: &str) -> Result<(), String> {
-    use wasm_bindgen::JsCast;
+/// A Blob of `text` with MIME type `mime`.
+fn blob(text: &str, mime: &str) -> Result<web_sys::Blob, String> {
     let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
     let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/markdown;charset=utf-8");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
-        .map_err(|e| format!("{e:?}"))?;
+    options.set_type(mime);
+    web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(|e| format!("{e:?}"))
+}
+
+/// Puts the report on the clipboard for a mail client: `html` as text/html (what rich editors
+/// paste) and `plain` as text/plain (what plain-text editors paste).
+fn copy_for_email(html: &str, plain: &str) -> Result<js_sys::Promise, String> {
+    let items = js_sys::Object::new();
+    for (mime, text) in [("text/html", html), ("text/plain", plain)] {
+        js_sys::Reflect::set(&items, &mime.into(), blob(text, mime)?.as_ref())
+            .map_err(|e| format!("{e:?}"))?;
+    }
+    let item = web_sys::ClipboardItem::new_with_record_from_str_to_blob_promise(&items)
+        .map_err(|_| "this browser cannot copy formatted text".to_owned())?;
+    let clipboard = web_sys::window()
+        .map(|w| w.navigator().clipboard())
+        .ok_or("no clipboard here")?;
+    Ok(clipboard.write(&js_sys::Array::of1(&item)))
+}
+
+/// Saves `text` as a file the browser downloads.
+fn download(file_name: &str, text: &str, mime: &str) -> Result<(), String> {
+    use wasm_bindgen::JsCast;
+    let blob = blob(text, mime)?;
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))?;
     let document = web_sys::window()
         .and_then(|w| w.document())
@@ -240,7 +264,8 @@ pub fn ReportPanel(
     /// Alerts from the pasted Redis INFO, which the email lists with the rest.
     #[prop(into)]
     redis_alerts: Signal<Vec<Alert>>,
-    /// The rule table the page evaluates: the reports judge with the same rules.
+    /// The rule table the page evaluates: the reports judge with it and the Grafana dashboard
+    /// draws its thresholds from it.
     rules: Arc<[Rule]>,
 ) -> impl IntoView {
     let tab = RwSignal::new(Tab::Email);
@@ -252,6 +277,8 @@ pub fn ReportPanel(
             status.set(Some(format!("The draft could not be saved: {e}")));
         }
     });
+    // The Grafana export draws its threshold lines from the same rules as the reports.
+    let dashboard_rules = rules.clone();
     let markdown_text = Memo::new(move |_| {
         render(
             tab.get(),
@@ -289,10 +316,40 @@ pub fn ReportPanel(
     };
     let save_file = move |_| {
         if let Ok(text) = markdown_text.get_untracked() {
-            match download(&file_name(), &text) {
+            match download(&file_name(), &text, "text/markdown;charset=utf-8") {
                 Ok(()) => status.set(Some(format!("Downloaded {}.", file_name()))),
                 Err(e) => status.set(Some(format!("The download failed: {e}"))),
             }
+        }
+    };
+    let copy_email = move |_| {
+        let Ok(text) = markdown_text.get_untracked() else {
+            return;
+        };
+        let body = body_markdown(&text);
+        match copy_for_email(&email_fragment(body), body) {
+            Ok(promise) => leptos::task::spawn_local(async move {
+                match wasm_bindgen_futures::JsFuture::from(promise).await {
+                    Ok(_) => status.set(Some(
+                        "Copied the report for email: paste it into the message body.".into(),
+                    )),
+                    Err(_) => status.set(Some(
+                        "The browser refused clipboard access; use Download .md instead.".into(),
+                    )),
+                }
+            }),
+            Err(e) => status.set(Some(format!("Could not copy for email: {e}."))),
+        }
+    };
+    let save_dashboard = move |_| {
+        let name = draft.get_untracked().name;
+        let json = dashboard_json(&dashboard_title(&name), &dashboard_rules);
+        let file = "canary-grafana-dashboard.json";
+        match download(file, &json, "application/json") {
+            Ok(()) => status.set(Some(format!(
+                "Downloaded {file}: import it in Grafana (Dashboards → New → Import) and pick your PostgreSQL data source."
+            ))),
+            Err(e) => status.set(Some(format!("The download failed: {e}"))),
         }
     };
     let text_field = move |label: &'static str,
@@ -494,6 +551,9 @@ pub fn ReportPanel(
                 <button type="button" data-testid="report-copy" disabled=move || markdown_text.get().is_err() on:click=copy>
                     "Copy Markdown"
                 </button>
+                <button type="button" data-testid="report-copy-email" disabled=move || markdown_text.get().is_err() on:click=copy_email>
+                    "Copy for email"
+                </button>
                 <button type="button" data-testid="report-download" disabled=move || markdown_text.get().is_err() on:click=save_file>
                     "Download .md"
                 </button>
@@ -502,6 +562,9 @@ pub fn ReportPanel(
                 </button>
                 <button type="button" data-testid="print-email" on:click=move |_| print(Tab::Email)>
                     "Print daily status"
+                </button>
+                <button type="button" data-testid="grafana-download" on:click=save_dashboard>
+                    "Grafana dashboard"
                 </button>
                 {move || status.get().map(|s| view! { <span class="report-status" role="status">{s}</span> })}
             </div>

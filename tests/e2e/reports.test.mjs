@@ -1,5 +1,6 @@
 // Reports in the browser: the page's daily email equals `canary-report email --demo` byte for
-// byte, downloads work, and the sign-off draft survives a reload and can be cleared.
+// byte, downloads work, "Copy for email" puts HTML and plain text on the clipboard, the Grafana
+// dashboard equals the CLI's, and the sign-off draft survives a reload and can be cleared.
 //
 //   CANARY_SITE_URL=http://127.0.0.1:8000/ CANARY_REPORT_BIN=target/release/canary-report node --test tests/e2e/
 import { test, before, after } from 'node:test';
@@ -65,6 +66,46 @@ test('Download .md saves the same Markdown', async () => {
   assert.match(download.suggestedFilename(), /^canary-status-phase-1\.md$/);
   const saved = await readFile(await download.path(), 'utf8');
   assert.equal(saved, await markdown());
+});
+
+test('Copy for email puts the rendered report on the clipboard as HTML and plain text', async () => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(SITE_URL).origin });
+  await page.click('[data-testid="report-tab-email"]');
+  await page.click('[data-testid="report-copy-email"]');
+  await page.waitForFunction(() => /Copied the report for email/.test(document.querySelector('.report-status')?.textContent ?? ''));
+  const copied = await page.evaluate(async () => {
+    const [item] = await navigator.clipboard.read();
+    const text = async (type) => (await item.getType(type)).text();
+    return { types: [...item.types].sort(), html: await text('text/html'), plain: await text('text/plain') };
+  });
+  assert.deepEqual(copied.types, ['text/html', 'text/plain']);
+  const md = await markdown();
+  // The body of the email: the Markdown without its Subject line (a mail has its own subject).
+  assert.equal(copied.plain, md.slice(md.indexOf('\n\n') + 2));
+  assert.match(copied.html, /<table style="[^"]*border:1px solid/);
+  assert.doesNotMatch(copied.html, /<script|<img|<link|<style|src=/i);
+  // The same text as the preview shows.
+  const previewText = await page.$eval('[data-testid="report-preview"]', (el) => el.textContent.replace(/\s+/g, ' ').trim());
+  const copiedText = await page.evaluate((html) => {
+    const div = document.createElement('div');
+    div.innerHTML = html;
+    return div.textContent.replace(/\s+/g, ' ').trim();
+  }, copied.html);
+  assert.ok(previewText.endsWith(copiedText), `${copiedText.slice(0, 200)} …`);
+});
+
+test('the Grafana dashboard download equals `canary-report grafana`', async () => {
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.click('[data-testid="grafana-download"]'),
+  ]);
+  assert.equal(download.suggestedFilename(), 'canary-grafana-dashboard.json');
+  const saved = await readFile(await download.path(), 'utf8');
+  const fromCli = execFileSync(REPORT_BIN, ['grafana'], { encoding: 'utf8' });
+  assert.equal(saved, fromCli);
+  const dashboard = JSON.parse(saved);
+  assert.equal(dashboard.__inputs[0].pluginId, 'postgres');
+  assert.equal(dashboard.panels.length, 5);
 });
 
 test('the sign-off draft survives a reload and is cleared on purpose', async () => {

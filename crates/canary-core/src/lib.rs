@@ -14,8 +14,11 @@ pub use canary_engine::{alerts, cohort, cohort_rules, event, metrics, percentile
 
 pub mod analysis;
 pub mod auth;
+pub mod chat;
 pub mod demo;
 pub mod details;
+pub mod email_html;
+pub mod grafana;
 pub mod jsonb;
 pub mod markdown;
 pub mod phases;

@@ -9,10 +9,13 @@ pub enum CliError {
     Input { path: String, message: String },
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
+    /// The email or a chat message could not be delivered.
+    #[error("{0}")]
+    Delivery(String),
 }
 
-/// Exit status of a run that could not do its job (bad input, unwritable output). `check` uses
-/// 0, 1 and 2 for its verdicts, so errors start at 3 for every command.
+/// Exit status of a run that could not do its job (bad input, unwritable output, a failed
+/// delivery). `check` uses 0, 1 and 2 for its verdicts, so errors start at 3 for every command.
 pub const EXIT_ERROR: u8 = 3;
 
 /// A usage error, pointing to `--help`.

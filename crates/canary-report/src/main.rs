@@ -3,13 +3,14 @@
 //! prints.
 
 mod clock;
+mod delivery;
 mod error;
 mod flags;
 mod human;
+mod net;
 mod reports;
 mod sign_in;
 mod source;
-mod supabase_http;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -49,6 +50,11 @@ fn run() -> Result<u8, CliError> {
         Command::Metrics(a) => metrics_command(&a).map(|()| 0),
         Command::Check(a) => check_command(&a),
         Command::Report(a) => reports::run(&a).map(|()| 0),
+        Command::Grafana(a) => {
+            let title = canary_core::grafana::dashboard_title(&a.name);
+            let json = canary_core::grafana::dashboard_json(&title, &alerts::default_rules());
+            reports::write_output(a.out.as_deref(), json.as_bytes()).map(|()| 0)
+        }
     }
 }
 

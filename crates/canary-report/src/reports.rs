@@ -9,13 +9,15 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use canary_core::alerts;
+use canary_core::chat::ChatSummary;
 use canary_core::metrics::Window;
 use canary_core::phases;
 use canary_core::report::{
-    self, daily_email, phase_signoff, ManualChecks, ReportData, SignoffInput,
+    self, daily_email, email_subject, phase_signoff, ManualChecks, ReportData, SignoffInput,
 };
 use canary_core::EventStore;
 
+use crate::delivery;
 use crate::error::{usage, CliError};
 use crate::flags::{ReportArgs, ReportKind};
 use crate::{clock, source};
@@ -24,16 +26,27 @@ use crate::{clock, source};
 pub fn run(a: &ReportArgs) -> Result<(), CliError> {
     let store = source::load(&a.source.source)?;
     let text = match a.kind {
-        ReportKind::Email => email(a, &store)?,
+        ReportKind::Email => {
+            let report = email(a, &store)?;
+            if a.delivery.requested() {
+                return delivery::run(&a.delivery, &report, a.out.as_deref());
+            }
+            report.markdown
+        }
         ReportKind::Signoff => signoff(a, &store)?,
     };
-    match &a.out {
+    write_output(a.out.as_deref(), text.as_bytes())
+}
+
+/// Writes `bytes` to `path` atomically, or to stdout without a path.
+pub fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<(), CliError> {
+    match path {
         None => {
             let mut out = io::stdout().lock();
-            out.write_all(text.as_bytes())?;
+            out.write_all(bytes)?;
             out.flush()?;
         }
-        Some(path) => write_atomically(path, text.as_bytes()).map_err(|e| {
+        Some(path) => write_atomically(path, bytes).map_err(|e| {
             CliError::Output(io::Error::new(e.kind(), format!("{}: {e}", path.display())))
         })?,
     }
@@ -67,7 +80,7 @@ fn report_data(
 
 /// The email covers the 24 h that end at the end of the data, unless --from/--to say otherwise
 /// (a missing end is the data's end, a missing start 24 h before the end).
-fn email(a: &ReportArgs, store: &EventStore) -> Result<String, CliError> {
+fn email(a: &ReportArgs, store: &EventStore) -> Result<delivery::Report, CliError> {
     let s = &a.source;
     let period = report::period(store, s.from, s.to)
         .map_err(|_| CliError::Usage("the window is empty: --to must be after --from".into()))?;
@@ -82,11 +95,12 @@ fn email(a: &ReportArgs, store: &EventStore) -> Result<String, CliError> {
             .map_err(|e| input_error(e.to_string()))?;
     }
     let date = a.date.unwrap_or_else(|| data.default_date());
-    Ok(daily_email(&data.email_input(
-        &a.name,
-        date,
-        a.dashboard_url.as_deref(),
-    )))
+    let input = data.email_input(&a.name, date, a.dashboard_url.as_deref());
+    Ok(delivery::Report {
+        markdown: daily_email(&input),
+        subject: email_subject(&input),
+        chat: ChatSummary::of_email(&input),
+    })
 }
 
 fn signoff(a: &ReportArgs, store: &EventStore) -> Result<String, CliError> {

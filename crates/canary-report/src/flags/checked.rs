@@ -8,6 +8,7 @@ use canary_core::Micros;
 use chrono::NaiveDate;
 
 use super::raw::{RawArgs, Special};
+use crate::delivery::DeliveryArgs;
 use crate::error::{usage, CliError};
 
 /// Where the events come from.
@@ -57,6 +58,16 @@ pub enum Command {
     Metrics(MetricsArgs),
     Check(MetricsArgs),
     Report(ReportArgs),
+    Grafana(GrafanaArgs),
+}
+
+/// The arguments of `grafana`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrafanaArgs {
+    /// The rollout's name, in the dashboard's title.
+    pub name: String,
+    /// Where to write the dashboard; stdout without it.
+    pub out: Option<PathBuf>,
 }
 
 /// Which report to make.
@@ -84,6 +95,8 @@ pub struct ReportArgs {
     pub notes: Option<String>,
     /// Where to write the report; stdout without it.
     pub out: Option<PathBuf>,
+    /// email: sending it, posting it to chat, or showing what would be sent.
+    pub delivery: Box<DeliveryArgs>,
 }
 
 /// Checks how the raw arguments combine and builds the command.
@@ -111,6 +124,29 @@ pub fn check(raw: RawArgs) -> Result<Command, CliError> {
     let phase = phase.unwrap_or(1);
     match command.as_deref() {
         None => Err(usage("no command given; try: canary-report metrics --demo")),
+        Some("grafana") => {
+            if demo || input.is_some() || supabase_url.is_some() {
+                return Err(usage(
+                    "grafana reads no data: the dashboard queries the database itself",
+                ));
+            }
+            let mut grafana = GrafanaArgs {
+                name: DEFAULT_ROLLOUT_NAME.to_owned(),
+                out: None,
+            };
+            for (flag, value) in report_flags {
+                match flag {
+                    "name" if value.trim().is_empty() => {
+                        return Err(usage("--name needs the rollout's name"))
+                    }
+                    "name" => grafana.name = value,
+                    "out" if value.is_empty() => return Err(usage("--out needs a file name")),
+                    "out" => grafana.out = Some(PathBuf::from(value)),
+                    other => return Err(usage(format!("--{other} is not an option of grafana"))),
+                }
+            }
+            Ok(Command::Grafana(grafana))
+        }
         Some(name @ ("metrics" | "check" | "email" | "signoff")) => {
             let source = match (demo, input, supabase_url) {
                 (true, None, None) => Source::Demo,
@@ -146,7 +182,7 @@ pub fn check(raw: RawArgs) -> Result<Command, CliError> {
             })
         }
         Some(other) => Err(usage(format!(
-            "unknown command {other:?}; the commands are: metrics, check, email, signoff"
+            "unknown command {other:?}; the commands are: metrics, check, email, signoff, grafana"
         ))),
     }
 }
@@ -176,8 +212,15 @@ fn report_args(
         approved_by: None,
         notes: None,
         out: None,
+        delivery: Box::default(),
     };
     for (flag, value) in flags {
+        if a.delivery.take(flag, value.clone())? {
+            if kind != ReportKind::Email {
+                return Err(usage(format!("--{flag} is for email, not {command}")));
+            }
+            continue;
+        }
         // Options that the other report would use are refused rather than silently ignored.
         let only = |wanted: ReportKind, what: &str| {
             if kind == wanted {
@@ -226,6 +269,7 @@ fn report_args(
             other => return Err(usage(format!("--{other} is not a report option"))),
         }
     }
+    a.delivery.check()?;
     if kind == ReportKind::Signoff {
         // The sign-off judges the whole phase as of --now; a window or a Redis snapshot would
         // silently not count, so they are refused.
@@ -308,7 +352,7 @@ mod argument_tests {
         );
         check(
             &["report", "--demo"],
-            Err("unknown command \"report\"; the commands are: metrics, check, email, signoff (see canary-report --help)"),
+            Err("unknown command \"report\"; the commands are: metrics, check, email, signoff, grafana (see canary-report --help)"),
         );
         check(
             &[
@@ -391,6 +435,7 @@ mod report_argument_tests {
             approved_by: None,
             notes: None,
             out: None,
+            delivery: Box::default(),
         }
     }
 
@@ -477,6 +522,74 @@ mod report_argument_tests {
         check(
             &["metrics", "--demo", "--out", "x.md"],
             Err("--out is only for email and signoff (see canary-report --help)"),
+        );
+        let mut send = DeliveryArgs::default();
+        for (flag, value) in [
+            ("send", ""),
+            ("mail-to", "a@example.org"),
+            ("mail-to", "b@example.org"),
+            ("mail-from", "c@example.org"),
+            ("smtp-url", "smtp://bot@smtp.example.org"),
+        ] {
+            assert!(send.take(flag, value.to_owned()).unwrap());
+        }
+        check(
+            &[
+                "email",
+                "--demo",
+                "--send",
+                "--mail-to",
+                "a@example.org",
+                "--mail-to",
+                "b@example.org",
+                "--mail-from",
+                "c@example.org",
+                "--smtp-url",
+                "smtp://bot@smtp.example.org",
+                "--from",
+                "2025-10-16T18:35:00Z",
+            ],
+            Ok(ReportArgs {
+                delivery: Box::new(send),
+                source: MetricsArgs {
+                    from: Some(1_760_639_700_000_000),
+                    ..defaults(ReportKind::Email).source
+                },
+                ..defaults(ReportKind::Email)
+            }),
+        );
+        check(
+            &[
+                "signoff",
+                "--demo",
+                "--webhook",
+                "https://hooks.slack.com/x",
+            ],
+            Err("--webhook is for email, not signoff (see canary-report --help)"),
+        );
+        check(
+            &["email", "--demo", "--send", "--mail-to", "a@example.org"],
+            Err("--send needs the sender: --mail-from ADDRESS (see canary-report --help)"),
+        );
+    }
+
+    #[test]
+    fn grafana_arguments() {
+        let got = |args: &[&str]| parse(args.iter().map(OsString::from)).map_err(|e| e.to_string());
+        assert_eq!(
+            got(&["grafana", "--name", "search-v2", "--out", "d.json"]),
+            Ok(Command::Grafana(GrafanaArgs {
+                name: "search-v2".into(),
+                out: Some("d.json".into()),
+            }))
+        );
+        assert_eq!(
+            got(&["grafana", "--demo"]),
+            Err("grafana reads no data: the dashboard queries the database itself (see canary-report --help)".into())
+        );
+        assert_eq!(
+            got(&["grafana", "--date", "2025-10-17"]),
+            Err("--date is not an option of grafana (see canary-report --help)".into())
         );
     }
 }

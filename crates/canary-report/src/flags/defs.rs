@@ -17,6 +17,8 @@ pub enum Section {
     Options,
     /// Options of `email` and `signoff` only.
     Report,
+    /// Sending the email and chat messages (`email` only).
+    Delivery,
     /// `--help` and `--version`, listed last.
     Info,
 }
@@ -265,6 +267,75 @@ pub const FLAGS: &[Flag] = &[
         section: Section::Report,
         doc: "signoff: the notes",
         update: |raw, v| report(raw, "notes", v),
+    },
+    Flag {
+        long: "send",
+        short: None,
+        value: None,
+        missing: None,
+        section: Section::Delivery,
+        doc: "send the email over SMTP: text/plain (the Markdown) and\n\
+              text/html (the same report rendered), once, never retried",
+        update: |raw, v| report(raw, "send", v),
+    },
+    Flag {
+        long: "mail-to",
+        short: None,
+        value: Some("ADDR"),
+        missing: None,
+        section: Section::Delivery,
+        doc: "a recipient (repeat for more)",
+        update: |raw, v| report(raw, "mail-to", v),
+    },
+    Flag {
+        long: "mail-from",
+        short: None,
+        value: Some("ADDR"),
+        missing: None,
+        section: Section::Delivery,
+        doc: "the sender, e.g. \"Canary <canary@example.org>\"",
+        update: |raw, v| report(raw, "mail-from", v),
+    },
+    Flag {
+        long: "smtp-url",
+        short: None,
+        value: Some("URL"),
+        missing: None,
+        section: Section::Delivery,
+        doc: "smtp://user@host:587 (STARTTLS required), smtps://user@host:465\n\
+              (TLS), or smtp://127.0.0.1:25?tls=none (plain, this machine\n\
+              only); the password comes from CANARY_SMTP_PASSWORD",
+        update: |raw, v| report(raw, "smtp-url", v),
+    },
+    Flag {
+        long: "smtp-ca",
+        short: None,
+        value: Some("FILE"),
+        missing: None,
+        section: Section::Delivery,
+        doc: "also trust this PEM root certificate for the server",
+        update: |raw, v| report(raw, "smtp-ca", v),
+    },
+    Flag {
+        long: "webhook",
+        short: None,
+        value: Some("URL"),
+        missing: None,
+        section: Section::Delivery,
+        doc: "post the status to a chat webhook: Slack Block Kit (also\n\
+              Mattermost, Discord's /slack endpoint) or a Microsoft Teams\n\
+              card for Teams hosts; force one with slack:URL or teams:URL",
+        update: |raw, v| report(raw, "webhook", v),
+    },
+    Flag {
+        long: "dry-run",
+        short: None,
+        value: None,
+        missing: None,
+        section: Section::Delivery,
+        doc: "write the MIME message and the webhook payloads instead of\n\
+              sending them (to --out or stdout)",
+        update: |raw, v| report(raw, "dry-run", v),
     },
     Flag {
         long: "help",

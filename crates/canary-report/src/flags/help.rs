@@ -12,6 +12,9 @@ USAGE:
     canary-report check   (--demo | --input FILE | --supabase-url URL) [--from T] [--to T] [OPTIONS]
     canary-report email   (--demo | --input FILE | --supabase-url URL) [OPTIONS] [REPORT OPTIONS]
     canary-report signoff (--demo | --input FILE | --supabase-url URL) [OPTIONS] [REPORT OPTIONS]
+    canary-report email   ... --send --mail-to ADDR [--mail-to ADDR...] --mail-from ADDR --smtp-url URL
+    canary-report email   ... --webhook URL [--webhook URL...]
+    canary-report grafana [--name NAME] [--out FILE]
 
 COMMANDS:
     metrics         the verdict, the alerts that fired, and every metric of the window
@@ -25,11 +28,13 @@ COMMANDS:
                     at the end of the data unless --from/--to are given
     signoff         the phase sign-off (Markdown): the transition criteria
                     filled from the data, approval block and notes
+    grafana         an importable Grafana dashboard (JSON) of the main panels over
+                    observability_events, with the alert thresholds as lines
 ";
 
 const OUTRO: &str = "
-Exit status: 0 on success (check: 0/1/2 as above); 3 on bad input, with one line on
-stderr that says what is wrong and where.
+Exit status: 0 on success (check: 0/1/2 as above); 3 on bad input or a failed delivery,
+with one line on stderr that says what is wrong and where.
 ";
 
 /// Where a flag's text starts; a longer synopsis puts the text on the lines below it.
@@ -43,6 +48,7 @@ pub fn help() -> String {
         (Section::Source, "SOURCES:"),
         (Section::Options, "OPTIONS:"),
         (Section::Report, "REPORT OPTIONS (email, signoff):"),
+        (Section::Delivery, "DELIVERY OPTIONS (email):"),
     ] {
         let _ = writeln!(out, "\n{title}");
         flags(&mut out, section);
@@ -103,7 +109,7 @@ mod tests {
             "    --phase-start T when that phase started; default: the first event's time\n"
         ));
         assert!(text.contains(
-            "    --notes TEXT    signoff: the notes\n\n    -h, --help      this text\n    -V, --version   the version\n\nExit status:"
+            "    --dry-run       write the MIME message and the webhook payloads instead of\n                    sending them (to --out or stdout)\n\n    -h, --help      this text\n    -V, --version   the version\n\nExit status:"
         ));
         assert!(text.lines().all(|l| l.len() <= 120 && !l.ends_with(' ')));
     }
