@@ -19,10 +19,12 @@ USAGE:
 COMMANDS:
     metrics         the verdict, the alerts that fired, and every metric of the window
     check           one line with the verdict now; exit status 0 On Track,
-                    1 Issues Detected, 2 Rollback Required (for cron and CI)
+                    1 Issues Detected, 2 Rollback Required, 4 No Data (no
+                    event in the window) (for cron and CI)
     email           the daily status email (Markdown): status, the last 24 h's
                     metrics with targets, the alerts, next steps; the 24 h end
-                    at the end of the data unless --from/--to are given
+                    at the end of --date, at --now, or now (--demo: at the end
+                    of its recorded day) unless --from/--to are given
     signoff         the phase sign-off (Markdown): the transition criteria
                     filled from the data, approval block and notes
 
@@ -42,7 +44,9 @@ OPTIONS:
     --from T        window start, RFC 3339 (e.g. 2025-10-16T18:35:00Z); default: first event
     --to T          window end (exclusive); default: just after the last event
     --phase N       evaluate the success criteria of phase N (1, 2 or 3; default 1)
-    --phase-start T when that phase started; default: the first event's time
+    --phase-start T when that phase started; default: the first event of the
+                    last stretch of events up to --now without a gap longer
+                    than the phase (a stray far older row does not count)
     --now T         judge the criteria as of T (pending until the phase is over);
                     default: the current time
     --redis-info FILE
@@ -55,9 +59,11 @@ OPTIONS:
 REPORT OPTIONS (email, signoff):
     --name NAME     the rollout's name (default: mem0-redis)
     --out FILE      write the report to FILE atomically (a temporary file in the
-                    same directory, then renamed); default: stdout
-    --date D        email: the date on it, e.g. 2025-10-17; default: the day the
-                    period ends
+                    same directory, then renamed); only a regular file or a new
+                    one: symbolic links, directories and devices are refused;
+                    an existing file keeps its permissions; default: stdout
+    --date D        email: the day it reports on, e.g. 2025-10-17 (the 24 h end
+                    at the midnight after it); default: the day the period ends
     --dashboard-url URL
                     email: the link to the console (http or https)
     --approved-by NAME
@@ -67,8 +73,9 @@ REPORT OPTIONS (email, signoff):
     -h, --help      this text
     -V, --version   the version
 
-Exit status: 0 on success (check: 0/1/2 as above); 3 on bad input, with one line on
-stderr that says what is wrong and where.
+Exit status: 0 on success; check: 0 On Track, 1 Issues Detected, 2 Rollback Required,
+4 No Data; 3 on bad input or an output that cannot be written, with one line on stderr
+that says what is wrong and where (nothing is written then).
 ";
 
 /// Where the events come from.

@@ -37,6 +37,10 @@ pub enum CliError {
 /// 0, 1 and 2 for its verdicts, so errors start at 3 for every command.
 const EXIT_ERROR: u8 = 3;
 
+/// Exit status of `check` when its window holds no event at all (an export with only its
+/// header, a window beside the data): no verdict can be had, and cron must hear of it.
+const EXIT_NO_DATA: u8 = 4;
+
 fn main() -> ExitCode {
     match run() {
         Ok(code) => ExitCode::from(code),
@@ -86,8 +90,7 @@ fn analyse(a: &MetricsArgs) -> Result<Analysis, CliError> {
         // An empty input and no bounds: nothing to cover.
         _ => None,
     };
-    // The shell may read the clock; the core is told the time.
-    let now = a.now.unwrap_or_else(clock_now);
+    let now = run_now(a);
     let rules = alerts::default_rules();
     let mut evaluation = alerts::evaluate(&store, window, &rules);
 
@@ -124,6 +127,12 @@ fn analyse(a: &MetricsArgs) -> Result<Analysis, CliError> {
         cohorts: window.map(|w| cohort::compare(&store, w)),
         redis,
     })
+}
+
+/// The time a run judges at: `--now`, else the clock (the shell may read the clock; the core is
+/// told the time).
+fn run_now(a: &MetricsArgs) -> Micros {
+    a.now.unwrap_or_else(clock_now)
 }
 
 /// The system clock in microseconds since the epoch.
@@ -169,9 +178,13 @@ fn metrics_command(a: &MetricsArgs) -> Result<(), CliError> {
 }
 
 /// `canary-report check`: one line, and the verdict as the exit status (0 On Track, 1 Issues
-/// Detected, 2 Rollback Required) so cron and CI can alert on it.
+/// Detected, 2 Rollback Required, 4 No Data) so cron and CI can alert on it.
 fn check_command(a: &MetricsArgs) -> Result<u8, CliError> {
     let analysis = analyse(a)?;
+    if analysis.metrics.window.events == 0 {
+        println!("{}", human::no_data_line(&analysis.metrics));
+        return Ok(EXIT_NO_DATA);
+    }
     let status = analysis.evaluation.status_now;
     println!("{}", human::verdict_line(&analysis.evaluation));
     Ok(match status {
