@@ -43,7 +43,7 @@ fn digits(s: &[u8]) -> Option<u32> {
 
 /// Parses a timestamp as PostgreSQL's `timestamptz` input reads the ISO forms: a date with a
 /// year of four or more digits (year 0 does not exist), a time (`24:00:00` and a leap second
-/// `:60` roll over as PostgreSQL rolls them), an optional fraction (rounded to microseconds), a
+/// `:60` without a fraction roll over as PostgreSQL rolls them), an optional fraction (rounded to microseconds), a
 /// UTC offset (`Z`, `+HH`, `+HH:MM`, `+HHMM`, `+HH:MM:SS`, at most ±15:59:59) and, last, an
 /// optional ` BC` as PostgreSQL writes years before 1 AD. Anything PostgreSQL would reject is an
 /// error; so are the valid years after [`MAX_YEAR`].
@@ -142,7 +142,7 @@ pub fn parse_timestamp(text: &str) -> Result<Micros, TimestampError> {
         return Err(TimestampError::BeyondPostgres(text.to_owned()));
     }
     // 24:00:00 is the next midnight; second 60 the next minute (PostgreSQL accepts both).
-    let time_ok = (hour < 24 && minute < 60 && second <= 60)
+    let time_ok = (hour < 24 && minute < 60 && (second < 60 || (second == 60 && micros == 0)))
         || (hour == 24 && minute == 0 && second == 0 && micros == 0);
     if !time_ok {
         return Err(out_of_range());
@@ -301,6 +301,8 @@ mod tests {
         check("2025-10-16 24:00:00.5+00", Err(()));
         check("2025-10-16 23:59:60+00", Ok("2025-10-17T00:00:00Z"));
         check("2025-10-16 23:59:61+00", Err(()));
+        check("2025-10-16 23:59:60.5+00", Err(()));
+        check("2025-10-16 23:59:59.9999995+00", Ok("2025-10-17T00:00:00Z"));
         check("2025-10-16 18:35:00+15:59:59", Ok("2025-10-16T02:35:01Z"));
         check("2025-10-16 18:35:00+16", Err(()));
         check("2025-10-16 18:35:00+99:99", Err(()));

@@ -145,6 +145,10 @@ fn csv_field_cases(cases: &mut Vec<Case>) {
         ("2025-10-16 24:30:00+00", "is not a calendar date and time"),
         ("2025-10-16 18:60:00+00", "is not a calendar date and time"),
         ("2025-10-16 18:35:61+00", "is not a calendar date and time"),
+        (
+            "2025-10-16 23:59:60.5+00",
+            "is not a calendar date and time",
+        ),
         ("2025-10-16 18:35:00+99:99", "UTC offset beyond"),
         ("2025-10-16 18:35:00+16", "UTC offset beyond"),
         ("2025-10-16 18:35:00-16:00", "UTC offset beyond"),
