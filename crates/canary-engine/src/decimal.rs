@@ -617,6 +617,9 @@ mod tests {
         check("0e-999", Ok(0.0));
         check("-0.000", Ok(-0.0));
         check(" 12.5\n", Ok(12.5));
+        // Found by fuzzing: C's white space includes the vertical tab and the form feed.
+        check("2.003e-722\x0b", Err(Float8Error::OutOfRange));
+        check("\x0c1.5\x0b", Ok(1.5));
         check("Infinity", Ok(f64::INFINITY));
         check("-inf", Ok(f64::NEG_INFINITY));
         check("NaN", Ok(f64::NAN));

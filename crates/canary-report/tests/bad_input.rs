@@ -254,6 +254,19 @@ fn csv_field_cases(cases: &mut Vec<Case>) {
             &format!("{field} id: expected a whole number, got \"{text}\""),
         ));
     }
+    // A 40-byte number that would print as 5.5e11 digits: numeric refuses it, so must this.
+    cases.push(data_error(
+        "csv details number beyond numeric",
+        "csv",
+        csv_with(row(
+            "1",
+            "request_completed",
+            "1",
+            r#""{""endpoint"": 0.50e555555555555}""#,
+            AT,
+        )),
+        "column details: not valid JSON (a number beyond the range of numeric",
+    ));
     cases.push(data_error(
         "csv id empty",
         "csv",
