@@ -8,13 +8,13 @@ use leptos::prelude::*;
 
 use crate::components::show_if::ShowIf;
 
-use crate::analysis::RangeChoice;
 use crate::api::ReadProgress;
 use crate::components::dashboard::Dashboard;
 use crate::components::source_picker::SourcePicker;
 use crate::components::toolbar::Toolbar;
 use crate::data::{load, progress_text, DataSource, Dataset, ReadSpan};
 use crate::state::ConsoleState;
+use canary_core::analysis::RangeChoice;
 
 /// A read's progress bar: "N rows of about M" while Supabase pages, a plain bar otherwise.
 fn loading_status(progress: Option<ReadProgress>, what: &'static str) -> impl IntoView {

@@ -18,8 +18,8 @@ use canary_core::time::format_minute;
 use canary_core::{EventStore, Micros};
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::RangeChoice;
 use crate::api::{self, ReadProgress, SupabaseReadError};
+use canary_core::analysis::RangeChoice;
 
 /// The key and optional user token for a Supabase project, as typed into the source picker.
 /// Kept in sessionStorage (localStorage only when the user asks to be remembered), never in the

@@ -7,10 +7,10 @@ use leptos::prelude::*;
 
 use crate::effect::effect;
 
-use crate::analysis::RangeChoice;
 use crate::api::ReadProgress;
 use crate::data::{DataSource, SupabaseKeys};
 use crate::storage::{self, keys, Area};
+use canary_core::analysis::RangeChoice;
 
 /// The auto-refresh choices, in minutes (0: off).
 pub const AUTO_REFRESH_MINUTES: [u32; 4] = [0, 1, 5, 15];

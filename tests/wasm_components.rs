@@ -4,9 +4,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use canary_console::analysis::RangeChoice;
 use canary_console::components::success_metrics::SuccessMetrics;
 use canary_console::components::toolbar::Toolbar;
+use canary_core::analysis::RangeChoice;
 use canary_core::demo::{generate, DemoConfig};
 use canary_core::metrics::{compute, Window};
 use leptos::prelude::*;

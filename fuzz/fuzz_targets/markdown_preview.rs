@@ -1,11 +1,8 @@
-//! The report preview's Markdown renderer (the page's `src/markdown.rs`, compiled here on its
-//! own: it needs nothing of the page): never panics, and no tag comes from the input.
+//! The report preview's Markdown renderer (`canary_core::markdown`): never panics, and no tag
+//! comes from the input.
 #![no_main]
 
-#[allow(dead_code)]
-#[path = "../../src/markdown.rs"]
-mod markdown;
-
+use canary_core::markdown;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

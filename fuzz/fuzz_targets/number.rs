@@ -1,8 +1,8 @@
 //! The number parser against the standard library, bit for bit, and `float8in`'s range rules.
 #![no_main]
 
-use canary_core::decimal::{parse_f64, parse_float8, Float8Error};
 use libfuzzer_sys::fuzz_target;
+use stdx::decimal::{parse_f64, parse_float8, Float8Error};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -1,8 +1,8 @@
-//! P50 / P95 / P99 latency per bucket, with the guide's 400 ms (warning) and 500 ms (critical)
-//! P50 thresholds as lines, the P50 and P95 latency alert periods shaded by level, and the
+//! P50 / P95 / P99 latency per bucket, with the warning and critical P50 rules of the rule
+//! table as lines, the P50 and P95 latency alert periods shaded by level, and the
 //! circuit breaker's state as a band under the chart.
 
-use canary_core::alerts::{Alert, Level, MetricId};
+use canary_core::alerts::{Alert, Level, MetricId, Rule};
 use canary_core::series::{Series, SeriesPoint};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -10,17 +10,13 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
     alert_shades, draw_error, draw_legend, draw_mesh, draw_runs, draw_shades, draw_thresholds,
-    min_width, render_svg_with, segments, ChartError, LegendItem, Mark, Threshold, TimeAxis, AXIS,
-    FONT_PX,
+    min_width, render_svg_with, rule_thresholds, segments, ChartError, LegendItem, Mark, Threshold,
+    TimeAxis, AXIS, FONT_PX,
 };
-use crate::analysis::BreakerSpan;
+use canary_core::analysis::BreakerSpan;
 
 /// The size the page draws the chart at (it scales with the container through `viewBox`).
 pub const SIZE: (u32, u32) = (1200, 400);
-/// P50 warning threshold (ms).
-pub const WARNING_MS: f64 = 400.0;
-/// P50 critical threshold (ms).
-pub const CRITICAL_MS: f64 = 500.0;
 /// The alert metrics shaded on this chart.
 pub const METRICS: [MetricId; 2] = [MetricId::P50Latency, MetricId::P95Latency];
 
@@ -36,18 +32,14 @@ pub const OPEN: RGBColor = RGBColor(0xc9, 0x1d, 0x2a);
 /// Breaker band: a state the data names that is none of the three.
 pub const UNKNOWN: RGBColor = RGBColor(0x9a, 0xa3, 0xb2);
 
-const THRESHOLDS: [Threshold; 2] = [
-    Threshold {
-        value: WARNING_MS,
-        label: "400 ms P50 warning",
-        level: Level::Warning,
-    },
-    Threshold {
-        value: CRITICAL_MS,
-        label: "500 ms P50 critical",
-        level: Level::Critical,
-    },
-];
+/// The P50 rules drawn as lines. The emergency line would squash the everyday latencies into
+/// the bottom of the axis; its periods are shaded like the others.
+const LINE_LEVELS: [Level; 2] = [Level::Warning, Level::Critical];
+
+/// The chart's threshold lines: the P50 rules of `rules` at [`LINE_LEVELS`].
+pub fn thresholds(rules: &[Rule]) -> Vec<Threshold> {
+    rule_thresholds(rules, MetricId::P50Latency, &LINE_LEVELS, " P50")
+}
 
 /// Height of the breaker band (pixels, with its gap above).
 const BAND_PX: u32 = 30;
@@ -59,13 +51,14 @@ const PLOT_RIGHT: u32 = 24;
 /// The top of the y axis: high enough for the thresholds and every P95 point, but not for a
 /// handful of per-minute P99 outliers (one 30 s timeout among 60 requests is that minute's P99),
 /// which would flatten everything else into the axis. P99 points above it are clipped.
-pub fn y_axis_top(series: &Series) -> f64 {
+pub fn y_axis_top(series: &Series, thresholds: &[Threshold]) -> f64 {
+    let highest_line = thresholds.iter().map(|t| t.value).fold(0.0, f64::max);
     let p95_max = series
         .points
         .iter()
         .filter_map(|p| p.p95_ms)
         .filter(|v| v.is_finite())
-        .fold(CRITICAL_MS, f64::max);
+        .fold(highest_line, f64::max);
     p95_max * 1.15
 }
 
@@ -100,16 +93,16 @@ pub fn band_layout(spans: &[(f64, f64, &str)], min: f64, end: f64) -> Vec<(f64, 
 }
 
 /// The legend's entries.
-fn legend(breaker: bool) -> Vec<LegendItem> {
+fn legend(thresholds: &[Threshold], breaker: bool) -> Vec<LegendItem> {
     let mut items = vec![
         LegendItem::new(Mark::Line(P50), "P50"),
         LegendItem::new(Mark::Line(P95), "P95"),
         LegendItem::new(Mark::Line(P99), "P99 (clipped at the top)"),
     ];
     items.extend(
-        THRESHOLDS
+        thresholds
             .iter()
-            .map(|t| LegendItem::new(Mark::Threshold(t.level), t.label)),
+            .map(|t| LegendItem::new(Mark::Threshold(t.level), t.label.clone())),
     );
     items.push(LegendItem::new(Mark::Shade(Level::Emergency), "emergency"));
     items.push(LegendItem::new(
@@ -127,16 +120,18 @@ fn legend(breaker: bool) -> Vec<LegendItem> {
     items
 }
 
-/// Draws the chart of `series` onto `root`: lines, thresholds, the latency `alerts` shaded and
-/// the `breaker` band (nothing when empty) under the plot.
+/// Draws the chart of `series` onto `root`: lines, the thresholds of `rules`, the latency
+/// `alerts` shaded and the `breaker` band (nothing when empty) under the plot.
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     series: &Series,
     alerts: &[Alert],
     breaker: &[BreakerSpan],
+    rules: &[Rule],
 ) -> Result<(), ChartError> {
     let axis = TimeAxis::of(series).ok_or(ChartError::NoData)?;
-    let y_max = y_axis_top(series);
+    let thresholds = thresholds(rules);
+    let y_max = y_axis_top(series, &thresholds);
     let line = |colour, pick: fn(&SeriesPoint) -> Option<f64>| {
         let runs = segments(
             series
@@ -159,7 +154,11 @@ pub fn draw<DB: DrawingBackend>(
         .flat_map(|(_, runs)| runs.iter().flatten().map(|&(_, y)| y))
         .fold(0.0, f64::min);
 
-    let rest = draw_legend(root, &legend(!breaker.is_empty()), PLOT_LEFT as i32)?;
+    let rest = draw_legend(
+        root,
+        &legend(&thresholds, !breaker.is_empty()),
+        PLOT_LEFT as i32,
+    )?;
     let (upper, band) = if breaker.is_empty() {
         (rest, None)
     } else {
@@ -183,7 +182,7 @@ pub fn draw<DB: DrawingBackend>(
     {
         draw_runs(&mut chart, runs, colour, width, opacity)?;
     }
-    draw_thresholds(&mut chart, &THRESHOLDS)?;
+    draw_thresholds(&mut chart, &thresholds)?;
 
     if let Some(band) = band {
         let mut strip = ChartBuilder::on(&band)
@@ -236,9 +235,10 @@ pub fn render_svg(
     series: &Series,
     alerts: &[Alert],
     breaker: &[BreakerSpan],
+    rules: &[Rule],
     size: (u32, u32),
 ) -> Result<String, ChartError> {
-    render_svg_with(size, |root| draw(root, series, alerts, breaker))
+    render_svg_with(size, |root| draw(root, series, alerts, breaker, rules))
 }
 
 #[cfg(test)]
@@ -246,6 +246,7 @@ mod tests {
     use super::*;
     use crate::charts::test_support::*;
     use crate::charts::{CRITICAL, EMERGENCY, WARNING};
+    use canary_core::alerts::default_rules;
     use canary_core::event::MICROS_PER_MINUTE;
 
     fn point(i: i64, p50: Option<f64>) -> SeriesPoint {
@@ -282,24 +283,25 @@ mod tests {
         breaker: Vec<BreakerSpan>,
         expected: Result<Drawn, ChartError>,
     ) {
-        let got = render_svg(&series(points), &alerts, &breaker, SIZE).map(|svg| {
-            // Both threshold lines are drawn (dashed: many short polylines).
-            for c in [WARNING, CRITICAL] {
-                assert!(lines(&svg, c, 2) >= 20, "threshold line in {}", hex(c));
-            }
-            let solid = |c: RGBColor| {
-                let fill = format!("fill=\"{}\"", hex(c));
-                elements(&svg, "rect")
-                    .into_iter()
-                    .filter(|r| r.contains(&fill) && r.contains("opacity=\"1\""))
-                    .count()
-            };
-            Drawn {
-                p50_runs: lines(&svg, P50, 2),
-                shaded: [WARNING, CRITICAL, EMERGENCY].map(|c| shaded_rects(&svg, c)),
-                band: [CLOSED, HALF_OPEN, OPEN].map(solid),
-            }
-        });
+        let got =
+            render_svg(&series(points), &alerts, &breaker, &default_rules(), SIZE).map(|svg| {
+                // Both threshold lines are drawn (dashed: many short polylines).
+                for c in [WARNING, CRITICAL] {
+                    assert!(lines(&svg, c, 2) >= 20, "threshold line in {}", hex(c));
+                }
+                let solid = |c: RGBColor| {
+                    let fill = format!("fill=\"{}\"", hex(c));
+                    elements(&svg, "rect")
+                        .into_iter()
+                        .filter(|r| r.contains(&fill) && r.contains("opacity=\"1\""))
+                        .count()
+                };
+                Drawn {
+                    p50_runs: lines(&svg, P50, 2),
+                    shaded: [WARNING, CRITICAL, EMERGENCY].map(|c| shaded_rects(&svg, c)),
+                    band: [CLOSED, HALF_OPEN, OPEN].map(solid),
+                }
+            });
         assert_eq!(got, expected);
     }
 
@@ -308,9 +310,10 @@ mod tests {
         let mut spike = point(1, Some(200.0));
         spike.p99_ms = Some(30_000.0);
         let s = series(vec![point(0, Some(100.0)), spike]);
-        assert_eq!(y_axis_top(&s), 500.0 * 1.15);
+        let lines = thresholds(&default_rules());
+        assert_eq!(y_axis_top(&s, &lines), 500.0 * 1.15);
         let s = series(vec![point(0, Some(1000.0))]);
-        assert_eq!(y_axis_top(&s), 2000.0 * 1.15);
+        assert_eq!(y_axis_top(&s, &lines), 2000.0 * 1.15);
     }
 
     #[test]

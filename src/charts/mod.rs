@@ -1,18 +1,16 @@
-//! Chart drawing: one module per chart, each generic over the plotters backend, plus the pieces
-//! they share (time axis, alert shading, threshold lines, the legend strip, the per-bucket rate
-//! chart) and a helper that renders to an SVG string for the DOM. Pure code: no leptos, testable
-//! natively.
+//! Chart drawing: one module per chart (the latency chart, the rate chart drawn for three
+//! rates), each generic over the plotters backend, plus the pieces they share (time axis, alert
+//! shading, threshold lines from the rule table, the legend strip) and a helper that renders to
+//! an SVG string for the DOM. Pure code: no leptos, testable natively.
 
-pub mod cache_hit_rate;
-pub mod error_rate;
 pub mod latency;
-pub mod mem0_success;
+pub mod rate;
 
 use std::ops::Range;
 
-use canary_core::alerts::{Alert, Level, MetricId};
+use canary_core::alerts::{Alert, Level, MetricId, Rule};
 use canary_core::event::{Micros, MICROS_PER_HOUR, MICROS_PER_MINUTE};
-use canary_core::series::{Series, SeriesPoint};
+use canary_core::series::Series;
 use canary_core::time::{format_utc, from_datetime, to_datetime};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::coord::types::RangedCoordf64;
@@ -232,7 +230,7 @@ pub fn alert_shades(alerts: &[Alert], metrics: &[MetricId], axis: &TimeAxis) -> 
             })
         })
         .collect();
-    canary_core::sort::sort_by_key(&mut shades, |s| s.level);
+    stdx::sort::sort_by_key(&mut shades, |s| s.level);
     shades
 }
 
@@ -278,12 +276,50 @@ pub fn draw_shades<DB: DrawingBackend>(
 }
 
 /// A horizontal threshold line.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Threshold {
     pub value: f64,
     /// Legend text, e.g. "1 % warning".
-    pub label: &'static str,
+    pub label: String,
     pub level: Level,
+}
+
+/// The lines of `metric`'s rules in `rules` at `levels`, in the table's order, each labelled
+/// with its value, unit, `qualifier` (the series it applies to, when a chart has several) and
+/// level: "1 % warning", "400 ms P50 warning".
+pub fn rule_thresholds(
+    rules: &[Rule],
+    metric: MetricId,
+    levels: &[Level],
+    qualifier: &str,
+) -> Vec<Threshold> {
+    rules
+        .iter()
+        .filter(|r| r.metric.id() == metric && levels.contains(&r.level))
+        .map(|r| Threshold {
+            value: r.threshold,
+            label: format!(
+                "{} {}{qualifier} {}",
+                r.threshold,
+                metric.unit(),
+                r.level.as_str()
+            ),
+            level: r.level,
+        })
+        .collect()
+}
+
+/// The lines of a chart in words, for screen readers: "the 1 % warning, 2 % critical and 5 %
+/// emergency lines" (or "no threshold lines").
+pub fn thresholds_in_words(thresholds: &[Threshold]) -> String {
+    match thresholds {
+        [] => "no threshold lines".to_owned(),
+        [one] => format!("the {} line", one.label),
+        [first @ .., last] => {
+            let first: Vec<&str> = first.iter().map(|t| t.label.as_str()).collect();
+            format!("the {} and {} lines", first.join(", "), last.label)
+        }
+    }
 }
 
 /// Draws each threshold as a dashed line in its level's colour across the plot.
@@ -333,9 +369,9 @@ pub fn draw_runs<DB: DrawingBackend>(
 /// [`TimeAxis::coord`]); `y_label` formats the y ticks.
 ///
 /// Drawn from plotters elements rather than its `configure_mesh`: that mesh measures every tick
-/// label through the page (a layout of the dashboard per label on each redraw), and replacing
-/// it made the gzipped bundle 3.2 KB smaller (issue 5). The look is the same: grid
-/// lines at the ticks, axis lines with 5-pixel tick marks, labels 10 pixels out.
+/// label through the page (a layout of the dashboard per label on each redraw), and its code
+/// is larger in the bundle (the README has the figures). The look is the same: grid lines at
+/// the ticks, axis lines with 5-pixel tick marks, labels 10 pixels out.
 pub fn draw_mesh<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     chart: &mut TimeChart<'_, DB>,
@@ -388,7 +424,7 @@ pub fn draw_mesh<DB: DrawingBackend>(
 /// the 1-2-5 series (…, 0.5, 1, 2, 5, 10, …) that gives no more than `max`. The values are
 /// computed as `k × m × 10^p` (or `k × m / 10^-p`), so they are the doubles nearest the round
 /// decimals (`0.3`, not `0.30000000000000004`). plotters' own key points do the same through
-/// `powf` and `ln`, whose code the bundle then carries (issue 5).
+/// `powf` and `ln`, whose code the bundle would then carry.
 pub fn round_ticks(range: &Range<f64>, max: usize) -> Vec<f64> {
     let span = range.end - range.start;
     if !(span > 0.0 && span.is_finite()) || max == 0 {
@@ -514,7 +550,8 @@ const SANS_WIDTHS: [u16; 95] = [
 /// The width in drawing pixels of `text` in the charts' label font, from font metrics rather
 /// than the page: plotters' browser backend measures text by adding a span to the document
 /// and reading its size, which makes the browser lay out the whole dashboard once per legend
-/// entry on every redraw (about 9 ms per range switch). Other characters count as 0.6 em.
+/// entry on every redraw, a cost every range switch would pay. Other characters count as
+/// 0.6 em.
 pub fn label_width_px(text: &str) -> i32 {
     let em: u32 = text
         .chars()
@@ -609,125 +646,6 @@ pub fn draw_legend<DB: DrawingBackend>(
     Ok(rest)
 }
 
-/// Which side of a rate's thresholds is bad.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Worse {
-    /// Higher is worse (error rate): the axis starts at 0.
-    Above,
-    /// Lower is worse (hit and success rates): the axis ends at 100.
-    Below,
-}
-
-/// The y range of a percentage chart: from the best value (0 or 100 %) past the worst
-/// threshold with some room, extended to the data, but never further than three times the
-/// distance from the best value to the worst threshold, so the threshold lines keep at least a
-/// third of the height. Values beyond are clipped to the edge. Returns the range and whether any
-/// value was clipped.
-pub fn rate_range(values: &[f64], thresholds: &[Threshold], worse: Worse) -> (Range<f64>, bool) {
-    let values = values.iter().copied().filter(|v| v.is_finite());
-    match worse {
-        Worse::Above => {
-            let worst = thresholds.iter().map(|t| t.value).fold(1.0, f64::max);
-            let limit = worst * 3.0;
-            let data = values.fold(0.0, f64::max);
-            let top = (data * 1.05).clamp(worst * 1.2, limit);
-            (0.0..top, data > limit)
-        }
-        Worse::Below => {
-            let worst = thresholds.iter().map(|t| t.value).fold(99.0, f64::min);
-            let limit = 100.0 - (100.0 - worst) * 3.0;
-            let data = values.fold(100.0, f64::min);
-            let bottom =
-                (100.0 - (100.0 - data) * 1.05).clamp(limit, 100.0 - (100.0 - worst) * 1.2);
-            let top = 100.0 + (100.0 - bottom) * 0.03;
-            (bottom..top, data < limit)
-        }
-    }
-}
-
-/// A per-bucket percentage chart: what differs between the error, cache and mem0 charts.
-#[derive(Clone, Copy, Debug)]
-pub struct RateChart {
-    /// The line's legend name.
-    pub name: &'static str,
-    pub colour: RGBColor,
-    /// The bucket's value (`None`: no events, drawn as a gap).
-    pub value: fn(&SeriesPoint) -> Option<f64>,
-    pub worse: Worse,
-    /// The guide's thresholds, drawn as lines.
-    pub thresholds: &'static [Threshold],
-    /// The alert metric whose periods are shaded.
-    pub metric: MetricId,
-    /// Alert levels the metric has without a line here (shown in the legend as shading only).
-    pub extra_levels: &'static [Level],
-}
-
-impl RateChart {
-    /// The chart's y range and whether values were clipped (see [`rate_range`]).
-    pub fn y_range(&self, series: &Series) -> (Range<f64>, bool) {
-        let values: Vec<f64> = series.points.iter().filter_map(self.value).collect();
-        rate_range(&values, self.thresholds, self.worse)
-    }
-
-    /// The legend's entries.
-    pub fn legend(&self, clipped: bool) -> Vec<LegendItem> {
-        let mut items = vec![LegendItem::new(
-            Mark::Line(self.colour),
-            if clipped {
-                format!("{} (clipped at the edge)", self.name)
-            } else {
-                self.name.to_owned()
-            },
-        )];
-        items.extend(
-            self.thresholds
-                .iter()
-                .map(|t| LegendItem::new(Mark::Threshold(t.level), t.label)),
-        );
-        items.extend(
-            self.extra_levels
-                .iter()
-                .map(|&l| LegendItem::new(Mark::Shade(l), l.as_str())),
-        );
-        items.push(LegendItem::new(Mark::Text, "shaded: alert firing"));
-        items
-    }
-
-    /// Draws the chart of `series` with the `alerts` of its metric shaded onto `root`.
-    pub fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        series: &Series,
-        alerts: &[Alert],
-    ) -> Result<(), ChartError> {
-        let axis = TimeAxis::of(series).ok_or(ChartError::NoData)?;
-        let (y, clipped) = self.y_range(series);
-        let runs = segments(series.points.iter().map(|p| {
-            (
-                axis.x(p.start),
-                (self.value)(p).map(|v| v.clamp(y.start, y.end)),
-            )
-        }));
-        if runs.is_empty() {
-            return Err(ChartError::NoData);
-        }
-        let plot = draw_legend(root, &self.legend(clipped), 8)?;
-        let mut chart = ChartBuilder::on(&plot)
-            .margin(8)
-            .margin_right(20)
-            .x_label_area_size(26)
-            .y_label_area_size(50)
-            .build_cartesian_2d(axis.coord(5), y)
-            .map_err(draw_error)?;
-        draw_mesh(&plot, &mut chart, &axis, &pct_label)?;
-        draw_shades(&mut chart, &alert_shades(alerts, &[self.metric], &axis))?;
-        // A day of per-minute rates is dense: thin data, thresholds drawn over it.
-        draw_runs(&mut chart, runs, self.colour, 1, 1.0)?;
-        draw_thresholds(&mut chart, self.thresholds)?;
-        root.present().map_err(draw_error)
-    }
-}
-
 /// Draws with `draw` onto an SVG document of `size` pixels and returns its text.
 pub fn render_svg_with(
     size: (u32, u32),
@@ -749,7 +667,7 @@ pub fn describe_periods(alerts: &[Alert], metrics: &[MetricId]) -> Vec<(Level, S
         .iter()
         .filter(|a| metrics.contains(&a.metric))
         .collect();
-    canary_core::sort::sort_by_key(&mut list, |a| (a.since, a.level));
+    stdx::sort::sort_by_key(&mut list, |a| (a.since, a.level));
     list.into_iter()
         .map(|a| {
             let since = format_utc(a.since, "%Y-%m-%d %H:%M");
@@ -786,6 +704,7 @@ pub(crate) mod test_support {
     //! Reading the SVG the charts produce, for the chart modules' tests.
     use super::*;
     use canary_core::event::MICROS_PER_MINUTE;
+    use canary_core::series::SeriesPoint;
     use chrono::{DateTime, Utc};
 
     /// A bucket at minute `i` with nothing in it.
@@ -860,6 +779,8 @@ pub(crate) mod test_support {
 mod tests {
     use super::test_support::*;
     use super::*;
+    use canary_core::alerts::default_rules;
+    use canary_core::series::SeriesPoint;
 
     fn check(points: &[(f64, Option<f64>)], expected: &[&[(f64, f64)]]) {
         let got = segments(points.iter().copied());
@@ -921,7 +842,9 @@ mod tests {
                 ..empty_point(i)
             })
             .collect();
-        let svg = error_rate::render_svg(&series(points), &[], error_rate::SIZE).unwrap();
+        let svg = rate::ERROR_RATE
+            .render_svg(&series(points), &[], &default_rules(), rate::SIZE)
+            .unwrap();
         let grid = |c: usize| -> Vec<i32> {
             // (x of vertical, y of horizontal) grid lines: points "x1,y1 x2,y2 ".
             elements(&svg, "polyline")
@@ -1059,48 +982,6 @@ mod tests {
         check(0.25, 0.5, (0.25, 0.5));
         check(0.25, 0.25, (0.25, 0.375));
         check(0.9375, 1.0, (0.875, 1.0));
-    }
-
-    #[test]
-    fn rate_range_table() {
-        const ERR: [Threshold; 2] = [
-            Threshold {
-                value: 1.0,
-                label: "",
-                level: Level::Warning,
-            },
-            Threshold {
-                value: 5.0,
-                label: "",
-                level: Level::Emergency,
-            },
-        ];
-        const HIT: [Threshold; 2] = [
-            Threshold {
-                value: 95.0,
-                label: "",
-                level: Level::Warning,
-            },
-            Threshold {
-                value: 90.0,
-                label: "",
-                level: Level::Critical,
-            },
-        ];
-        let check = |values: &[f64], t: &[Threshold], worse, want: (f64, f64, bool)| {
-            let (r, clipped) = rate_range(values, t, worse);
-            let round = |v: f64| (v * 1000.0).round() / 1000.0;
-            assert_eq!((round(r.start), round(r.end), clipped), want, "{values:?}");
-        };
-        // No data or calm data: the thresholds with room.
-        check(&[], &ERR, Worse::Above, (0.0, 6.0, false));
-        check(&[0.0, 0.5, f64::NAN], &ERR, Worse::Above, (0.0, 6.0, false));
-        // Up to the data, then clipped at three times the worst threshold.
-        check(&[10.0], &ERR, Worse::Above, (0.0, 10.5, false));
-        check(&[40.0], &ERR, Worse::Above, (0.0, 15.0, true));
-        check(&[], &HIT, Worse::Below, (88.0, 100.36, false));
-        check(&[99.0, 80.0], &HIT, Worse::Below, (79.0, 100.63, false));
-        check(&[0.0], &HIT, Worse::Below, (70.0, 100.9, true));
     }
 
     #[test]

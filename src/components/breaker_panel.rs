@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use crate::analysis::Analysis;
+use canary_core::analysis::Analysis;
 
-use super::show_if::ShowIf;
+use super::data_table::DataTable;
 
-use super::error_breakdown::time_view;
+use super::panel_helpers::time_view;
 
 /// A breaker state for people (`half_open` → "half-open") and its status class: closed is
 /// good, half-open a warning, open critical; anything else the data names is shown as it is.
@@ -69,46 +69,32 @@ pub fn BreakerPanel(
                 }}
             </dl>
             <h3>"Transitions, newest first"</h3>
-            <ShowIf
-                when=move || !breaker().transitions.is_empty()
-                fallback=|| {
-                    view! { <p class="empty-note">"No state changes in this window."</p> }
-                }
+            <DataTable
+                columns=&[("State", false), ("Failures", true), ("Successes", true), ("At (UTC)", true)]
+                has_rows=Signal::derive(move || !breaker().transitions.is_empty())
+                empty_note="No state changes in this window."
+                testid="breaker-transitions"
             >
-                <div class="table-scroll">
-                    <table class="data-table" data-testid="breaker-transitions">
-                        <thead>
-                            <tr>
-                                <th scope="col">"State"</th>
-                                <th scope="col" class="num">"Failures"</th>
-                                <th scope="col" class="num">"Successes"</th>
-                                <th scope="col" class="num">"At (UTC)"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {move || {
-                                breaker()
-                                    .transitions
-                                    .into_iter()
-                                    .map(|t| {
-                                        let (text, class) = state_view(t.state.as_deref());
-                                        view! {
-                                            <tr>
-                                                <td>
-                                                    <span class=class>{text}</span>
-                                                </td>
-                                                <td class="num">{count(t.failure_count)}</td>
-                                                <td class="num">{count(t.success_count)}</td>
-                                                <td class="num">{time_view(t.at, true)}</td>
-                                            </tr>
-                                        }
-                                    })
-                                    .collect_view()
-                            }}
-                        </tbody>
-                    </table>
-                </div>
-            </ShowIf>
+                {move || {
+                    breaker()
+                        .transitions
+                        .into_iter()
+                        .map(|t| {
+                            let (text, class) = state_view(t.state.as_deref());
+                            view! {
+                                <tr>
+                                    <td>
+                                        <span class=class>{text}</span>
+                                    </td>
+                                    <td class="num">{count(t.failure_count)}</td>
+                                    <td class="num">{count(t.success_count)}</td>
+                                    <td class="num">{time_view(t.at, true)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </DataTable>
         </section>
     }
 }

@@ -2,26 +2,17 @@
 
 use std::sync::Arc;
 
-use canary_core::metrics::{Metrics, STAMPEDE_MIN_MISSES};
+use canary_core::alerts::{MetricId, Rule, STAMPEDE_CRITICAL_MISSES};
+use canary_core::event::MICROS_PER_MINUTE;
+use canary_core::metrics::{Metrics, STAMPEDE_MIN_MISSES, STAMPEDE_SPAN};
 use canary_core::summary::{format_ms, format_pct};
 use leptos::prelude::*;
 
+use super::data_panel::DataPanel;
+use super::data_table::DataTable;
+use super::panel_helpers::{breakable, key_cell, time_view, RateStatus};
 use super::show_if::ShowIf;
-
-use super::error_breakdown::{breakable, time_view};
-
-/// More misses than this on one key in 15 minutes is the runbook's critical stampede.
-pub const STAMPEDE_CRITICAL_MISSES: u64 = 20;
-
-/// The status class of a hit rate against the guide's 95 % target and 90 % critical line.
-fn hit_class(rate: Option<f64>) -> &'static str {
-    match rate {
-        None => "status status-none",
-        Some(r) if r < 90.0 => "status status-bad",
-        Some(r) if r <= 95.0 => "status status-warn",
-        Some(_) => "status status-ok",
-    }
-}
+use super::stat::Stat;
 
 /// The verdict on a stampede: its label and status class.
 pub fn stampede_level(misses: u64) -> (&'static str, &'static str) {
@@ -34,94 +25,41 @@ pub fn stampede_level(misses: u64) -> (&'static str, &'static str) {
     }
 }
 
+/// What the panel says when no key had a stampede: "no key had more than 10 misses within 15
+/// minutes", from the metric's own definition.
+pub fn no_stampede_note() -> String {
+    format!(
+        "No stampede: no key had more than {STAMPEDE_MIN_MISSES} misses within {} minutes.",
+        STAMPEDE_SPAN / MICROS_PER_MINUTE
+    )
+}
+
 /// Accesses, hits and hit rate; the same by resource type with the average miss time; and the
-/// keys with a stampede (more than 10 misses in 15 minutes; more than 20 is critical).
+/// keys with a stampede (see `docs/metrics.md`), critical past the stampede alert's count.
 #[component]
 pub fn CachePanel(
     /// The window's metrics (only this panel's part is read).
     #[prop(into)]
     metrics: Signal<Arc<Metrics>>,
+    /// The rule table the alerts are evaluated with (its hit-rate rules colour the rate).
+    rules: Arc<[Rule]>,
 ) -> impl IntoView {
-    // Its parts (overall counts, by resource type, keys with more than 10 misses in 15
-    // minutes), read through the one metrics signal every data panel shares.
+    // Its parts (overall counts, by resource type, keys with a stampede), read through the one
+    // metrics signal every data panel shares.
     let cache = move || metrics.get().cache.clone();
     let prefixes = move || metrics.get().cache_by_prefix.clone();
     let stampedes = move || metrics.get().cache_stampedes.clone();
-    view! {
-        <section class="panel data-panel" data-testid="cache-panel">
-            <h2>"Cache"</h2>
-            <ShowIf
-                when=move || { cache().accesses > 0 }
-                fallback=|| view! { <p class="empty-note">"No cache accesses in this window."</p> }
-            >
-                {move || {
-                    let c = cache();
-                    view! {
-                        <dl class="stat-list">
-                            <div>
-                                <dt>"Accesses"</dt>
-                                <dd class="num">{c.accesses}</dd>
-                            </div>
-                            <div>
-                                <dt>"Hits"</dt>
-                                <dd class="num">{c.hits}</dd>
-                            </div>
-                            <div>
-                                <dt>"Hit rate"</dt>
-                                <dd class="num">
-                                    <span class=hit_class(c.hit_rate_pct)>{format_pct(c.hit_rate_pct)}</span>
-                                </dd>
-                            </div>
-                        </dl>
-                    }
-                }}
-                <h3>"By resource type"</h3>
-                <div class="table-scroll">
-                    <table class="data-table">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Resource type"</th>
-                                <th scope="col" class="num">"Accesses"</th>
-                                <th scope="col" class="num">"Hit rate"</th>
-                                <th scope="col" class="num">"Avg miss time"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {move || {
-                                prefixes()
-                                    .into_iter()
-                                    .map(|p| {
-                                        let no_type = p.resource_type.is_none();
-                                        view! {
-                                            <tr>
-                                                <th scope="row" class="key" class:missing=no_type>
-                                                    {breakable(&p.resource_type.unwrap_or_else(|| "(no type)".to_owned()))}
-                                                </th>
-                                                <td class="num">{p.accesses}</td>
-                                                <td class="num">{format_pct(p.hit_rate_pct)}</td>
-                                                <td class="num">
-                                                    {if p.avg_miss_time_ms.is_some() {
-                                                        format_ms(p.avg_miss_time_ms)
-                                                    } else {
-                                                        "no misses".to_owned()
-                                                    }}
-                                                </td>
-                                            </tr>
-                                        }
-                                    })
-                                    .collect_view()
-                            }}
-                        </tbody>
-                    </table>
-                </div>
-            </ShowIf>
+    let status = RateStatus::of(&rules, MetricId::CacheHitRate);
+    // The keys with a stampede, shown whether or not the window had cache accesses.
+    let stampede_list = move || {
+        view! {
             <h3>"Stampedes"</h3>
             <ShowIf
                 when=move || !stampedes().is_empty()
                 fallback=|| {
                     view! {
                         <p class="empty-note">
-                            "No stampede: no key had more than 10 misses within 15 minutes."
+                            {no_stampede_note()}
                         </p>
                     }
                 }
@@ -168,7 +106,57 @@ pub fn CachePanel(
                     }}
                 </ul>
             </ShowIf>
-        </section>
+        }
+    };
+    view! {
+        <DataPanel
+            testid="cache-panel"
+            heading="Cache"
+            has_data=Signal::derive(move || cache().accesses > 0)
+            empty_note="No cache accesses in this window."
+            after=stampede_list
+        >
+            {move || {
+                let c = cache();
+                view! {
+                    <dl class="stat-list">
+                        <Stat name="Accesses">{c.accesses}</Stat>
+                        <Stat name="Hits">{c.hits}</Stat>
+                        <Stat name="Hit rate">
+                            <span class=status.class(c.hit_rate_pct)>{format_pct(c.hit_rate_pct)}</span>
+                        </Stat>
+                    </dl>
+                }
+            }}
+            <h3>"By resource type"</h3>
+            <DataTable
+                columns=&[("Resource type", false), ("Accesses", true), ("Hit rate", true), ("Avg miss time", true)]
+                has_rows=Signal::derive(move || !prefixes().is_empty())
+                empty_note="No cache accesses in this window."
+            >
+                {move || {
+                    prefixes()
+                        .into_iter()
+                        .map(|p| {
+                            view! {
+                                <tr>
+                                    {key_cell(p.resource_type, "(no type)")}
+                                    <td class="num">{p.accesses}</td>
+                                    <td class="num">{format_pct(p.hit_rate_pct)}</td>
+                                    <td class="num">
+                                        {if p.avg_miss_time_ms.is_some() {
+                                            format_ms(p.avg_miss_time_ms)
+                                        } else {
+                                            "no misses".to_owned()
+                                        }}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </DataTable>
+        </DataPanel>
     }
 }
 

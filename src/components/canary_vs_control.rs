@@ -7,7 +7,7 @@ use canary_core::summary::{format_ms, format_pct};
 use leptos::prelude::*;
 use std::sync::Arc;
 
-use crate::analysis::Analysis;
+use canary_core::analysis::Analysis;
 
 /// The status class of a verdict: a slower canary is the bad news.
 fn verdict_class(v: LatencyVerdict) -> &'static str {

@@ -9,8 +9,9 @@ use std::fmt;
 use std::time::Duration;
 
 use canary_core::phases::{ChecklistItem, Verdict};
+use canary_core::report::{checklist_markdown, CheckMark};
+use canary_core::text::verdict_word;
 use canary_core::time::format_minute;
-use canary_core::Micros;
 use leptos::prelude::*;
 
 use super::show_if::ShowIf;
@@ -107,102 +108,12 @@ pub fn entry_key(phase: u8, hour: u32) -> String {
     format!("phase{phase}.hour{hour}")
 }
 
-/// Text typed by a person (or taken from data), made inert in Markdown: `\ | ` * _ [ ]` are
-/// backslash-escaped, `& < >` become entities, and line breaks become `<br>` so the text stays
-/// inside its list item.
-pub fn escape_markdown(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' | '|' | '`' | '*' | '_' | '[' | ']' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => {
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                out.push_str("<br>");
-            }
-            '\n' => out.push_str("<br>"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// The short word of a data verdict.
-pub fn verdict_word(v: &Verdict) -> &'static str {
-    match v {
-        Verdict::Ok => "OK",
-        Verdict::Issues(_) => "issues",
-        Verdict::NoData => "no data",
-        Verdict::NotDue => "not due",
-    }
-}
-
 fn verdict_class(v: &Verdict) -> &'static str {
     match v {
         Verdict::Ok => "status status-ok",
         Verdict::Issues(_) => "status status-bad",
         Verdict::NoData | Verdict::NotDue => "status status-none",
     }
-}
-
-/// The checklist as GitHub-flavoured Markdown: one task-list item per check (`- [x]` / `- [ ]`),
-/// with its due time, the data's verdict (and its issues) and the person's note.
-pub fn checklist_markdown(
-    phase: u8,
-    items: &[ChecklistItem],
-    entries: &CheckEntries,
-    exported_at: Micros,
-) -> String {
-    let mut md = format!("# Phase {phase} validation checklist\n\n");
-    let ticked = items
-        .iter()
-        .filter(|i| {
-            entries
-                .get(&entry_key(phase, i.hour))
-                .is_some_and(|e| e.ticked)
-        })
-        .count();
-    md.push_str(&format!(
-        "Exported from Canary Console at {}: {ticked} of {} checks ticked. Each data verdict is \
-         computed from the events of the hour before the check.\n\n",
-        format_minute(exported_at),
-        items.len()
-    ));
-    if items.is_empty() {
-        md.push_str("No scheduled check: the phase has not started.\n");
-        return md;
-    }
-    for item in items {
-        let entry = entries
-            .get(&entry_key(phase, item.hour))
-            .cloned()
-            .unwrap_or_default();
-        md.push_str(&format!(
-            "- [{}] {} (due {})\n",
-            if entry.ticked { 'x' } else { ' ' },
-            escape_markdown(&item.label),
-            format_minute(item.due)
-        ));
-        md.push_str(&format!("  - Data: {}\n", verdict_word(&item.data_verdict)));
-        if let Verdict::Issues(issues) = &item.data_verdict {
-            for issue in issues {
-                md.push_str(&format!("    - {}\n", escape_markdown(issue)));
-            }
-        }
-        let note = entry.note.trim();
-        if !note.is_empty() {
-            md.push_str(&format!("  - Note: {}\n", escape_markdown(note)));
-        }
-    }
-    md
 }
 
 /// Offers `text` as a file download named `name` (Blob, object URL, a clicked `<a download>`).
@@ -261,7 +172,16 @@ pub fn Checklist(
     let export = move || {
         let n = phase.get_untracked();
         let md = items.with_untracked(|list| {
-            entries.with_untracked(|e| checklist_markdown(n, list, e, crate::clock::now()))
+            entries.with_untracked(|e| {
+                let mark = |hour| {
+                    e.get(&entry_key(n, hour))
+                        .map_or_else(CheckMark::default, |entry| CheckMark {
+                            ticked: entry.ticked,
+                            note: &entry.note,
+                        })
+                };
+                checklist_markdown(n, list, mark, crate::clock::now())
+            })
         });
         export_error.set(download(&format!("canary-phase-{n}-checklist.md"), &md).err());
     };
@@ -385,94 +305,6 @@ pub fn Checklist(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use canary_core::demo::PHASE1_START;
-    use canary_core::event::MICROS_PER_HOUR;
-
-    fn check(input: &str, expected: &str) {
-        assert_eq!(escape_markdown(input), expected, "{input:?}");
-    }
-
-    #[test]
-    fn escaping_table() {
-        check("", "");
-        check("all fine", "all fine");
-        check("a | b", "a \\| b");
-        check(
-            "<script>alert(1)</script>",
-            "&lt;script&gt;alert(1)&lt;/script&gt;",
-        );
-        check("`rm -rf`", "\\`rm -rf\\`");
-        check("[link](http://x)", "\\[link\\](http://x)");
-        check("*bold* _it_", "\\*bold\\* \\_it\\_");
-        check(
-            "line 1\nline 2\r\nline 3\rend",
-            "line 1<br>line 2<br>line 3<br>end",
-        );
-        check("a\\|b", "a\\\\\\|b");
-        check("&lt; typed", "&amp;lt; typed");
-        check("P50 <500ms, ✅ ok", "P50 &lt;500ms, ✅ ok");
-    }
-
-    fn item(hour: u32, verdict: Verdict) -> ChecklistItem {
-        ChecklistItem {
-            hour,
-            label: format!("Hour {hour}: Cache hit rate >95%"),
-            due: PHASE1_START + i64::from(hour) * MICROS_PER_HOUR,
-            data_verdict: verdict,
-        }
-    }
-
-    #[test]
-    fn markdown_export() {
-        let items = vec![
-            item(1, Verdict::Ok),
-            item(
-                2,
-                Verdict::Issues(vec!["Alert error_rate critical | since 01:00".into()]),
-            ),
-            item(3, Verdict::NoData),
-            item(4, Verdict::NotDue),
-        ];
-        let mut entries = CheckEntries::new();
-        entries.insert(
-            entry_key(1, 1),
-            CheckEntry {
-                ticked: true,
-                note: "looked at *all* panels\n<b>ok</b>".into(),
-            },
-        );
-        entries.insert(
-            entry_key(1, 2),
-            CheckEntry {
-                ticked: false,
-                note: "  ".into(),
-            },
-        );
-        // Another phase's entry for the same hour is not this checklist's.
-        entries.insert(
-            entry_key(2, 3),
-            CheckEntry {
-                ticked: true,
-                note: String::new(),
-            },
-        );
-        let md = checklist_markdown(1, &items, &entries, PHASE1_START + 5 * MICROS_PER_HOUR);
-        assert_eq!(
-            md,
-            "# Phase 1 validation checklist\n\n\
-             Exported from Canary Console at 2025-10-16 23:35 UTC: 1 of 4 checks ticked. Each \
-             data verdict is computed from the events of the hour before the check.\n\n\
-             - [x] Hour 1: Cache hit rate &gt;95% (due 2025-10-16 19:35 UTC)\n  - Data: OK\n  \
-             - Note: looked at \\*all\\* panels<br>&lt;b&gt;ok&lt;/b&gt;\n\
-             - [ ] Hour 2: Cache hit rate &gt;95% (due 2025-10-16 20:35 UTC)\n  - Data: issues\n    \
-             - Alert error\\_rate critical \\| since 01:00\n\
-             - [ ] Hour 3: Cache hit rate &gt;95% (due 2025-10-16 21:35 UTC)\n  - Data: no data\n\
-             - [ ] Hour 4: Cache hit rate &gt;95% (due 2025-10-16 22:35 UTC)\n  - Data: not due\n"
-        );
-        let empty = checklist_markdown(2, &[], &entries, PHASE1_START);
-        assert!(empty.ends_with("No scheduled check: the phase has not started.\n"));
-        assert!(empty.contains("0 of 0 checks ticked"));
-    }
 
     #[test]
     fn entries_round_trip_through_json() {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use canary_core::alerts::default_rules;
+use canary_core::alerts::{default_rules, Rule};
 use canary_core::time::format_minute;
 use leptos::prelude::*;
 
@@ -10,28 +10,26 @@ use super::show_if::ShowIf;
 
 use super::alerts_timeline::AlertsTimeline;
 use super::breaker_panel::BreakerPanel;
-use super::cache_chart::CacheChart;
 use super::cache_panel::CachePanel;
 use super::canary_vs_control::CanaryVsControl;
 use super::checklist::Checklist;
 use super::endpoint_table::EndpointTable;
 use super::error_breakdown::ErrorBreakdown;
-use super::error_chart::ErrorChart;
 use super::health_panel::HealthPanel;
 use super::latency_chart::LatencyChart;
-use super::mem0_chart::Mem0Chart;
 use super::mem0_panel::Mem0Panel;
 use super::phase_comparison::PhaseComparisonPanel;
 use super::phase_panel::PhasePanel;
+use super::rate_chart_panel::{self, RateChartPanel};
 use super::redis_panel::RedisPanel;
 use super::report_panel::ReportPanel;
 use super::runbook::Runbook;
 use super::status_banner::StatusBanner;
 use super::success_metrics::SuccessMetrics;
-use crate::analysis::{analyse, assess_phase, Analysis, AnalysisInput};
 use crate::clock;
 use crate::data::Dataset;
 use crate::state::ConsoleState;
+use canary_core::analysis::{analyse, assess_phase, Analysis, AnalysisInput};
 
 /// All panels for one data set.
 #[component]
@@ -41,7 +39,9 @@ pub fn Dashboard(
     dataset: Signal<Arc<Dataset>>,
 ) -> impl IntoView {
     let state = ConsoleState::expect_context();
-    let rules = default_rules();
+    // The one rule table of the page: the alerts, the phase's criteria, the charts' lines, the
+    // panels' colours and the reports all come from it.
+    let rules: Arc<[Rule]> = default_rules().into();
     // "Now" for criteria and Redis alerts: the moment the data was (re)loaded, so switching the
     // range does not move it (and the panels that depend only on it stay as they are).
     let loaded_at = Memo::new(move |_| {
@@ -63,9 +63,10 @@ pub fn Dashboard(
     // Its duration is kept (not reactive) and published on the dashboard's element for the
     // browser benchmark.
     let compute_ms = StoredValue::new(0.0f64);
+    let analysis_rules = rules.clone();
     let analysis: Memo<Arc<Analysis>> = Memo::new(move |_| {
         let started = clock::precise_ms();
-        let result = Arc::new(analyse(&dataset.get().store, &input.get(), &rules));
+        let result = Arc::new(analyse(&dataset.get().store, &input.get(), &analysis_rules));
         compute_ms.set_value(clock::precise_ms() - started);
         result
     });
@@ -77,7 +78,7 @@ pub fn Dashboard(
         Memo::new(move |_| super::report_panel::redis_alerts(&analysis.get().evaluation.alerts));
     // The phase does not depend on the range: its own memo, recomputed when the data or the
     // phases change (and then as of that moment).
-    let phase_rules = default_rules();
+    let phase_rules = rules.clone();
     let phase = Memo::new(move |_| {
         let number = state.phase_number.get();
         state.phases.with(|phases| {
@@ -146,19 +147,19 @@ pub fn Dashboard(
             <SuccessMetrics metrics=metrics />
         </div>
         <AlertsTimeline analysis=analysis />
-        <LatencyChart analysis=analysis />
+        <LatencyChart analysis=analysis rules=rules.clone() />
         <div class="grid three">
-            <ErrorChart analysis=analysis />
-            <CacheChart analysis=analysis />
-            <Mem0Chart analysis=analysis />
+            <RateChartPanel panel=&rate_chart_panel::ERROR_RATE analysis=analysis rules=rules.clone() />
+            <RateChartPanel panel=&rate_chart_panel::CACHE_HIT_RATE analysis=analysis rules=rules.clone() />
+            <RateChartPanel panel=&rate_chart_panel::MEM0_SUCCESS analysis=analysis rules=rules.clone() />
         </div>
         <div class="grid two">
             <EndpointTable metrics=metrics />
-            <ErrorBreakdown metrics=metrics />
+            <ErrorBreakdown metrics=metrics rules=rules.clone() />
         </div>
         <div class="grid three">
-            <CachePanel metrics=metrics />
-            <Mem0Panel metrics=metrics />
+            <CachePanel metrics=metrics rules=rules.clone() />
+            <Mem0Panel metrics=metrics rules=rules.clone() />
             <BreakerPanel analysis=analysis />
         </div>
         <div class="grid two">
@@ -188,6 +189,7 @@ pub fn Dashboard(
             phases=state.phases
             phase_number=state.phase_number
             redis_alerts=redis_alerts
+            rules=rules
         />
     }
 }

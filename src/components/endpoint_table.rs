@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use super::show_if::ShowIf;
 
-use super::error_breakdown::breakable;
+use super::panel_helpers::key_cell;
 
 /// A column of the endpoint table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,7 +135,7 @@ pub fn sorted(rows: &[EndpointLatency], order: SortOrder) -> Vec<EndpointLatency
     let mut rows = rows.to_vec();
     let dir = order.direction;
     let float = |a: &f64, b: &f64| a.total_cmp(b);
-    canary_core::sort::sort_by(&mut rows, |a, b| match order.column {
+    stdx::sort::sort_by(&mut rows, |a, b| match order.column {
         Column::Endpoint => {
             missing_last(a.endpoint.as_deref(), b.endpoint.as_deref(), dir, |x, y| {
                 x.cmp(y)
@@ -216,9 +216,7 @@ pub fn EndpointTable(
                                     .map(|row| {
                                         view! {
                                             <tr>
-                                                <th scope="row" class="key" class:missing=row.endpoint.is_none()>
-                                                    {breakable(endpoint_label(row.endpoint.as_deref()))}
-                                                </th>
+                                                {key_cell(row.endpoint, endpoint_label(None))}
                                                 <td class="num">{row.requests}</td>
                                                 <td class="num">{format_ms(row.p50_ms)}</td>
                                                 <td class="num">{format_ms(row.p95_ms)}</td>

@@ -3,11 +3,20 @@
 
 use std::sync::Arc;
 
+use canary_core::alerts::Rule;
 use leptos::prelude::*;
 
-use super::chart_figure::ChartFigure;
-use crate::analysis::Analysis;
-use crate::charts::{bucket_label, describe_periods, latency};
+use super::chart_panel::ChartPanel;
+use crate::charts::{describe_periods, latency, thresholds_in_words};
+use canary_core::analysis::Analysis;
+
+/// What the latency chart shows, for screen readers, with its lines from `rules`.
+pub fn aria_label(rules: &[Rule]) -> String {
+    format!(
+        "P50, P95 and P99 latency per bucket with {}, latency alert periods shaded by level, and the circuit breaker's state as a band under the chart",
+        thresholds_in_words(&latency::thresholds(rules))
+    )
+}
 
 /// P50/P95/P99 latency over the window, drawn as SVG, with the latency alerts shaded and the
 /// breaker band; the shaded periods are also listed in words under the chart.
@@ -16,33 +25,34 @@ pub fn LatencyChart(
     /// The window's analysis (its series and alerts are drawn).
     #[prop(into)]
     analysis: Signal<Arc<Analysis>>,
+    /// The rule table the alerts were evaluated with (its P50 thresholds are drawn).
+    rules: Arc<[Rule]>,
 ) -> impl IntoView {
+    let aria_label = aria_label(&rules);
     let svg = Memo::new(move |_| {
         let a = analysis.get();
         latency::render_svg(
             &a.series,
             &a.evaluation.alerts,
             &a.breaker_timeline,
+            &rules,
             latency::SIZE,
         )
     });
     let periods =
         Memo::new(move |_| describe_periods(&analysis.get().evaluation.alerts, &latency::METRICS));
     view! {
-        <section class="panel data-panel" data-testid="latency-chart">
-            <h2>
-                "Latency "
-                <span class="chart-bucket">{move || bucket_label(analysis.get().series.bucket)}</span>
-            </h2>
-            <ChartFigure
-                svg=svg
-                periods=periods
-                class="chart chart-wide"
-                aria_label="P50, P95 and P99 latency per bucket with the 400 ms warning and 500 ms critical lines, latency alert periods shaded by level, and the circuit breaker's state as a band under the chart"
-                periods_label="Latency alert periods"
-                no_periods="No latency alerts in this window."
-                no_data="No requests with a latency in this window."
-            />
-        </section>
+        <ChartPanel
+            analysis=analysis
+            testid="latency-chart"
+            heading="Latency"
+            svg=svg
+            periods=periods
+            class="chart chart-wide"
+            aria_label=aria_label
+            periods_label="Latency alert periods"
+            no_periods="No latency alerts in this window."
+            no_data="No requests with a latency in this window."
+        />
     }
 }

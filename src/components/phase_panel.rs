@@ -1,18 +1,18 @@
 //! The phase: traffic, configuration flags, start, elapsed, target end, next check; definitions editable.
 
-use canary_core::decimal::parse_f64;
 use canary_core::event::MICROS_PER_HOUR;
 use canary_core::phases::{default_phases, PhaseAssessment, PhaseConfig, PhaseDefinition};
 use canary_core::time::{format_minute, format_rfc3339, parse_timestamp};
 use canary_core::Micros;
 use leptos::prelude::*;
+use stdx::decimal::parse_f64;
 
 use crate::effect::effect;
 
 use super::show_if::ShowIf;
 use std::sync::Arc;
 
-use super::alerts_timeline::format_duration;
+use canary_core::text::format_duration;
 
 /// The longest phase the form accepts, in hours (a year).
 pub const MAX_DURATION_HOURS: f64 = 8760.0;

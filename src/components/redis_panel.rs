@@ -8,8 +8,8 @@ use canary_core::redis::{RedisHealth, OPS_PER_SEC_BASELINE, TYPICAL_CLIENTS};
 use canary_core::summary::format_pct;
 use leptos::prelude::*;
 
-use crate::analysis::Analysis;
 use crate::effect::effect;
+use canary_core::analysis::Analysis;
 
 use super::show_if::ShowIf;
 

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use canary_core::alerts::{default_rules, Alert, MetricId};
+use canary_core::alerts::{Alert, MetricId, Rule};
 use canary_core::phases::PhaseDefinition;
 use canary_core::report::{
     daily_email, default_period, phase_signoff, ManualChecks, Override, ReportData,
@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock;
 use crate::data::Dataset;
-use crate::markdown;
 use crate::storage::{self, keys, Area};
+use canary_core::markdown;
 
 /// What a person types into the report forms; saved as typed.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -84,6 +84,7 @@ fn render(
     phase_number: u8,
     redis_alerts: &[Alert],
     draft: &ReportDraft,
+    rules: &[Rule],
 ) -> Result<String, String> {
     let now = clock::now();
     let store = &dataset.store;
@@ -91,15 +92,8 @@ fn render(
         Tab::Email => default_period(store),
         Tab::Signoff => None,
     };
-    let mut data = ReportData::compute(
-        store,
-        phases.to_vec(),
-        phase_number,
-        period,
-        now,
-        &default_rules(),
-    )
-    .ok_or_else(|| format!("There is no phase {phase_number} to report on."))?;
+    let mut data = ReportData::compute(store, phases.to_vec(), phase_number, period, now, rules)
+        .ok_or_else(|| format!("There is no phase {phase_number} to report on."))?;
     let name = if draft.name.trim().is_empty() {
         DEFAULT_ROLLOUT_NAME
     } else {
@@ -178,6 +172,8 @@ pub fn ReportPanel(
     /// Alerts from the pasted Redis INFO, which the email lists with the rest.
     #[prop(into)]
     redis_alerts: Signal<Vec<Alert>>,
+    /// The rule table the page evaluates: the reports judge with the same rules.
+    rules: Arc<[Rule]>,
 ) -> impl IntoView {
     let tab = RwSignal::new(Tab::Email);
     let draft = RwSignal::new(ReportDraft::load());
@@ -196,6 +192,7 @@ pub fn ReportPanel(
             phase_number.get(),
             &redis_alerts.get(),
             &draft.get(),
+            &rules,
         )
     });
     let file_name = move || match tab.get() {

@@ -10,7 +10,7 @@ use canary_core::alerts::MetricId;
 use canary_core::phases::PhaseAssessment;
 use leptos::prelude::*;
 
-use crate::analysis::Analysis;
+use canary_core::analysis::Analysis;
 
 /// One section of the guide's troubleshooting reference.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -113,7 +113,7 @@ pub fn runbook_for(failing: &[MetricId]) -> Vec<(RunbookSection, Vec<MetricId>)>
             None => sections.push((s, vec![m])),
         }
     }
-    canary_core::sort::sort_by_key(&mut sections, |(s, _)| (!s.urgent(), *s));
+    stdx::sort::sort_by_key(&mut sections, |(s, _)| (!s.urgent(), *s));
     sections
 }
 

@@ -8,8 +8,9 @@ use leptos::prelude::*;
 
 use super::show_if::ShowIf;
 
-use super::alerts_timeline::{alert_value, level_class, newest_first};
-use crate::analysis::{escalation, Analysis};
+use super::alerts_timeline::{level_class, newest_first};
+use canary_core::analysis::Analysis;
+use canary_core::text::{alert_worst, Escalation};
 
 /// The guide's mark of a status (its status email uses ✅, ⚠️ and 🚨).
 pub fn status_mark(status: Status) -> &'static str {
@@ -55,7 +56,7 @@ pub fn StatusBanner(
                         {format!(
                             " since {}, worst {}",
                             format_minute(from_datetime(a.since)),
-                            alert_value(&a),
+                            alert_worst(&a),
                         )}
                     </li>
                 }
@@ -76,7 +77,7 @@ pub fn StatusBanner(
                 " "
                 <span data-status=move || format!("{:?}", status())>{move || status().label()}</span>
             </h2>
-            <p class="escalation" data-testid="escalation">{move || escalation(worst_level())}</p>
+            <p class="escalation" data-testid="escalation">{move || Escalation::of(worst_level()).sentence()}</p>
             <ShowIf
                 when=move || !firing().is_empty()
                 fallback=|| view! { <p class="firing-none">"No alert is firing now."</p> }

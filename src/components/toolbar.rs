@@ -5,8 +5,8 @@ use leptos::prelude::*;
 
 use super::show_if::ShowIf;
 
-use crate::analysis::RangeChoice;
 use crate::state::AUTO_REFRESH_MINUTES;
+use canary_core::analysis::RangeChoice;
 
 /// Time range picker (presets and a custom UTC range), auto-refresh interval and a refresh button.
 #[component]

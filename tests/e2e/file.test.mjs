@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { launchChromium } from './browser.mjs';
+import { assertShowsCliNumbers } from './page-checks.mjs';
 
 const SITE_URL = process.env.CANARY_SITE_URL;
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -85,17 +86,7 @@ test('a CSV export is analysed to the numbers the CLI computes', async () => {
     (n) => document.querySelector('[data-testid="window-info"]')?.textContent.includes(`${n} events`),
     json.window.events,
   );
-  const shown = await page.$$eval('[data-testid="success-metrics"] tbody tr', (rows) =>
-    Object.fromEntries(rows.map((r) => [r.dataset.metric, r.querySelector('td.num')?.textContent ?? ''])));
-  const close = (metric, value, halfUnit) => {
-    const number = Number.parseFloat(shown[metric]);
-    assert.ok(Math.abs(number - value) <= halfUnit + 1e-9, `${metric}: page ${shown[metric]}, CLI ${value}`);
-  };
-  close('p50_latency', json.latency.p50_ms, 0.05);
-  close('p95_latency', json.latency.p95_ms, 0.05);
-  close('error_rate', json.errors.error_rate_pct, 0.005);
-  close('cache_hit_rate', json.cache.hit_rate_pct, 0.005);
-  close('mem0_write_success', json.mem0.success_rate_pct, 0.005);
+  await assertShowsCliNumbers(page, json);
 });
 
 test('a broken file is reported with its row and column, and no dashboard', async () => {

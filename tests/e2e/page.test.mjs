@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { launchChromium, openGuardedPage, saveScreenshot } from './browser.mjs';
+import { assertShowsCliNumbers, clean } from './page-checks.mjs';
 import { execFileSync } from 'node:child_process';
 
 const SITE_URL = process.env.CANARY_SITE_URL;
@@ -53,10 +54,6 @@ after(async () => {
   await browser?.close();
 });
 
-
-function clean(text) {
-  return (text ?? '').replace(/\s+/gu, ' ').trim();
-}
 
 test('the success-metrics table shows a measured value for every criterion', async () => {
   const table = page.locator('[data-testid="success-metrics"]');
@@ -137,27 +134,5 @@ test('the page loaded without errors and without leaving its origin', async () =
 
 test('the page shows the same demo numbers as the native canary-report', async () => {
   const json = JSON.parse(execFileSync(REPORT_BIN, ['metrics', '--demo', '--json'], { encoding: 'utf8' }));
-  const expected = {
-    p50_latency: [json.latency.p50_ms, 0.05],
-    p95_latency: [json.latency.p95_ms, 0.05],
-    error_rate: [json.errors.error_rate_pct, 0.005],
-    cache_hit_rate: [json.cache.hit_rate_pct, 0.005],
-    mem0_write_success: [json.mem0.success_rate_pct, 0.005],
-  };
-  const shown = await page.$$eval('[data-testid="success-metrics"] tbody tr', (rows) =>
-    Object.fromEntries(rows.map((r) => [r.dataset.metric, r.querySelector('td.num')?.textContent ?? ''])),
-  );
-  for (const [metric, [value, halfUnit]] of Object.entries(expected)) {
-    assert.equal(typeof value, 'number', `the CLI has no value for ${metric}: ${JSON.stringify(json)}`);
-    const text = shown[metric];
-    assert.ok(text !== undefined, `the page has no row data-metric="${metric}"`);
-    const number = Number.parseFloat(text);
-    // The page rounds to its last shown digit; the CLI gives the full value.
-    assert.ok(
-      Math.abs(number - value) <= halfUnit + 1e-9,
-      `${metric}: the page shows ${JSON.stringify(text)}, the CLI computes ${value}`,
-    );
-  }
-  const breaker = shown.circuit_breaker ?? '';
-  assert.ok(breaker.startsWith(json.circuit_breaker.current_state), `breaker: page ${breaker}, CLI ${json.circuit_breaker.current_state}`);
+  await assertShowsCliNumbers(page, json);
 });

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { launchChromium, openGuardedPage, saveScreenshot } from './browser.mjs';
+import { clean } from './page-checks.mjs';
 
 const SITE_URL = process.env.CANARY_SITE_URL;
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -67,10 +68,6 @@ after(async () => {
   await browser?.close();
 });
 
-
-function clean(text) {
-  return (text ?? '').replace(/\s+/gu, ' ').trim();
-}
 
 function panel(id) {
   return page.locator(`[data-testid="${id}"]`).first();

@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { launchChromium } from './browser.mjs';
+import { assertShowsCliNumbers } from './page-checks.mjs';
 
 const SITE_URL = process.env.CANARY_SITE_URL;
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -182,25 +183,6 @@ async function waitForEvents(page, events) {
   );
 }
 
-async function assertShowsCliNumbers(page, json) {
-  const shown = await page.$$eval('[data-testid="success-metrics"] tbody tr', (rows) =>
-    Object.fromEntries(rows.map((r) => [r.dataset.metric, r.querySelector('td.num')?.textContent ?? ''])));
-  const expected = {
-    p50_latency: [json.latency.p50_ms, 0.05],
-    p95_latency: [json.latency.p95_ms, 0.05],
-    error_rate: [json.errors.error_rate_pct, 0.005],
-    cache_hit_rate: [json.cache.hit_rate_pct, 0.005],
-    mem0_write_success: [json.mem0.success_rate_pct, 0.005],
-  };
-  for (const [metric, [value, halfUnit]] of Object.entries(expected)) {
-    assert.equal(typeof value, 'number', `the CLI has no value for ${metric}`);
-    const number = Number.parseFloat(shown[metric]);
-    // The page rounds to its last shown digit; the CLI gives the full value.
-    assert.ok(Math.abs(number - value) <= halfUnit + 1e-9, `${metric}: the page shows ${JSON.stringify(shown[metric])}, the CLI computes ${value}`);
-  }
-  assert.ok((shown.circuit_breaker ?? '').startsWith(json.circuit_breaker.current_state),
-    `breaker: page ${shown.circuit_breaker}, CLI ${json.circuit_breaker.current_state}`);
-}
 
 /// Neither the page's URL nor its markup holds a key (inputs keep theirs as a property only).
 async function assertNoKeyExposed(page) {

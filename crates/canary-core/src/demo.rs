@@ -28,6 +28,7 @@ use crate::event::{
 };
 use crate::metrics::Window;
 use crate::store::EventStore;
+use stdx::rand::{mix, SplitMix64};
 
 const S: Micros = MICROS_PER_SECOND;
 const M: Micros = MICROS_PER_MINUTE;
@@ -768,19 +769,14 @@ fn mean_miss_rate() -> f64 {
 // ---------------------------------------------------------------------------------------------
 // Arithmetic that is the same on every target.
 
-/// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and plenty for synthetic data.
+/// The demo's random numbers: SplitMix64 with the draws the generator needs.
 #[derive(Clone, Debug)]
-struct Rng(u64);
+struct Rng(SplitMix64);
 
 impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        mix(self.0)
-    }
-
     /// Uniform in [0, 1) with 53 random bits (exact in f64).
     fn u(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        self.0.next_f64()
     }
 
     /// An event count with mean `lambda` and Poisson-like spread, without `exp`: a binomial of 64
@@ -812,13 +808,6 @@ impl Rng {
         }
         table[table.len() - 1].1
     }
-}
-
-/// SplitMix64's finaliser: also hashes the seed into independent sub-streams.
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// The inverse CDF through `knots` at `u`: linear between knots, so only + − × ÷.
@@ -1076,7 +1065,7 @@ impl Generator {
         let mut generator = Generator {
             config: config.clone(),
             plan: Plan::new(&config.incidents),
-            rng: Rng(config.seed),
+            rng: Rng(SplitMix64::new(config.seed)),
             norm: diurnal_norm(),
             slot: 0,
             slots: slot_count(config.duration),
@@ -1096,7 +1085,7 @@ impl Generator {
 
     fn schedule(&mut self) {
         // A separate stream, so the scheduled rows do not shift the random ones.
-        let mut rng = Rng(mix(self.config.seed ^ 0x5C4E_D01E));
+        let mut rng = Rng(SplitMix64::new(mix(self.config.seed ^ 0x5C4E_D01E)));
         let mut rows: Vec<(Micros, Ev)> = vec![(FLAGS_LOADED_AT, Ev::Flags)];
         for b in &self.plan.breakers {
             for (at, state) in [
@@ -1166,7 +1155,7 @@ impl Generator {
         let end = self.config.end();
         rows.retain(|&(offset, _)| start + offset < end);
         // Stable: an access and its miss keep their order even on equal times.
-        crate::sort::sort_by_key(&mut rows, |&(offset, _)| offset);
+        stdx::sort::sort_by_key(&mut rows, |&(offset, _)| offset);
         self.scheduled = rows
             .into_iter()
             .map(|(offset, ev)| (start + offset, ev))
@@ -1269,7 +1258,7 @@ impl Generator {
         }
         // The shared sort (keys are unique, so the same order as an unstable sort): one copy of
         // a sort fewer in the WebAssembly bundle, for a millisecond or so over a million events.
-        crate::sort::sort_by_key(&mut self.minute, |e| (e.at, e.seq));
+        stdx::sort::sort_by_key(&mut self.minute, |e| (e.at, e.seq));
     }
 
     fn request(&mut self, offset: Micros, shape: f64) -> Ev {

@@ -115,7 +115,7 @@ impl Parser<'_> {
             }
         }
         // jsonb orders keys by length, then bytewise.
-        crate::sort::sort_by(&mut members, |(a, _), (b, _)| {
+        stdx::sort::sort_by(&mut members, |(a, _), (b, _)| {
             a.len()
                 .cmp(&b.len())
                 .then_with(|| a.as_bytes().cmp(b.as_bytes()))

@@ -10,17 +10,20 @@
 
 // The store and the window computations live in `canary-engine`, built for speed inside the
 // size-optimised browser bundle; they are part of this crate's API as if defined here.
-pub use canary_engine::{alerts, cohort, decimal, event, metrics, percentile, series, sort, store};
+pub use canary_engine::{alerts, cohort, event, metrics, percentile, series, store};
 
+pub mod analysis;
 pub mod demo;
 pub mod details;
 pub mod jsonb;
+pub mod markdown;
 pub mod phases;
 pub mod read;
 pub mod redis;
 pub mod report;
 pub mod summary;
 pub mod supabase;
+pub mod text;
 pub mod time;
 
 pub use event::{Details, EventRow, EventType, Micros};

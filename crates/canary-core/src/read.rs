@@ -10,11 +10,11 @@ use std::collections::HashMap;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::decimal::{parse_float8, Float8Error};
 use crate::details::{details_to_json, parse_details};
 use crate::event::{Details, EventRow, EventType, Micros};
 use crate::store::{Batch, EventStore};
 use crate::time::parse_timestamp;
+use stdx::decimal::{parse_float8, Float8Error};
 
 /// The columns of SPEC §1, in the table's order.
 pub const COLUMNS: [&str; 8] = [

@@ -17,14 +17,19 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::alerts::{self, Alert, Evaluation, Level, MetricId, Status};
+use crate::analysis;
 use crate::event::{Micros, MICROS_PER_HOUR};
 use crate::metrics::{self, Metrics, Window};
 use crate::phases::{
     self, ChecklistItem, CriterionResult, CriterionStatus, Measure, PhaseAssessment,
     PhaseDefinition, Rule, Verdict,
 };
+use crate::redis::{RedisHealth, RedisInfoError};
 use crate::store::EventStore;
-use crate::summary::{format_ms, format_pct};
+use crate::summary::format_ms;
+use crate::text::{
+    alert_threshold, alert_worst, format_duration, level_text, number, verdict_word, Escalation,
+};
 use crate::time::{format_minute, format_utc, from_datetime, to_datetime};
 
 const DAY: Micros = 24 * MICROS_PER_HOUR;
@@ -182,11 +187,6 @@ fn format_second(t: DateTime<Utc>) -> String {
     format_utc(t, "%Y-%m-%d %H:%M:%S UTC")
 }
 
-/// A number as Rust prints it (`500`, `99.5`): thresholds and limits as the definitions hold them.
-fn number(v: f64) -> String {
-    format!("{v}")
-}
-
 /// `10%` traffic.
 fn traffic(def: &PhaseDefinition) -> String {
     format!("{}%", number(def.traffic_pct))
@@ -195,16 +195,6 @@ fn traffic(def: &PhaseDefinition) -> String {
 /// Whole hours of a duration, for `24h`.
 fn hours(d: Micros) -> i64 {
     d / MICROS_PER_HOUR
-}
-
-/// `30 min`, `5 h`, `5 h 12 min` (whole minutes).
-fn duration_text(d: Micros) -> String {
-    let minutes = d.max(0) / crate::event::MICROS_PER_MINUTE;
-    match (minutes / 60, minutes % 60) {
-        (0, m) => format!("{m} min"),
-        (h, 0) => format!("{h} h"),
-        (h, m) => format!("{h} h {m} min"),
-    }
 }
 
 /// The guide's status word with its mark.
@@ -216,58 +206,12 @@ pub fn status_text(status: Status) -> &'static str {
     }
 }
 
-/// The guide's alert levels with their marks (🟡 Warning, 🔴 Critical, 🚨 Emergency).
-fn level_text(level: Level) -> &'static str {
-    match level {
-        Level::Warning => "🟡 warning",
-        Level::Critical => "🔴 critical",
-        Level::Emergency => "🚨 emergency",
-    }
-}
-
 fn criterion_status_text(status: CriterionStatus) -> &'static str {
     match status {
         CriterionStatus::Pass => "✅ pass",
         CriterionStatus::Fail => "❌ fail",
         CriterionStatus::Pending => "⏳ pending",
         CriterionStatus::NoData => "➖ no data",
-    }
-}
-
-/// A value of an alert's metric with its unit.
-fn alert_value(a: &Alert, v: f64) -> String {
-    match a.metric {
-        MetricId::P50Latency | MetricId::P95Latency => format_ms(Some(v)),
-        MetricId::RedisMemory if is_eviction_alert(a) => format!("{} evicted keys", number(v)),
-        MetricId::ErrorRate
-        | MetricId::CacheHitRate
-        | MetricId::Mem0WriteSuccess
-        | MetricId::RedisMemory => format_pct(Some(v)),
-        MetricId::CacheStampede => format!("{} misses in 15 min", number(v)),
-        MetricId::CircuitBreaker => format!("{} failures", number(v)),
-    }
-}
-
-/// Redis fires evictions as a `redis_memory` alert with threshold 0 (no share is 0 %).
-fn is_eviction_alert(a: &Alert) -> bool {
-    a.metric == MetricId::RedisMemory
-        && a.threshold == Some(crate::redis::EVICTED_KEYS_THRESHOLD as f64)
-}
-
-/// The threshold an alert crossed: `> 500.0 ms`, `< 95.00 %`, `open`.
-fn alert_threshold(a: &Alert) -> String {
-    let below = matches!(
-        a.metric,
-        MetricId::CacheHitRate | MetricId::Mem0WriteSuccess
-    );
-    match (a.metric, a.threshold) {
-        (MetricId::CircuitBreaker, _) => match a.level {
-            Level::Warning => "left closed".to_owned(),
-            _ => "open".to_owned(),
-        },
-        (_, Some(t)) if is_eviction_alert(a) => format!("> {} evicted keys", number(t)),
-        (_, Some(t)) => format!("{} {}", if below { "<" } else { ">" }, alert_value(a, t)),
-        (_, None) => "—".to_owned(),
     }
 }
 
@@ -315,9 +259,28 @@ pub struct ReportData {
 
 /// The email's default period: the 24 hours that end at the end of the data.
 pub fn default_period(store: &EventStore) -> Option<Window> {
-    let whole = Window::whole(store)?;
-    Window::new(whole.to - DAY, whole.to)
+    period(store, None, None).ok().flatten()
 }
+
+/// The email's period from optional bounds: it ends at `to` (default: the end of the data) and
+/// starts at `from` (default: 24 hours before its end). `Ok(None)` when there is no end (no data
+/// and no `to`); an error when the bounds leave no time.
+pub fn period(
+    store: &EventStore,
+    from: Option<Micros>,
+    to: Option<Micros>,
+) -> Result<Option<Window>, EmptyPeriod> {
+    let Some(to) = to.or(Window::whole(store).map(|w| w.to)) else {
+        return Ok(None);
+    };
+    let from = from.unwrap_or(to - DAY);
+    Window::new(from, to).map(Some).ok_or(EmptyPeriod)
+}
+
+/// A report period whose end is not after its start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the period is empty: its end must be after its start")]
+pub struct EmptyPeriod;
 
 /// The day of the rollout (1-based) that the instant just before `end` falls in, counting 24-hour
 /// days from the rollout's start: `phase`'s start minus the durations of the phases before it in
@@ -377,6 +340,12 @@ impl ReportData {
             period,
             now,
         })
+    }
+
+    /// Adds the alerts of a `redis-cli INFO` snapshot taken at the report's time to the
+    /// period's ([`analysis::add_redis_info`], as the page and `metrics` add them).
+    pub fn add_redis_info(&mut self, text: &str) -> Result<RedisHealth, RedisInfoError> {
+        analysis::add_redis_info(&mut self.evaluation, text, self.now)
     }
 
     /// The date the email reports on by default: the day of the period's end (of `now` without
@@ -698,7 +667,7 @@ fn email_issues(out: &mut String, input: &EmailInput<'_>) {
                     format_second(a.since),
                     a.until
                         .map_or_else(|| "still firing".to_owned(), format_second),
-                    alert_value(a, a.worst_value),
+                    alert_worst(a),
                 ]
             })
             .collect();
@@ -787,7 +756,7 @@ fn phase_progress(def: &PhaseDefinition, now: Micros) -> String {
                 def.number,
                 traffic(def),
                 hours(def.duration),
-                duration_text(elapsed),
+                format_duration(elapsed),
                 format_minute(w.to)
             )
         }
@@ -887,24 +856,23 @@ fn criteria_with(
 fn next_steps(input: &EmailInput<'_>) -> Vec<String> {
     let status = Status::of_levels(input.alerts.iter().map(|a| a.level));
     let mut steps = Vec::new();
-    match status {
-        Status::RollbackRequired => steps.push(format!(
-            "🚨 **Roll back now** and start incident response (escalation protocol: \
-             Emergency): {} reached the emergency level.",
-            metric_list(&alerted_metrics(input.alerts, Level::Emergency))
-        )),
-        Status::IssuesDetected if input.alerts.iter().any(|a| a.level == Level::Critical) => steps
-            .push(format!(
-                "🔴 **Prepare the rollback and notify the team** (escalation protocol: Red \
-                 Alert): {} exceeded the critical threshold.",
-                metric_list(&alerted_metrics(input.alerts, Level::Critical))
-            )),
-        Status::IssuesDetected => steps.push(format!(
-            "🟡 **Increase the monitoring frequency** (escalation protocol: Yellow Alert): {} \
-             approached the thresholds.",
-            metric_list(&alerted_metrics(input.alerts, Level::Warning))
-        )),
-        Status::OnTrack => {}
+    // The worst level that fired: an emergency, else a critical, else a warning alert.
+    let worst = input.alerts.iter().map(|a| a.level).max();
+    if let Some(level) = worst {
+        let step = Escalation::of(Some(level));
+        let outcome = match level {
+            Level::Emergency => "reached the emergency level",
+            Level::Critical => "exceeded the critical threshold",
+            Level::Warning => "approached the thresholds",
+        };
+        let also = step.also.map_or(String::new(), |a| format!(" and {a}"));
+        steps.push(format!(
+            "{} **{}**{also} (escalation protocol: {}): {} {outcome}.",
+            step.mark,
+            step.action,
+            step.name,
+            metric_list(&alerted_metrics(input.alerts, level))
+        ));
     }
     for metric in alerted_metrics(input.alerts, Level::Warning) {
         // The stampede and the hit rate share the guide's cache advice: say it once.
@@ -1478,6 +1446,63 @@ pub fn phase_signoff(input: &SignoffInput<'_>) -> Result<String, SignoffError> {
     Ok(out)
 }
 
+// ---------------------------------------------------------------------------------------------
+// The validation checklist's export
+
+/// A person's tick and note on one scheduled check.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CheckMark<'a> {
+    pub ticked: bool,
+    /// The note as typed (empty: none).
+    pub note: &'a str,
+}
+
+/// The phase's validation checklist as GitHub-flavoured Markdown: one task-list item per check
+/// (`- [x]` / `- [ ]`) with its due time, the data's verdict (and its issues) and the person's
+/// note. `mark` gives the tick and note of a check's hour; every text is escaped with
+/// [`escape_markdown`], so a note cannot break the list or inject HTML.
+pub fn checklist_markdown<'a>(
+    phase: u8,
+    items: &[ChecklistItem],
+    mark: impl Fn(u32) -> CheckMark<'a>,
+    exported_at: Micros,
+) -> String {
+    let mut md = format!("# Phase {phase} validation checklist\n\n");
+    let ticked = items.iter().filter(|i| mark(i.hour).ticked).count();
+    let _ = write!(
+        md,
+        "Exported from Canary Console at {}: {ticked} of {} checks ticked. Each data verdict is \
+         computed from the events of the hour before the check.\n\n",
+        format_minute(exported_at),
+        items.len()
+    );
+    if items.is_empty() {
+        md.push_str("No scheduled check: the phase has not started.\n");
+        return md;
+    }
+    for item in items {
+        let CheckMark { ticked, note } = mark(item.hour);
+        let _ = writeln!(
+            md,
+            "- [{}] {} (due {})",
+            if ticked { 'x' } else { ' ' },
+            escape_markdown(&item.label),
+            format_minute(item.due)
+        );
+        let _ = writeln!(md, "  - Data: {}", verdict_word(&item.data_verdict));
+        if let Verdict::Issues(issues) = &item.data_verdict {
+            for issue in issues {
+                let _ = writeln!(md, "    - {}", escape_markdown(issue));
+            }
+        }
+        let note = note.trim();
+        if !note.is_empty() {
+            let _ = writeln!(md, "  - Note: {}", escape_markdown(note));
+        }
+    }
+    md
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1551,21 +1576,6 @@ mod tests {
             "https://",
             "https\\:// (not linked: only http and https URLs are)",
         );
-    }
-
-    #[test]
-    fn duration_table() {
-        const MIN: Micros = crate::event::MICROS_PER_MINUTE;
-        for (d, expected) in [
-            (-MIN, "0 min"),
-            (0, "0 min"),
-            (59 * crate::event::MICROS_PER_SECOND, "0 min"),
-            (30 * MIN, "30 min"),
-            (60 * MIN, "1 h"),
-            (312 * MIN, "5 h 12 min"),
-        ] {
-            assert_eq!(duration_text(d), expected, "{d}");
-        }
     }
 
     fn phase_at(number: u8, start: Option<Micros>) -> PhaseDefinition {
@@ -1785,5 +1795,55 @@ mod tests {
         );
         assert!(daily_email(&input)
             .starts_with("Subject: [CANARY] Day 2/3 - my\\_roll out Phase 2 Status\n\n"));
+    }
+
+    fn check_item(hour: u32, verdict: Verdict) -> ChecklistItem {
+        ChecklistItem {
+            hour,
+            label: format!("Hour {hour}: Cache hit rate >95%"),
+            due: crate::demo::PHASE1_START + i64::from(hour) * MICROS_PER_HOUR,
+            data_verdict: verdict,
+        }
+    }
+
+    #[test]
+    fn checklist_export() {
+        let items = vec![
+            check_item(1, Verdict::Ok),
+            check_item(
+                2,
+                Verdict::Issues(vec!["Alert error_rate critical | since 01:00".into()]),
+            ),
+            check_item(3, Verdict::NoData),
+            check_item(4, Verdict::NotDue),
+        ];
+        let mark = |hour| match hour {
+            1 => CheckMark {
+                ticked: true,
+                note: "looked at *all* panels\n<b>ok</b>",
+            },
+            2 => CheckMark {
+                ticked: false,
+                note: "  ",
+            },
+            _ => CheckMark::default(),
+        };
+        let start = crate::demo::PHASE1_START;
+        let md = checklist_markdown(1, &items, mark, start + 5 * MICROS_PER_HOUR);
+        assert_eq!(
+            md,
+            "# Phase 1 validation checklist\n\n\
+             Exported from Canary Console at 2025-10-16 23:35 UTC: 1 of 4 checks ticked. Each \
+             data verdict is computed from the events of the hour before the check.\n\n\
+             - [x] Hour 1: Cache hit rate &gt;95% (due 2025-10-16 19:35 UTC)\n  - Data: OK\n  \
+             - Note: looked at \\*all\\* panels &lt;b&gt;ok&lt;/b&gt;\n\
+             - [ ] Hour 2: Cache hit rate &gt;95% (due 2025-10-16 20:35 UTC)\n  - Data: issues\n    \
+             - Alert error\\_rate critical \\| since 01:00\n\
+             - [ ] Hour 3: Cache hit rate &gt;95% (due 2025-10-16 21:35 UTC)\n  - Data: no data\n\
+             - [ ] Hour 4: Cache hit rate &gt;95% (due 2025-10-16 22:35 UTC)\n  - Data: not due\n"
+        );
+        let empty = checklist_markdown(2, &[], |_| CheckMark::default(), start);
+        assert!(empty.ends_with("No scheduled check: the phase has not started.\n"));
+        assert!(empty.contains("0 of 0 checks ticked"));
     }
 }

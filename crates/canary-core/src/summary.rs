@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::alerts::{default_rules, Level, Rule, WindowedMetric};
 use crate::metrics::Metrics;
 
 /// Whether a measured value meets its target.
@@ -32,7 +33,9 @@ pub struct SuccessRow {
     pub id: &'static str,
     pub metric: &'static str,
     pub target: &'static str,
-    pub alert_threshold: &'static str,
+    /// The critical alert rule of the metric in words (`> 500 ms for 10 min`), from the rule
+    /// table the rows were made with.
+    pub alert_threshold: String,
     /// Display text of the measured value; "no data" where there is none.
     pub measured: String,
     pub status: TargetStatus,
@@ -70,8 +73,24 @@ fn above(v: Option<f64>, limit: f64) -> TargetStatus {
     }
 }
 
-/// The guide's Phase 1 success-metrics rows, measured over the metrics' window.
+/// The guide's Phase 1 success-metrics rows, measured over the metrics' window, with the alert
+/// thresholds of the default rule table ([`default_rules`]).
 pub fn success_rows(m: &Metrics) -> Vec<SuccessRow> {
+    success_rows_with(m, &default_rules())
+}
+
+/// The critical rule of `metric` in `rules`, in words without the metric's name; `—` when the
+/// table has none.
+fn critical_rule(rules: &[Rule], metric: WindowedMetric) -> String {
+    rules
+        .iter()
+        .find(|r| r.metric == metric && r.level == Level::Critical)
+        .map_or_else(|| "—".to_owned(), Rule::condition)
+}
+
+/// The success-metrics rows with the alert thresholds of `rules`.
+pub fn success_rows_with(m: &Metrics, rules: &[Rule]) -> Vec<SuccessRow> {
+    let threshold = |metric| critical_rule(rules, metric);
     let breaker = &m.circuit_breaker;
     let breaker_closed = breaker.current_state == "closed" && breaker.transitions.is_empty();
     vec![
@@ -79,7 +98,7 @@ pub fn success_rows(m: &Metrics) -> Vec<SuccessRow> {
             id: "p50_latency",
             metric: "P50 Latency",
             target: "< 400 ms",
-            alert_threshold: "> 500 ms for 10 min",
+            alert_threshold: threshold(WindowedMetric::P50Latency),
             measured: format_ms(m.latency.p50_ms),
             status: below(m.latency.p50_ms, 400.0),
         },
@@ -87,7 +106,7 @@ pub fn success_rows(m: &Metrics) -> Vec<SuccessRow> {
             id: "p95_latency",
             metric: "P95 Latency",
             target: "< 1000 ms",
-            alert_threshold: "> 1500 ms for 10 min",
+            alert_threshold: threshold(WindowedMetric::P95Latency),
             measured: format_ms(m.latency.p95_ms),
             status: below(m.latency.p95_ms, 1000.0),
         },
@@ -95,7 +114,7 @@ pub fn success_rows(m: &Metrics) -> Vec<SuccessRow> {
             id: "error_rate",
             metric: "Error Rate",
             target: "< 1 %",
-            alert_threshold: "> 2 % for 5 min",
+            alert_threshold: threshold(WindowedMetric::ErrorRate),
             measured: format_pct(m.errors.error_rate_pct),
             status: below(m.errors.error_rate_pct, 1.0),
         },
@@ -103,7 +122,7 @@ pub fn success_rows(m: &Metrics) -> Vec<SuccessRow> {
             id: "cache_hit_rate",
             metric: "Cache Hit Rate",
             target: "> 95 %",
-            alert_threshold: "< 90 % for 5 min",
+            alert_threshold: threshold(WindowedMetric::CacheHitRate),
             measured: format_pct(m.cache.hit_rate_pct),
             status: above(m.cache.hit_rate_pct, 95.0),
         },
@@ -111,7 +130,7 @@ pub fn success_rows(m: &Metrics) -> Vec<SuccessRow> {
             id: "mem0_write_success",
             metric: "mem0 Success",
             target: "> 99 %",
-            alert_threshold: "< 95 % for 5 min",
+            alert_threshold: threshold(WindowedMetric::Mem0WriteSuccess),
             measured: format_pct(m.mem0.success_rate_pct),
             status: above(m.mem0.success_rate_pct, 99.0),
         },
@@ -119,7 +138,7 @@ pub fn success_rows(m: &Metrics) -> Vec<SuccessRow> {
             id: "circuit_breaker",
             metric: "Circuit Breaker",
             target: "Closed",
-            alert_threshold: "Opens",
+            alert_threshold: "Opens".to_owned(),
             measured: if breaker.transitions.is_empty() {
                 breaker.current_state.clone()
             } else {

@@ -20,12 +20,12 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::decimal::parse_f64;
 use crate::event::{from_datetime, to_datetime};
 use crate::event::{EventType, Micros, MICROS_PER_MINUTE};
 use crate::metrics::{rate_pct, Groups, Window, STAMPEDE_SPAN};
 use crate::percentile::percentiles_cont;
 use crate::store::EventStore;
+use stdx::decimal::parse_f64;
 
 /// How bad a firing alert is, in escalation order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -165,14 +165,21 @@ pub struct Rule {
 impl Rule {
     /// `P50 latency > 500 ms for 10 min`.
     pub fn describe(&self) -> String {
-        let id = self.metric.id();
-        let unit = if id.unit() == "%" { " %" } else { " ms" };
+        format!("{} {}", self.metric.id().label(), self.condition())
+    }
+
+    /// The rule without its metric's name: `> 500 ms for 10 min`, `> 5 %`.
+    pub fn condition(&self) -> String {
+        let unit = if self.metric.id().unit() == "%" {
+            " %"
+        } else {
+            " ms"
+        };
         let duration = self
             .duration_minutes
             .map_or(String::new(), |d| format!(" for {d} min"));
         format!(
-            "{} {} {}{unit}{duration}",
-            id.label(),
+            "{} {}{unit}{duration}",
             self.comparator.symbol(),
             self.threshold
         )
@@ -318,7 +325,7 @@ impl Evaluation {
     /// Adds alerts from outside the event data (Redis INFO) and updates both statuses.
     pub fn add_alerts(&mut self, more: impl IntoIterator<Item = Alert>) {
         self.alerts.extend(more);
-        crate::sort::sort_by_key(&mut self.alerts, |a| (a.since, a.metric, a.level));
+        stdx::sort::sort_by_key(&mut self.alerts, |a| (a.since, a.metric, a.level));
         self.status_now = Status::of_levels(
             self.alerts
                 .iter()

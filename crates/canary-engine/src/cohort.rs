@@ -22,8 +22,9 @@ use crate::event::to_datetime;
 use crate::event::EventType;
 use crate::metrics::{rate_pct, Window};
 use crate::percentile::{kth_smallest, mean, percentile_cont_sorted};
-use crate::sort::sort_f64;
 use crate::store::EventStore;
+use stdx::rand::SplitMix64;
+use stdx::sort::sort_f64;
 
 /// Below this many latency samples in either cohort the comparison makes no call
 /// ([`LatencyVerdict::NotEnoughData`]); the numbers are still computed and shown. The normal
@@ -404,7 +405,7 @@ impl<'a> DifferenceMatrix<'a> {
         let mut hi = vec![n2; n1];
         let mut below_lower = vec![0usize; n1];
         let mut up_to_upper = vec![0usize; n1];
-        let mut rng = SplitMix64(0x853C_49E6_748F_EA9B);
+        let mut rng = SplitMix64::new(0x853C_49E6_748F_EA9B);
         let small = (n1 + n2) as u64 + 64;
 
         loop {
@@ -482,7 +483,7 @@ impl<'a> DifferenceMatrix<'a> {
         }
         let mut drawn: Vec<f64> = (0..sample)
             .map(|_| {
-                let r = rng.next() % active;
+                let r = rng.next_u64() % active;
                 let slot = ends.partition_point(|&e| e <= r);
                 let start = if slot == 0 { 0 } else { ends[slot - 1] };
                 let i = rows[slot];
@@ -510,7 +511,7 @@ impl<'a> DifferenceMatrix<'a> {
             })
             .collect();
         // The shared sort: this runs only in the rare rounds the sampled pivots miss.
-        crate::sort::sort_by(&mut middles, |a, b| a.0.total_cmp(&b.0));
+        stdx::sort::sort_by(&mut middles, |a, b| a.0.total_cmp(&b.0));
         let half = active.div_ceil(2);
         let mut cumulative = 0u64;
         middles
@@ -551,19 +552,6 @@ fn shrink_from_below(lo: &mut [usize], hi: &mut [usize], bound: &[usize]) {
     for ((l, h), &b) in lo.iter_mut().zip(hi.iter_mut()).zip(bound) {
         *l = (*l).max(b);
         *h = (*h).max(*l);
-    }
-}
-
-/// Vigna's SplitMix64: a small, fast generator for the pivot samples (no dependency).
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
     }
 }
 

@@ -11,12 +11,10 @@
 
 pub mod alerts;
 pub mod cohort;
-pub mod decimal;
 pub mod event;
 pub mod metrics;
 pub mod percentile;
 pub mod series;
-pub mod sort;
 pub mod store;
 
 pub use event::{Details, EventRow, EventType, Micros};

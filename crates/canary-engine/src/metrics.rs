@@ -9,8 +9,8 @@ use serde::Serialize;
 use crate::event::to_datetime;
 use crate::event::{EventType, Micros, MICROS_PER_MINUTE};
 use crate::percentile::percentiles_cont;
-use crate::sort::sort_by;
 use crate::store::{EventStore, Sym, NULL_SYM};
+use stdx::sort::sort_by;
 
 /// Misses on one key inside one span of this length are a stampede candidate.
 pub const STAMPEDE_SPAN: Micros = 15 * MICROS_PER_MINUTE;

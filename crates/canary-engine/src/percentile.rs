@@ -170,15 +170,10 @@ mod tests {
     #[test]
     fn percentile_cont_matches_reference_on_awkward_data() {
         // Deterministic pseudo-random data with many ties and a wide range.
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut rng = stdx::rand::SplitMix64::new(0x9E37_79B9_7F4A_7C15);
         for n in [1usize, 2, 3, 4, 10, 101, 1000, 4097] {
             let values: Vec<f64> = (0..n)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    ((x % 5000) as f64) / 7.0 - 100.0
-                })
+                .map(|_| (rng.below(5000) as f64) / 7.0 - 100.0)
                 .collect();
             for p in [0.0, 0.01, 0.5, 0.95, 0.99, 1.0] {
                 let mut v = values.clone();

@@ -399,7 +399,7 @@ impl EventStore {
         let mut order: Vec<u32> = (keep as u32..self.len() as u32).collect();
         // The shared sort (merging the runs already in order) rather than another instance of
         // the standard one: this crate is built for speed, where that costs kilobytes.
-        crate::sort::sort_by_key(&mut order, |&i| key(self, i as usize));
+        stdx::sort::sort_by_key(&mut order, |&i| key(self, i as usize));
         // New row index of each old row in the tail, indexed by `old - keep`.
         let mut new_row_of = vec![0u32; order.len()];
         for (new, &old) in order.iter().enumerate() {
@@ -422,19 +422,19 @@ impl EventStore {
         self.errors[from..]
             .iter_mut()
             .for_each(|e| remap(&mut e.row));
-        crate::sort::sort_by_key(&mut self.errors[from..], |e| e.row);
+        stdx::sort::sort_by_key(&mut self.errors[from..], |e| e.row);
         let from = self.breaker.partition_point(|b| (b.row as usize) < keep);
         self.breaker[from..]
             .iter_mut()
             .for_each(|b| remap(&mut b.row));
-        crate::sort::sort_by_key(&mut self.breaker[from..], |b| b.row);
+        stdx::sort::sort_by_key(&mut self.breaker[from..], |b| b.row);
         let from = self
             .flags_json
             .partition_point(|(row, _)| (*row as usize) < keep);
         self.flags_json[from..]
             .iter_mut()
             .for_each(|(row, _)| remap(row));
-        crate::sort::sort_by_key(&mut self.flags_json[from..], |(row, _)| *row);
+        stdx::sort::sort_by_key(&mut self.flags_json[from..], |(row, _)| *row);
     }
 
     /// Drops the rows with `created_at < from`: those a moving window has left, after an
@@ -506,7 +506,7 @@ impl EventStore {
         if counted.is_empty() {
             return;
         }
-        crate::sort::sort_by(&mut counted, |a, b| a.0.cmp(&b.0));
+        stdx::sort::sort_by(&mut counted, |a, b| a.0.cmp(&b.0));
         let held = std::mem::take(&mut self.notes.unknown_event_types);
         let mut merged = Vec::with_capacity(held.len() + counted.len());
         let (mut a, mut b) = (held.into_iter().peekable(), counted.into_iter().peekable());
@@ -543,13 +543,13 @@ impl EventStore {
                 return;
             }
             let mut sorted = new.to_vec();
-            crate::sort::sort_by_key(&mut sorted, |&id| id);
+            stdx::sort::sort_by_key(&mut sorted, |&id| id);
             if sorted.windows(2).all(|w| w[0] < w[1]) {
                 return;
             }
         }
         let mut order: Vec<u32> = (0..self.len() as u32).collect();
-        crate::sort::sort_by_key(&mut order, |&i| (self.id[i as usize], i));
+        stdx::sort::sort_by_key(&mut order, |&i| (self.id[i as usize], i));
         let mut remove = vec![false; self.len()];
         let mut examples = Vec::new();
         let mut dropped = 0u64;
@@ -572,7 +572,7 @@ impl EventStore {
         self.notes.duplicate_ids += dropped;
         let ex = &mut self.notes.duplicate_id_examples;
         ex.extend(examples);
-        crate::sort::sort_by_key(ex, |&id| id);
+        stdx::sort::sort_by_key(ex, |&id| id);
         ex.dedup();
         ex.truncate(5);
     }

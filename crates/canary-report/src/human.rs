@@ -8,6 +8,7 @@ use canary_core::metrics::{Metrics, Window};
 use canary_core::phases::{CriterionResult, CriterionStatus, PhaseDefinition};
 use canary_core::redis::RedisHealth;
 use canary_core::summary::{format_ms, format_pct, success_rows};
+use canary_core::text::{alert_threshold, alert_worst};
 use canary_core::time::{format_minute, format_rfc3339, from_datetime};
 
 /// Renders rows as a plain-text table with a header and aligned columns; numbers right-aligned.
@@ -54,19 +55,11 @@ fn time(t: chrono::DateTime<chrono::Utc>) -> String {
     format_rfc3339(from_datetime(t))
 }
 
-/// An alert's value with its metric's unit.
-fn alert_value(a: &Alert, v: f64) -> String {
-    match a.metric.unit() {
-        "ms" => format_ms(Some(v)),
-        "%" => format_pct(Some(v)),
-        unit => format!("{v} {unit}"),
-    }
-}
-
-/// One line per alert: `critical  p50_latency > 500 ms  since … until …  worst 612.3 ms`.
+/// One line per alert: `critical  p50_latency (threshold > 500.0 ms)  since …  until …  worst
+/// 612.3 ms`; the threshold and the worst value with their unit in the core's words.
 fn alert_line(a: &Alert) -> String {
-    let threshold = a.threshold.map_or(String::new(), |t| {
-        format!(" (threshold {})", alert_value(a, t))
+    let threshold = a.threshold.map_or(String::new(), |_| {
+        format!(" (threshold {})", alert_threshold(a))
     });
     let until = a.until.map_or_else(
         || "still firing".to_owned(),
@@ -77,7 +70,7 @@ fn alert_line(a: &Alert) -> String {
         a.level.as_str(),
         a.metric.as_str(),
         time(a.since),
-        alert_value(a, a.worst_value)
+        alert_worst(a)
     )
 }
 
@@ -114,7 +107,7 @@ pub struct Report<'a> {
     pub metrics: &'a Metrics,
     pub evaluation: &'a Evaluation,
     pub criteria: &'a [CriterionResult],
-    pub phase: Option<&'a (PhaseDefinition, Window)>,
+    pub phase: Option<(&'a PhaseDefinition, Window)>,
     pub cohorts: Option<&'a CohortComparison>,
     pub redis: Option<&'a RedisHealth>,
 }
@@ -180,7 +173,7 @@ pub fn metrics_report(r: &Report<'_>) -> String {
             vec![
                 r.metric.to_owned(),
                 r.target.to_owned(),
-                r.alert_threshold.to_owned(),
+                r.alert_threshold,
                 r.measured,
                 r.status.label().to_owned(),
             ]
@@ -194,7 +187,7 @@ pub fn metrics_report(r: &Report<'_>) -> String {
     );
 
     if let Some((def, window)) = r.phase {
-        criteria_section(&mut out, def, *window, r.criteria);
+        criteria_section(&mut out, def, window, r.criteria);
     }
     if let Some(c) = r.cohorts {
         cohort_section(&mut out, c);

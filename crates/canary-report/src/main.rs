@@ -2,7 +2,9 @@
 //! and CI. All computing happens in `canary-core`; this binary reads inputs, picks the window and
 //! prints.
 
-mod args;
+mod clock;
+mod error;
+mod flags;
 mod human;
 mod reports;
 mod source;
@@ -10,32 +12,17 @@ mod supabase_http;
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use canary_core::alerts::{self, Evaluation, Status};
-use canary_core::cohort::{self, CohortComparison};
+use canary_core::alerts::{self, Status};
+use canary_core::analysis::{analyse_window, assess_phase, Analysis};
 use canary_core::metrics::{self, Window};
-use canary_core::phases::{self, CriterionResult, PhaseDefinition};
-use canary_core::redis::{self, RedisHealth};
-use canary_core::time::to_datetime;
+use canary_core::phases::{self, CriterionResult, PhaseAssessment};
 use canary_core::Micros;
 use serde::Serialize;
 
-use crate::args::{Command, MetricsArgs};
-
-/// Why a run failed: one line for the user.
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    #[error("{0}")]
-    Usage(String),
-    #[error("{path}: {message}")]
-    Input { path: String, message: String },
-    #[error("cannot write the output: {0}")]
-    Output(#[from] std::io::Error),
-}
-
-/// Exit status of a run that could not do its job (bad input, unwritable output). `check` uses
-/// 0, 1 and 2 for its verdicts, so errors start at 3 for every command.
-const EXIT_ERROR: u8 = 3;
+use crate::error::{CliError, EXIT_ERROR};
+use crate::flags::{Command, MetricsArgs};
 
 /// Exit status of `check` when its window holds no event at all (an export with only its
 /// header, a window beside the data): no verdict can be had, and cron must hear of it.
@@ -52,9 +39,9 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<u8, CliError> {
-    match args::parse(std::env::args_os().skip(1))? {
+    match flags::parse(std::env::args_os().skip(1))? {
         Command::Help => {
-            print!("{}", args::HELP);
+            print!("{}", flags::help());
             Ok(0)
         }
         Command::Version => {
@@ -67,18 +54,20 @@ fn run() -> Result<u8, CliError> {
     }
 }
 
-/// Every computed result of one run.
-struct Analysis {
-    metrics: metrics::Metrics,
-    evaluation: Evaluation,
-    criteria: Vec<CriterionResult>,
-    /// The phase judged, and the window its criteria cover.
-    phase: Option<(PhaseDefinition, Window)>,
-    cohorts: Option<CohortComparison>,
-    redis: Option<RedisHealth>,
+/// Every computed result of one run: the window's analysis and the phase judged.
+struct Run {
+    analysis: Analysis,
+    phase: Option<Arc<PhaseAssessment>>,
 }
 
-fn analyse(a: &MetricsArgs) -> Result<Analysis, CliError> {
+impl Run {
+    /// The phase's criteria (none when it has not started).
+    fn criteria(&self) -> &[CriterionResult] {
+        self.phase.as_ref().map_or(&[], |p| &p.criteria)
+    }
+}
+
+fn analyse(a: &MetricsArgs) -> Result<Run, CliError> {
     let store = source::load(&a.source)?;
     let whole = Window::whole(&store);
     let from = a.from.or(whole.map(|w| w.from));
@@ -92,54 +81,34 @@ fn analyse(a: &MetricsArgs) -> Result<Analysis, CliError> {
     };
     let now = run_now(a);
     let rules = alerts::default_rules();
-    let mut evaluation = alerts::evaluate(&store, window, &rules);
-
-    let redis = match &a.redis_info {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| CliError::Input {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
-            let info = redis::parse_info(&text).map_err(|e| CliError::Input {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
-            evaluation.add_alerts(redis::alerts(&info, to_datetime(now)));
-            Some(redis::assess(&info))
-        }
+    let redis_info = match &a.redis_info {
+        Some(path) => Some(std::fs::read_to_string(path).map_err(|e| CliError::Input {
+            path: path.clone(),
+            message: e.to_string(),
+        })?),
         None => None,
     };
+    let analysis = analyse_window(&store, window, now, redis_info.as_deref(), &rules);
+    if let (Some(path), Err(message)) = (&a.redis_info, &analysis.redis) {
+        return Err(CliError::Input {
+            path: path.clone(),
+            message: message.clone(),
+        });
+    }
 
     // The chosen phase starts at --phase-start, or (None) at the first event.
     let mut phases = phases::default_phases();
     for p in phases.iter_mut().filter(|p| p.number == a.phase) {
         p.start = a.phase_start;
     }
-    let assessment = phases::assess(&store, &phases, a.phase, now, &rules);
-    Ok(Analysis {
-        metrics: metrics::compute(&store, window),
-        evaluation,
-        criteria: assessment
-            .as_ref()
-            .map(|p| p.criteria.clone())
-            .unwrap_or_default(),
-        phase: assessment.map(|p| (p.definition, p.window)),
-        cohorts: window.map(|w| cohort::compare(&store, w)),
-        redis,
-    })
+    let phase = assess_phase(&store, &phases, a.phase, now, &rules);
+    Ok(Run { analysis, phase })
 }
 
 /// The time a run judges at: `--now`, else the clock (the shell may read the clock; the core is
 /// told the time).
 fn run_now(a: &MetricsArgs) -> Micros {
-    a.now.unwrap_or_else(clock_now)
-}
-
-/// The system clock in microseconds since the epoch.
-fn clock_now() -> Micros {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as Micros)
+    a.now.unwrap_or_else(clock::now)
 }
 
 /// `canary-report metrics --json`: one object with exactly SPEC §6's keys.
@@ -152,13 +121,14 @@ struct MetricsJson<'a> {
 }
 
 fn metrics_command(a: &MetricsArgs) -> Result<(), CliError> {
-    let analysis = analyse(a)?;
+    let run = analyse(a)?;
+    let analysis = &run.analysis;
     let mut out = std::io::stdout().lock();
     if a.json {
         let json = MetricsJson {
             metrics: &analysis.metrics,
             alerts: &analysis.evaluation.alerts,
-            criteria: &analysis.criteria,
+            criteria: run.criteria(),
         };
         serde_json::to_writer_pretty(&mut out, &json).map_err(std::io::Error::from)?;
         writeln!(out)?;
@@ -167,10 +137,10 @@ fn metrics_command(a: &MetricsArgs) -> Result<(), CliError> {
             source: &a.source.describe(),
             metrics: &analysis.metrics,
             evaluation: &analysis.evaluation,
-            criteria: &analysis.criteria,
-            phase: analysis.phase.as_ref(),
-            cohorts: analysis.cohorts.as_ref(),
-            redis: analysis.redis.as_ref(),
+            criteria: run.criteria(),
+            phase: run.phase.as_ref().map(|p| (&p.definition, p.window)),
+            cohorts: analysis.cohorts.as_deref(),
+            redis: analysis.redis.as_ref().ok().and_then(Option::as_ref),
         });
         out.write_all(text.as_bytes())?;
     }
@@ -180,13 +150,13 @@ fn metrics_command(a: &MetricsArgs) -> Result<(), CliError> {
 /// `canary-report check`: one line, and the verdict as the exit status (0 On Track, 1 Issues
 /// Detected, 2 Rollback Required, 4 No Data) so cron and CI can alert on it.
 fn check_command(a: &MetricsArgs) -> Result<u8, CliError> {
-    let analysis = analyse(a)?;
-    if analysis.metrics.window.events == 0 {
-        println!("{}", human::no_data_line(&analysis.metrics));
+    let run = analyse(a)?;
+    if run.analysis.metrics.window.events == 0 {
+        println!("{}", human::no_data_line(&run.analysis.metrics));
         return Ok(EXIT_NO_DATA);
     }
-    let status = analysis.evaluation.status_now;
-    println!("{}", human::verdict_line(&analysis.evaluation));
+    let status = run.analysis.evaluation.status_now;
+    println!("{}", human::verdict_line(&run.analysis.evaluation));
     Ok(match status {
         Status::OnTrack => 0,
         Status::IssuesDetected => 1,

@@ -4,157 +4,20 @@
 //! The values come from `canary_core::report::ReportData`, the same computation the page's
 //! export uses, so both print the same bytes for the same data, phase and time.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use canary_core::alerts;
 use canary_core::event::MICROS_PER_HOUR;
 use canary_core::metrics::Window;
 use canary_core::phases;
-use canary_core::redis;
-use canary_core::report::{
-    daily_email, phase_signoff, ManualChecks, ReportData, SignoffInput, DEFAULT_ROLLOUT_NAME,
-};
-use canary_core::time::to_datetime;
+use canary_core::report::{daily_email, phase_signoff, ManualChecks, ReportData, SignoffInput};
 use canary_core::EventStore;
-use chrono::NaiveDate;
 
-use crate::args::MetricsArgs;
-use crate::{source, CliError};
-
-/// Which report to make.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReportKind {
-    Email,
-    Signoff,
-}
-
-/// The options only the report commands take; each has a value.
-pub const FLAGS: [&str; 6] = [
-    "date",
-    "name",
-    "dashboard-url",
-    "approved-by",
-    "notes",
-    "out",
-];
-
-/// The arguments of `email` and `signoff`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReportArgs {
-    pub kind: ReportKind,
-    /// The source, window, phase and time options, as `metrics` takes them.
-    pub source: MetricsArgs,
-    /// The date on the email; default: the day of the period's end.
-    pub date: Option<NaiveDate>,
-    /// The rollout's name.
-    pub name: String,
-    /// email: the link to the console.
-    pub dashboard_url: Option<String>,
-    /// signoff: the approver; naming one ticks the Technical Lead approval.
-    pub approved_by: Option<String>,
-    /// signoff: the notes.
-    pub notes: Option<String>,
-    /// Where to write the report; stdout without it.
-    pub out: Option<PathBuf>,
-}
-
-fn usage(message: impl Into<String>) -> CliError {
-    CliError::Usage(format!("{} (see canary-report --help)", message.into()))
-}
-
-/// Builds the arguments of report command `command` from the common options and the report
-/// options `flags` (`(name without --, value)` pairs, as given).
-pub fn parse(
-    command: &str,
-    source: MetricsArgs,
-    flags: Vec<(String, String)>,
-) -> Result<ReportArgs, CliError> {
-    let kind = match command {
-        "email" => ReportKind::Email,
-        _ => ReportKind::Signoff,
-    };
-    if source.json {
-        return Err(usage(format!(
-            "--json is for metrics; {command} prints Markdown"
-        )));
-    }
-    let mut a = ReportArgs {
-        kind,
-        source,
-        date: None,
-        name: DEFAULT_ROLLOUT_NAME.to_owned(),
-        dashboard_url: None,
-        approved_by: None,
-        notes: None,
-        out: None,
-    };
-    for (flag, value) in flags {
-        // Options that the other report would use are refused rather than silently ignored.
-        let only = |wanted: ReportKind, what: &str| {
-            if kind == wanted {
-                Ok(())
-            } else {
-                Err(usage(format!("--{flag} is for {what}, not {command}")))
-            }
-        };
-        match flag.as_str() {
-            "date" => {
-                only(
-                    ReportKind::Email,
-                    "email (the sign-off is dated by the phase)",
-                )?;
-                let date = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
-                    usage(format!(
-                        "--date must be a date like 2025-10-17, not {value:?}"
-                    ))
-                })?;
-                a.date = Some(date);
-            }
-            "name" => {
-                if value.trim().is_empty() {
-                    return Err(usage("--name needs the rollout's name"));
-                }
-                a.name = value;
-            }
-            "dashboard-url" => {
-                only(ReportKind::Email, "email")?;
-                a.dashboard_url = Some(value);
-            }
-            "approved-by" => {
-                only(ReportKind::Signoff, "signoff")?;
-                a.approved_by = Some(value).filter(|v| !v.trim().is_empty());
-            }
-            "notes" => {
-                only(ReportKind::Signoff, "signoff")?;
-                a.notes = Some(value);
-            }
-            "out" => {
-                if value.is_empty() {
-                    return Err(usage("--out needs a file name"));
-                }
-                a.out = Some(PathBuf::from(value));
-            }
-            other => return Err(usage(format!("--{other} is not a report option"))),
-        }
-    }
-    if kind == ReportKind::Signoff {
-        // The sign-off judges the whole phase as of --now; a window or a Redis snapshot would
-        // silently not count, so they are refused.
-        if a.source.from.is_some() || a.source.to.is_some() {
-            return Err(usage(
-                "signoff judges the whole phase: give --phase-start and --now, not --from/--to",
-            ));
-        }
-        if a.source.redis_info.is_some() {
-            return Err(usage(
-                "--redis-info is for metrics, check and email, not signoff",
-            ));
-        }
-    }
-    Ok(a)
-}
+use crate::error::{usage, CliError};
+use crate::flags::{ReportArgs, ReportKind};
+use crate::source;
 
 /// Runs `email` or `signoff`.
 pub fn run(a: &ReportArgs) -> Result<(), CliError> {
@@ -208,7 +71,7 @@ fn report_data(
 fn email_period(a: &ReportArgs, store: &EventStore) -> Result<Option<Window>, CliError> {
     let s = &a.source;
     let day = 24 * MICROS_PER_HOUR;
-    let demo_default = s.source == crate::args::Source::Demo
+    let demo_default = s.source == crate::flags::Source::Demo
         && s.now.is_none()
         && a.date.is_none()
         && s.from.is_none()
@@ -272,10 +135,8 @@ fn email(a: &ReportArgs, store: &EventStore) -> Result<String, CliError> {
             message,
         };
         let text = fs::read_to_string(path).map_err(|e| input_error(e.to_string()))?;
-        let info = redis::parse_info(&text).map_err(|e| input_error(e.to_string()))?;
-        // An INFO text is a snapshot taken now: its alerts fire from now.
-        data.evaluation
-            .add_alerts(redis::alerts(&info, to_datetime(data.now)));
+        data.add_redis_info(&text)
+            .map_err(|e| input_error(e.to_string()))?;
     }
     let date = a.date.unwrap_or_else(|| data.default_date());
     Ok(daily_email(&data.email_input(
@@ -344,20 +205,18 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let (tmp, mut file) = create_temporary(dir, &name.to_string_lossy())?;
-    let written = file
-        .write_all(bytes)
-        .and_then(|()| match &permissions {
-            Some(p) => file.set_permissions(p.clone()),
-            None => Ok(()),
-        })
-        .and_then(|()| file.sync_all());
-    drop(file);
-    let result = written.and_then(|()| fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-        return result;
+    // `.NAME.XXXXXX.tmp`, created new (never an existing file) and removed when dropped, so
+    // nothing stays behind on failure.
+    let mut file = tempfile::Builder::new()
+        .prefix(&format!(".{}.", name.to_string_lossy()))
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    file.write_all(bytes)?;
+    if let Some(p) = permissions {
+        file.as_file().set_permissions(p)?;
     }
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
     // Make the rename durable too; not every platform can sync a directory, so best effort.
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
@@ -365,134 +224,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// A new file `.NAME.PID.N.tmp` in `dir`, never an existing one (`create_new`).
-fn create_temporary(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
-    let pid = std::process::id();
-    let mut last = None;
-    for n in 0..100 {
-        let tmp = dir.join(format!(".{name}.{pid}.{n}.tmp"));
-        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
-            Ok(file) => return Ok((tmp, file)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
-            Err(e) => return Err(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| io::Error::other("no temporary file name is free")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::args::{parse as parse_args, Command, Source};
-    use std::ffi::OsString;
-
-    fn defaults(kind: ReportKind) -> ReportArgs {
-        ReportArgs {
-            kind,
-            source: MetricsArgs {
-                source: Source::Demo,
-                from: None,
-                to: None,
-                json: false,
-                phase: 1,
-                phase_start: None,
-                redis_info: None,
-                now: None,
-            },
-            date: None,
-            name: DEFAULT_ROLLOUT_NAME.to_owned(),
-            dashboard_url: None,
-            approved_by: None,
-            notes: None,
-            out: None,
-        }
-    }
-
-    fn check(args: &[&str], expected: Result<ReportArgs, &str>) {
-        let got = parse_args(args.iter().map(OsString::from)).map_err(|e| e.to_string());
-        assert_eq!(
-            got,
-            expected.map(Command::Report).map_err(str::to_owned),
-            "{args:?}"
-        );
-    }
-
-    #[test]
-    fn report_argument_table() {
-        check(&["email", "--demo"], Ok(defaults(ReportKind::Email)));
-        check(
-            &[
-                "email",
-                "--demo",
-                "--date",
-                "2025-10-17",
-                "--name",
-                "search-v2",
-                "--dashboard-url",
-                "https://example.org/",
-                "--out",
-                "status.md",
-            ],
-            Ok(ReportArgs {
-                date: NaiveDate::from_ymd_opt(2025, 10, 17),
-                name: "search-v2".into(),
-                dashboard_url: Some("https://example.org/".into()),
-                out: Some("status.md".into()),
-                ..defaults(ReportKind::Email)
-            }),
-        );
-        check(
-            &[
-                "signoff",
-                "--demo",
-                "--approved-by",
-                "Jane",
-                "--notes",
-                "ok",
-            ],
-            Ok(ReportArgs {
-                approved_by: Some("Jane".into()),
-                notes: Some("ok".into()),
-                ..defaults(ReportKind::Signoff)
-            }),
-        );
-        check(
-            &["email", "--demo", "--date", "17.10.2025"],
-            Err("--date must be a date like 2025-10-17, not \"17.10.2025\" (see canary-report --help)"),
-        );
-        check(
-            &["email", "--demo", "--json"],
-            Err("--json is for metrics; email prints Markdown (see canary-report --help)"),
-        );
-        check(
-            &["email", "--demo", "--approved-by", "x"],
-            Err("--approved-by is for signoff, not email (see canary-report --help)"),
-        );
-        check(
-            &["signoff", "--demo", "--date", "2025-10-17"],
-            Err("--date is for email (the sign-off is dated by the phase), not signoff (see canary-report --help)"),
-        );
-        check(
-            &["signoff", "--demo", "--from", "2025-10-16T18:35:00Z"],
-            Err("signoff judges the whole phase: give --phase-start and --now, not --from/--to (see canary-report --help)"),
-        );
-        check(
-            &["signoff", "--demo", "--redis-info", "info.txt"],
-            Err("--redis-info is for metrics, check and email, not signoff (see canary-report --help)"),
-        );
-        check(
-            &["email", "--demo", "--name", " "],
-            Err("--name needs the rollout's name (see canary-report --help)"),
-        );
-        check(
-            &["email", "--demo", "--out"],
-            Err("--out needs a value (see canary-report --help)"),
-        );
-        check(
-            &["metrics", "--demo", "--out", "x.md"],
-            Err("--out is only for email and signoff (see canary-report --help)"),
-        );
-    }
 
     #[test]
     fn atomic_write_replaces_and_cleans_up() {

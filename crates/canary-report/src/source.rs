@@ -4,8 +4,8 @@ use canary_core::demo::{generate, DemoConfig};
 use canary_core::read::{read_export, Format};
 use canary_core::EventStore;
 
-use crate::args::Source;
-use crate::CliError;
+use crate::error::CliError;
+use crate::flags::Source;
 
 /// The events of `source`, or an error naming the file and what is wrong in it.
 pub fn load(source: &Source) -> Result<EventStore, CliError> {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use canary_core::supabase::{PagedRead, Progress, ReadPlan, SupabaseConfig, SupabaseError};
 use canary_core::{EventStore, Micros};
 
-use crate::CliError;
+use crate::error::CliError;
 
 /// The environment variable with the project's anon or publishable key.
 pub const KEY_VAR: &str = "SUPABASE_ANON_KEY";

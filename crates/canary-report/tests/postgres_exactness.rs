@@ -44,6 +44,7 @@ use canary_core::event::{
 use canary_core::percentile::{percentile_cont, percentile_disc};
 use canary_core::read::{csv_header, write_csv_row};
 use canary_core::time::{format_postgres, format_rfc3339, parse_timestamp};
+use stdx::rand::SplitMix64;
 
 const S: Micros = MICROS_PER_SECOND;
 const M: Micros = MICROS_PER_MINUTE;
@@ -454,25 +455,17 @@ impl JsonParser<'_> {
 // -------------------------------------------------------------------------------------------
 // Data sets
 
-/// SplitMix64: small, deterministic, good enough for test data.
-struct Rng(u64);
+/// Test data's random numbers: SplitMix64 with the draws the data sets need.
+struct Rng(SplitMix64);
 
 impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
     /// Uniform in [0, 1) with 53 random bits.
     fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        self.0.next_f64()
     }
 
     fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
+        self.0.below(n)
     }
 
     fn chance(&mut self, p: f64) -> bool {
@@ -534,7 +527,7 @@ impl Dist {
             Dist::FullPrecision => {
                 let exponent = 1023 - 10 + rng.below(31);
                 let sign = u64::from(rng.chance(0.1)) << 63;
-                f64::from_bits(sign | (exponent << 52) | (rng.next_u64() >> 12))
+                f64::from_bits(sign | (exponent << 52) | (rng.0.next_u64() >> 12))
             }
             Dist::AllTies => 250.0,
             Dist::IntTies => (rng.below(20) * 10) as f64,
@@ -609,7 +602,7 @@ struct Builder {
 impl Builder {
     fn new(seed: u64) -> Builder {
         Builder {
-            rng: Rng(seed),
+            rng: Rng(SplitMix64::new(seed)),
             rows: Vec::new(),
         }
     }
@@ -2013,7 +2006,7 @@ fn detail_values_of_other_json_types_group_like_sql() {
 #[ignore = "needs PostgreSQL: scripts/test.sh starts one"]
 fn percentile_disc_and_cont_match_postgres() {
     let pg = Pg::from_env();
-    let mut rng = Rng(0x9E57);
+    let mut rng = Rng(SplitMix64::new(0x9E57));
     let mut sets: Vec<(String, Vec<f64>)> = vec![
         ("empty".to_owned(), vec![]),
         ("one".to_owned(), vec![42.5]),

@@ -1,19 +1,23 @@
-//! Everything the dashboard shows about one data set and one time range, computed in one place
-//! from plain values (no leptos here, so it is tested natively). The page recomputes it when the
-//! data, the range, the phases or the Redis text change.
+//! The analysis step every front-end shares: everything shown about one data set and one time
+//! window (metrics, series, alerts including those of a Redis INFO snapshot, cohorts, the
+//! breaker's timeline) and the phase's assessment, computed in one place from plain values.
+//! The page recomputes [`analyse`] when the data, the range or the Redis text change; the CLI
+//! calls [`analyse_window`] with the window its options give; the reports add a Redis snapshot
+//! to their period's alerts with [`add_redis_info`].
 
 use std::sync::Arc;
 
-use canary_core::alerts::{self, Alert, Evaluation, Level, MetricId, Rule};
-use canary_core::cohort::{self, CohortComparison};
-use canary_core::event::{Micros, MICROS_PER_HOUR};
-use canary_core::metrics::{self, Metrics, Window};
-use canary_core::phases::{self, PhaseAssessment, PhaseDefinition};
-use canary_core::redis::{self, RedisHealth};
-use canary_core::series::{self, Series};
-use canary_core::time::to_datetime;
-use canary_core::EventStore;
 use serde::{Deserialize, Serialize};
+
+use crate::alerts::{self, Alert, Evaluation, MetricId, Rule};
+use crate::cohort::{self, CohortComparison};
+use crate::event::{Micros, MICROS_PER_HOUR, MICROS_PER_MINUTE};
+use crate::metrics::{self, Metrics, Window};
+use crate::phases::{self, PhaseAssessment, PhaseDefinition};
+use crate::redis::{self, RedisHealth, RedisInfoError};
+use crate::series::{self, Series};
+use crate::time::to_datetime;
+use crate::EventStore;
 
 /// The time range the user picked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -104,6 +108,8 @@ pub struct Analysis {
     pub redis: Result<Option<RedisHealth>, String>,
     /// The breaker's state over the window, for the band under the latency chart.
     pub breaker_timeline: Vec<BreakerSpan>,
+    /// The rule table the alerts were evaluated with: their conditions' words come from it.
+    pub rules: Arc<[Rule]>,
 }
 
 impl Analysis {
@@ -129,7 +135,7 @@ impl Analysis {
                 }
             }
         }
-        canary_core::sort::sort_by(&mut ids, MetricId::cmp);
+        ids.sort_unstable();
         ids.dedup();
         ids
     }
@@ -175,7 +181,7 @@ fn breaker_timeline(store: &EventStore, window: Window, m: &Metrics) -> Vec<Brea
     let mut from = window.from;
     let mut spans = Vec::new();
     for t in m.circuit_breaker.transitions.iter().rev() {
-        let at = canary_core::time::from_datetime(t.at);
+        let at = crate::time::from_datetime(t.at);
         spans.push(BreakerSpan {
             from,
             to: at,
@@ -193,40 +199,62 @@ fn breaker_timeline(store: &EventStore, window: Window, m: &Metrics) -> Vec<Brea
     spans
 }
 
-/// Computes everything for one data set and input.
+/// Computes everything for one data set and input: the window of the range picked, then
+/// [`analyse_window`].
 pub fn analyse(store: &EventStore, input: &AnalysisInput, rules: &[Rule]) -> Analysis {
-    let window = window_of(store, input);
+    // An empty text field is no snapshot, not an empty one.
+    let redis_info = Some(input.redis_info.as_str()).filter(|t| !t.trim().is_empty());
+    analyse_window(store, window_of(store, input), input.now, redis_info, rules)
+}
+
+/// Computes everything for `window` (`None`: no time at all) as of `now`, with the alerts of the
+/// `redis-cli INFO` text `redis_info` taken at `now`, if one is given.
+pub fn analyse_window(
+    store: &EventStore,
+    window: Option<Window>,
+    now: Micros,
+    redis_info: Option<&str>,
+    rules: &[Rule],
+) -> Analysis {
     let metrics = metrics::compute(store, window);
     let series = match window {
         Some(w) => series::compute(store, w),
         None => Series {
-            bucket: canary_core::event::MICROS_PER_MINUTE,
+            bucket: MICROS_PER_MINUTE,
             points: Vec::new(),
         },
     };
     let mut evaluation = alerts::evaluate(store, window, rules);
-    let redis = if input.redis_info.trim().is_empty() {
-        Ok(None)
-    } else {
-        match redis::parse_info(&input.redis_info) {
-            Ok(info) => {
-                evaluation.add_alerts(redis::alerts(&info, to_datetime(input.now)));
-                Ok(Some(redis::assess(&info)))
-            }
-            Err(e) => Err(e.to_string()),
-        }
+    let redis = match redis_info {
+        None => Ok(None),
+        Some(text) => add_redis_info(&mut evaluation, text, now)
+            .map(Some)
+            .map_err(|e| e.to_string()),
     };
     let breaker_timeline = window.map_or_else(Vec::new, |w| breaker_timeline(store, w, &metrics));
     Analysis {
         window,
-        now: input.now,
+        now,
         cohorts: window.map(|w| Arc::new(cohort::compare(store, w))),
         metrics: Arc::new(metrics),
         series: Arc::new(series),
         evaluation: Arc::new(evaluation),
         redis,
         breaker_timeline,
+        rules: rules.into(),
     }
+}
+
+/// Reads a `redis-cli INFO` text and adds its alerts to `evaluation`: a snapshot taken at `now`,
+/// so they fire from `now`. Returns the server's health, or where the text cannot be read.
+pub fn add_redis_info(
+    evaluation: &mut Evaluation,
+    text: &str,
+    now: Micros,
+) -> Result<RedisHealth, RedisInfoError> {
+    let info = redis::parse_info(text)?;
+    evaluation.add_alerts(redis::alerts(&info, to_datetime(now)));
+    Ok(redis::assess(&info))
 }
 
 /// The phase picked, assessed as of `now`. Kept apart from [`analyse`]: it covers the whole
@@ -241,26 +269,11 @@ pub fn assess_phase(
     phases::assess(store, phases, number, now, rules).map(Arc::new)
 }
 
-/// The escalation instruction of the guide for the worst level firing.
-pub fn escalation(level: Option<Level>) -> &'static str {
-    match level {
-        None => "All metrics within thresholds: continue the scheduled checks.",
-        Some(Level::Warning) => {
-            "Yellow alert: metrics approach their thresholds. Increase monitoring frequency."
-        }
-        Some(Level::Critical) => {
-            "Red alert: metrics exceed their thresholds. Prepare the rollback and notify the team."
-        }
-        Some(Level::Emergency) => {
-            "Emergency: critical failure. Roll back now and start incident response."
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use canary_core::demo::{generate, DemoConfig};
+    use crate::alerts::Level;
+    use crate::demo::{generate, DemoConfig};
 
     fn input(range: RangeChoice, store: &EventStore) -> AnalysisInput {
         AnalysisInput {

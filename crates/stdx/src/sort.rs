@@ -138,17 +138,10 @@ fn permute<T>(v: &mut [T], mut order: Vec<usize>) {
 mod tests {
     use super::*;
 
-    /// A small deterministic generator (xorshift), for many cases without a dependency.
+    /// `n` deterministic numbers below `range`, for many cases.
     fn numbers(seed: u64, n: usize, range: u64) -> Vec<u64> {
-        let mut x = seed | 1;
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x % range
-            })
-            .collect()
+        let mut rng = crate::rand::SplitMix64::new(seed);
+        (0..n).map(|_| rng.below(range)).collect()
     }
 
     #[test]

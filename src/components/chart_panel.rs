@@ -1,15 +1,26 @@
-//! A drawn chart with its alert periods listed in words, or its empty / error state: the part
-//! every chart panel shares.
+//! The part every chart panel shares: the panel with its heading and the bucket width, the drawn
+//! chart with its alert periods listed in words, or its empty / error state.
+
+use std::sync::Arc;
 
 use canary_core::alerts::Level;
 use leptos::prelude::*;
 
-use crate::charts::ChartError;
+use crate::charts::{bucket_label, ChartError};
+use canary_core::analysis::Analysis;
 
-/// The chart's SVG and the alert periods under it; "no data" and drawing errors get their own
-/// message instead of a blank panel.
+/// A chart panel: its heading with the series' bucket width, the chart's SVG and the alert
+/// periods under it; "no data" and drawing errors get their own message instead of a blank
+/// panel.
 #[component]
-pub fn ChartFigure(
+pub fn ChartPanel(
+    /// The window's analysis (the heading reads its bucket width).
+    #[prop(into)]
+    analysis: Signal<Arc<Analysis>>,
+    /// The panel's `data-testid`.
+    testid: &'static str,
+    /// The heading, before the bucket width.
+    heading: &'static str,
     /// The drawn chart, or why there is none.
     #[prop(into)]
     svg: Signal<Result<String, ChartError>>,
@@ -19,7 +30,7 @@ pub fn ChartFigure(
     /// CSS class of the chart's container.
     class: &'static str,
     /// What the chart shows, for screen readers.
-    aria_label: &'static str,
+    aria_label: String,
     /// Name of the periods list, for screen readers.
     periods_label: &'static str,
     /// Shown when no alert period falls in the window.
@@ -27,9 +38,9 @@ pub fn ChartFigure(
     /// Shown when the window has nothing to chart.
     no_data: &'static str,
 ) -> impl IntoView {
-    move || match svg.get() {
+    let figure = move || match svg.get() {
         Ok(svg) => view! {
-            <div class=class role="img" aria-label=aria_label inner_html=svg></div>
+            <div class=class role="img" aria-label=aria_label.clone() inner_html=svg></div>
             <ul class="chart-periods" aria-label=periods_label>
                 {move || {
                     let list = periods.get();
@@ -49,5 +60,15 @@ pub fn ChartFigure(
         .into_any(),
         Err(ChartError::NoData) => view! { <p class="empty-note">{no_data}</p> }.into_any(),
         Err(e) => view! { <p class="chart-error" role="alert">{e.to_string()}</p> }.into_any(),
+    };
+    view! {
+        <section class="panel data-panel" data-testid=testid>
+            <h2>
+                {heading}
+                " "
+                <span class="chart-bucket">{move || bucket_label(analysis.get().series.bucket)}</span>
+            </h2>
+            {figure}
+        </section>
     }
 }

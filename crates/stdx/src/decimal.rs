@@ -537,20 +537,11 @@ mod tests {
         digits.iter().rev().map(|d| char::from(b'0' + d)).collect()
     }
 
-    /// A small deterministic generator (SplitMix64) for the comparison with std.
-    fn next(state: &mut u64) -> u64 {
-        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = *state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
     #[test]
     fn agrees_with_std_on_every_double_printed_shortest_and_long() {
-        let mut state = 7;
+        let mut state = crate::rand::SplitMix64::new(7);
         for _ in 0..200_000 {
-            let v = f64::from_bits(next(&mut state));
+            let v = f64::from_bits(state.next_u64());
             if !v.is_finite() {
                 continue;
             }
@@ -568,11 +559,11 @@ mod tests {
 
     #[test]
     fn agrees_with_std_on_random_decimal_texts() {
-        let mut state = 11;
+        let mut state = crate::rand::SplitMix64::new(11);
         let mut text = String::new();
         for _ in 0..300_000 {
             text.clear();
-            let r = next(&mut state);
+            let r = state.next_u64();
             let digits = 1 + (r % 40) as usize;
             let point = (r >> 8) as usize % (digits + 2);
             for i in 0..digits {
@@ -580,10 +571,10 @@ mod tests {
                     text.push('.');
                 }
                 // Mostly zeros and nines at times: long carries and ties.
-                let d = match next(&mut state) % 4 {
+                let d = match state.next_u64() % 4 {
                     0 => 0,
                     1 => 9,
-                    _ => next(&mut state) % 10,
+                    _ => state.next_u64() % 10,
                 };
                 text.push(char::from(b'0' + d as u8));
             }

@@ -1,0 +1,483 @@
+//! The checked arguments: which command, its source, window, phase and time, and the report
+//! options, each refused with a message that says why when the flags do not go together.
+
+use std::path::PathBuf;
+
+use canary_core::report::DEFAULT_ROLLOUT_NAME;
+use canary_core::Micros;
+use chrono::NaiveDate;
+
+use super::raw::{RawArgs, Special};
+use crate::error::{usage, CliError};
+
+/// Where the events come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    Demo,
+    File(String),
+    /// A Supabase project URL and the window to read (`--from`/`--to`).
+    Supabase {
+        url: String,
+        from: Option<Micros>,
+        to: Option<Micros>,
+    },
+}
+
+impl Source {
+    /// For report headers.
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Demo => "embedded demo data".to_owned(),
+            Source::File(path) => path.clone(),
+            Source::Supabase { url, .. } => format!("{url} (Supabase)"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricsArgs {
+    pub source: Source,
+    pub from: Option<Micros>,
+    pub to: Option<Micros>,
+    pub json: bool,
+    /// The phase whose success criteria are evaluated (1, 2 or 3).
+    pub phase: u8,
+    /// When that phase started; default: the first event of the last stretch of events up to
+    /// `--now` without a gap longer than the phase (`phases::default_start`).
+    pub phase_start: Option<Micros>,
+    /// A `redis-cli INFO` text file to judge.
+    pub redis_info: Option<String>,
+    /// The time criteria are judged at (pending until the phase is over); default: the clock.
+    pub now: Option<Micros>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Help,
+    Version,
+    Metrics(MetricsArgs),
+    Check(MetricsArgs),
+    Report(ReportArgs),
+}
+
+/// Which report to make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    Email,
+    Signoff,
+}
+
+/// The arguments of `email` and `signoff`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportArgs {
+    pub kind: ReportKind,
+    /// The source, window, phase and time options, as `metrics` takes them.
+    pub source: MetricsArgs,
+    /// The date on the email; default: the day of the period's end.
+    pub date: Option<NaiveDate>,
+    /// The rollout's name.
+    pub name: String,
+    /// email: the link to the console.
+    pub dashboard_url: Option<String>,
+    /// signoff: the approver; naming one ticks the Technical Lead approval.
+    pub approved_by: Option<String>,
+    /// signoff: the notes.
+    pub notes: Option<String>,
+    /// Where to write the report; stdout without it.
+    pub out: Option<PathBuf>,
+}
+
+/// Checks how the raw arguments combine and builds the command.
+pub fn check(raw: RawArgs) -> Result<Command, CliError> {
+    match raw.special {
+        Some(Special::Help) => return Ok(Command::Help),
+        Some(Special::Version) => return Ok(Command::Version),
+        None => {}
+    }
+    let RawArgs {
+        command,
+        demo,
+        input,
+        supabase_url,
+        from,
+        to,
+        json,
+        phase,
+        phase_start,
+        redis_info,
+        now,
+        report: report_flags,
+        ..
+    } = raw;
+    let phase = phase.unwrap_or(1);
+    match command.as_deref() {
+        None => Err(usage("no command given; try: canary-report metrics --demo")),
+        Some(name @ ("metrics" | "check" | "email" | "signoff")) => {
+            let source = match (demo, input, supabase_url) {
+                (true, None, None) => Source::Demo,
+                (false, Some(path), None) => Source::File(path),
+                (false, None, Some(url)) => Source::Supabase { url, from, to },
+                (false, None, None) => {
+                    return Err(usage(format!(
+                        "{name} needs a source: --demo, --input FILE or --supabase-url URL"
+                    )))
+                }
+                _ => return Err(usage("give one source: --demo, --input or --supabase-url")),
+            };
+            let args = MetricsArgs {
+                source,
+                from,
+                to,
+                json,
+                phase,
+                phase_start,
+                redis_info,
+                now,
+            };
+            if name == "email" || name == "signoff" {
+                return report_args(name, args, report_flags).map(Command::Report);
+            }
+            if let Some((flag, _)) = report_flags.first() {
+                return Err(usage(format!("--{flag} is only for email and signoff")));
+            }
+            Ok(if name == "check" {
+                Command::Check(args)
+            } else {
+                Command::Metrics(args)
+            })
+        }
+        Some(other) => Err(usage(format!(
+            "unknown command {other:?}; the commands are: metrics, check, email, signoff"
+        ))),
+    }
+}
+
+/// The arguments of report command `command` from the common options and the report options
+/// `flags` (`(name without --, value)` pairs, as given).
+fn report_args(
+    command: &str,
+    source: MetricsArgs,
+    flags: Vec<(&'static str, String)>,
+) -> Result<ReportArgs, CliError> {
+    let kind = match command {
+        "email" => ReportKind::Email,
+        _ => ReportKind::Signoff,
+    };
+    if source.json {
+        return Err(usage(format!(
+            "--json is for metrics; {command} prints Markdown"
+        )));
+    }
+    let mut a = ReportArgs {
+        kind,
+        source,
+        date: None,
+        name: DEFAULT_ROLLOUT_NAME.to_owned(),
+        dashboard_url: None,
+        approved_by: None,
+        notes: None,
+        out: None,
+    };
+    for (flag, value) in flags {
+        // Options that the other report would use are refused rather than silently ignored.
+        let only = |wanted: ReportKind, what: &str| {
+            if kind == wanted {
+                Ok(())
+            } else {
+                Err(usage(format!("--{flag} is for {what}, not {command}")))
+            }
+        };
+        match flag {
+            "date" => {
+                only(
+                    ReportKind::Email,
+                    "email (the sign-off is dated by the phase)",
+                )?;
+                let date = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
+                    usage(format!(
+                        "--date must be a date like 2025-10-17, not {value:?}"
+                    ))
+                })?;
+                a.date = Some(date);
+            }
+            "name" => {
+                if value.trim().is_empty() {
+                    return Err(usage("--name needs the rollout's name"));
+                }
+                a.name = value;
+            }
+            "dashboard-url" => {
+                only(ReportKind::Email, "email")?;
+                a.dashboard_url = Some(value);
+            }
+            "approved-by" => {
+                only(ReportKind::Signoff, "signoff")?;
+                a.approved_by = Some(value).filter(|v| !v.trim().is_empty());
+            }
+            "notes" => {
+                only(ReportKind::Signoff, "signoff")?;
+                a.notes = Some(value);
+            }
+            "out" => {
+                if value.is_empty() {
+                    return Err(usage("--out needs a file name"));
+                }
+                a.out = Some(PathBuf::from(value));
+            }
+            other => return Err(usage(format!("--{other} is not a report option"))),
+        }
+    }
+    if kind == ReportKind::Signoff {
+        // The sign-off judges the whole phase as of --now; a window or a Redis snapshot would
+        // silently not count, so they are refused.
+        if a.source.from.is_some() || a.source.to.is_some() {
+            return Err(usage(
+                "signoff judges the whole phase: give --phase-start and --now, not --from/--to",
+            ));
+        }
+        if a.source.redis_info.is_some() {
+            return Err(usage(
+                "--redis-info is for metrics, check and email, not signoff",
+            ));
+        }
+    }
+    Ok(a)
+}
+
+#[cfg(test)]
+mod argument_tests {
+    use super::*;
+    use crate::flags::parse;
+    use std::ffi::OsString;
+
+    fn defaults(source: Source) -> MetricsArgs {
+        MetricsArgs {
+            source,
+            from: None,
+            to: None,
+            json: false,
+            phase: 1,
+            phase_start: None,
+            redis_info: None,
+            now: None,
+        }
+    }
+
+    fn check(args: &[&str], expected: Result<Command, &str>) {
+        let got = parse(args.iter().map(OsString::from)).map_err(|e| e.to_string());
+        assert_eq!(got, expected.map_err(str::to_owned), "{args:?}");
+    }
+
+    #[test]
+    fn argument_table() {
+        check(&["--help"], Ok(Command::Help));
+        check(
+            &["metrics", "--demo", "--json"],
+            Ok(Command::Metrics(MetricsArgs {
+                json: true,
+                ..defaults(Source::Demo)
+            })),
+        );
+        check(
+            &[
+                "metrics",
+                "--input",
+                "x.csv",
+                "--from",
+                "2025-10-16T18:35:00Z",
+            ],
+            Ok(Command::Metrics(MetricsArgs {
+                from: Some(1_760_639_700_000_000),
+                ..defaults(Source::File("x.csv".into()))
+            })),
+        );
+        check(
+            &[],
+            Err("no command given; try: canary-report metrics --demo (see canary-report --help)"),
+        );
+        check(
+            &["metrics"],
+            Err("metrics needs a source: --demo, --input FILE or --supabase-url URL (see canary-report --help)"),
+        );
+        check(
+            &["metrics", "--demo", "--input", "a"],
+            Err("give one source: --demo, --input or --supabase-url (see canary-report --help)"),
+        );
+        check(
+            &["metrics", "--demo", "--from", "noon"],
+            Err("--from: expected a timestamp like 2025-10-16 18:35:00.175522+00 or 2025-10-16T18:35:00Z, got \"noon\" (see canary-report --help)"),
+        );
+        check(
+            &["report", "--demo"],
+            Err("unknown command \"report\"; the commands are: metrics, check, email, signoff (see canary-report --help)"),
+        );
+        check(
+            &[
+                "check",
+                "--demo",
+                "--phase",
+                "2",
+                "--redis-info",
+                "info.txt",
+                "--now",
+                "2025-10-18T00:00:00Z",
+            ],
+            Ok(Command::Check(MetricsArgs {
+                phase: 2,
+                redis_info: Some("info.txt".into()),
+                now: Some(1_760_745_600_000_000),
+                ..defaults(Source::Demo)
+            })),
+        );
+        check(
+            &[
+                "check",
+                "--supabase-url",
+                "https://abc.supabase.co",
+                "--to",
+                "2025-10-18T00:00:00Z",
+            ],
+            Ok(Command::Check(MetricsArgs {
+                to: Some(1_760_745_600_000_000),
+                ..defaults(Source::Supabase {
+                    url: "https://abc.supabase.co".into(),
+                    from: None,
+                    to: Some(1_760_745_600_000_000),
+                })
+            })),
+        );
+        check(
+            &[
+                "metrics",
+                "--input",
+                "a.csv",
+                "--supabase-url",
+                "https://abc.supabase.co",
+            ],
+            Err("give one source: --demo, --input or --supabase-url (see canary-report --help)"),
+        );
+        check(
+            &["metrics", "--demo", "--phase", "4"],
+            Err("--phase must be 1, 2 or 3, not \"4\" (see canary-report --help)"),
+        );
+        check(
+            &["metrics", "--demo", "--colour"],
+            Err("invalid option '--colour' (see canary-report --help)"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod report_argument_tests {
+    use super::*;
+    use crate::flags::parse;
+    use std::ffi::OsString;
+
+    fn defaults(kind: ReportKind) -> ReportArgs {
+        ReportArgs {
+            kind,
+            source: MetricsArgs {
+                source: Source::Demo,
+                from: None,
+                to: None,
+                json: false,
+                phase: 1,
+                phase_start: None,
+                redis_info: None,
+                now: None,
+            },
+            date: None,
+            name: DEFAULT_ROLLOUT_NAME.to_owned(),
+            dashboard_url: None,
+            approved_by: None,
+            notes: None,
+            out: None,
+        }
+    }
+
+    fn check(args: &[&str], expected: Result<ReportArgs, &str>) {
+        let got = parse(args.iter().map(OsString::from)).map_err(|e| e.to_string());
+        assert_eq!(
+            got,
+            expected.map(Command::Report).map_err(str::to_owned),
+            "{args:?}"
+        );
+    }
+
+    #[test]
+    fn report_argument_table() {
+        check(&["email", "--demo"], Ok(defaults(ReportKind::Email)));
+        check(
+            &[
+                "email",
+                "--demo",
+                "--date",
+                "2025-10-17",
+                "--name",
+                "search-v2",
+                "--dashboard-url",
+                "https://example.org/",
+                "--out",
+                "status.md",
+            ],
+            Ok(ReportArgs {
+                date: NaiveDate::from_ymd_opt(2025, 10, 17),
+                name: "search-v2".into(),
+                dashboard_url: Some("https://example.org/".into()),
+                out: Some("status.md".into()),
+                ..defaults(ReportKind::Email)
+            }),
+        );
+        check(
+            &[
+                "signoff",
+                "--demo",
+                "--approved-by",
+                "Jane",
+                "--notes",
+                "ok",
+            ],
+            Ok(ReportArgs {
+                approved_by: Some("Jane".into()),
+                notes: Some("ok".into()),
+                ..defaults(ReportKind::Signoff)
+            }),
+        );
+        check(
+            &["email", "--demo", "--date", "17.10.2025"],
+            Err("--date must be a date like 2025-10-17, not \"17.10.2025\" (see canary-report --help)"),
+        );
+        check(
+            &["email", "--demo", "--json"],
+            Err("--json is for metrics; email prints Markdown (see canary-report --help)"),
+        );
+        check(
+            &["email", "--demo", "--approved-by", "x"],
+            Err("--approved-by is for signoff, not email (see canary-report --help)"),
+        );
+        check(
+            &["signoff", "--demo", "--date", "2025-10-17"],
+            Err("--date is for email (the sign-off is dated by the phase), not signoff (see canary-report --help)"),
+        );
+        check(
+            &["signoff", "--demo", "--from", "2025-10-16T18:35:00Z"],
+            Err("signoff judges the whole phase: give --phase-start and --now, not --from/--to (see canary-report --help)"),
+        );
+        check(
+            &["signoff", "--demo", "--redis-info", "info.txt"],
+            Err("--redis-info is for metrics, check and email, not signoff (see canary-report --help)"),
+        );
+        check(
+            &["email", "--demo", "--name", " "],
+            Err("--name needs the rollout's name (see canary-report --help)"),
+        );
+        check(
+            &["email", "--demo", "--out"],
+            Err("--out needs a value (see canary-report --help)"),
+        );
+        check(
+            &["metrics", "--demo", "--out", "x.md"],
+            Err("--out is only for email and signoff (see canary-report --help)"),
+        );
+    }
+}
