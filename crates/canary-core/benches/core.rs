@@ -1,7 +1,7 @@
 //! The core on 1,000,000 demo events (`DemoConfig::with_events(1_000_000)`):
 //!
 //! - (a) `read::read_csv` of the CSV text `write_csv_row` writes (PostgreSQL's export form),
-//! - (b) `metrics::compute` over the whole window (every SPEC §2 metric),
+//! - (b) `metrics::compute` over the whole window (every metric of docs/metrics.md#metrics),
 //! - (c) `series::compute_with` with 1-minute buckets over the whole window,
 //! - (d) `alerts::evaluate` with the default rules over the whole window (1,440 samples),
 //!
@@ -259,7 +259,7 @@ fn postgres_comparison(conninfo: &str, csv: &str, store: &EventStore, window: Wi
         .collect();
     let core_ms = median(core);
     let ratio = core_ms / pg_ms;
-    println!("[bench] core: metrics::compute (all SPEC §2 metrics), whole window: median {core_ms:.1} ms of {RUNS} runs");
+    println!("[bench] core: metrics::compute (all metrics), whole window: median {core_ms:.1} ms of {RUNS} runs");
     println!(
         "[bench] ratio core all-metrics / postgres grouped percentiles = {core_ms:.1} / {pg_ms:.1} = {ratio:.3} (target <= {TARGET_RATIO}: {})",
         if ratio <= TARGET_RATIO { "met" } else { "NOT met" }

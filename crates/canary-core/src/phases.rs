@@ -1,4 +1,4 @@
-//! Phases, success criteria, check schedule and validation checklist (SPEC §4; the guide's
+//! Phases, success criteria, check schedule and validation checklist (docs/metrics.md#phases; the guide's
 //! "Canary Phase Progression", "Validation Checklist", "Success Metrics Summary" and "Phase
 //! Transition Approval").
 //!
@@ -149,7 +149,7 @@ impl Measure {
 /// JSON: internally tagged, `{"kind":"below","measure":"p50_latency_ms","limit":500.0}`. It is
 /// read through [`RuleFields`] rather than serde's derived reader of internally tagged enums,
 /// which buffers every value before it knows the variant and was the largest single function of
-/// the WebAssembly bundle (issue 5); the accepted JSON is the same.
+/// the WebAssembly bundle; the accepted JSON is the same.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", try_from = "RuleFields")]
 pub enum Rule {

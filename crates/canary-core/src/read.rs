@@ -16,7 +16,7 @@ use crate::store::{Batch, EventStore};
 use crate::time::parse_timestamp;
 use stdx::decimal::{parse_float8, Float8Error};
 
-/// The columns of SPEC §1, in the table's order.
+/// The table's columns (docs/metrics.md#data), in order.
 pub const COLUMNS: [&str; 8] = [
     "id",
     "event_type",

@@ -1,4 +1,4 @@
-//! Redis health from the text of `redis-cli INFO` (SPEC §3, the `redis_memory` rule; the guide's
+//! Redis health from the text of `redis-cli INFO` (docs/metrics.md#alerts, the `redis_memory` rule; the guide's
 //! "Redis Health" section).
 //!
 //! [`parse_info`] reads what a person pastes: the whole `INFO` or any subset of its sections
@@ -294,7 +294,7 @@ pub struct RedisHealth {
     pub notes: Vec<String>,
 }
 
-/// Judges an INFO text by the guide's Redis levels (SPEC §3, `redis_memory`).
+/// Judges an INFO text by the guide's Redis levels (docs/metrics.md#alerts, `redis_memory`).
 pub fn assess(info: &RedisInfo) -> RedisHealth {
     let memory_pct = memory_pct(info);
     // The highest breached level with its threshold, for the note.

@@ -1,4 +1,4 @@
-//! The guide's two written reports as GitHub-flavoured Markdown (SPEC §5): the daily status email
+//! The guide's two written reports as GitHub-flavoured Markdown (docs/metrics.md#reports): the daily status email
 //! ("Communication Plan") and the phase sign-off ("Phase Transition Approval").
 //!
 //! Both are pure functions of values the front-ends already have, so the page's export and
@@ -951,7 +951,7 @@ fn next_steps(input: &EmailInput<'_>) -> Vec<String> {
 /// The guide's daily status email for one period, as GitHub-flavoured Markdown.
 ///
 /// The first line is the subject (`Subject: [CANARY] Day X/3 - <name> Phase N Status`). The
-/// status is the worst level that fired in the period (SPEC §5): emergency → Rollback
+/// status is the worst level that fired in the period (docs/metrics.md#reports): emergency → Rollback
 /// Required; warning or critical → Issues Detected; none → On Track.
 pub fn daily_email(input: &EmailInput<'_>) -> String {
     let m = input.metrics;

@@ -211,7 +211,7 @@ pub fn format_minute(micros: Micros) -> String {
 ///
 /// Why not chrono's `format`: it interprets the pattern at run time, so it brings all of
 /// strftime (names of months and days, locales, ISO weeks, Unicode lower-casing) into the
-/// WebAssembly bundle, about 20 KB that these six specifiers do not need (issue 5).
+/// WebAssembly bundle, code that these six specifiers do not need.
 pub fn format_utc(t: DateTime<Utc>, pattern: &str) -> String {
     use chrono::{Datelike, Timelike};
     let mut out = String::with_capacity(pattern.len() + 8);

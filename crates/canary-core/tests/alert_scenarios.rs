@@ -1,4 +1,4 @@
-//! Scenario tests of the alert engine (SPEC §3) on realistic data: the demo generator's ordinary
+//! Scenario tests of the alert engine (docs/metrics.md#alerts) on realistic data: the demo generator's ordinary
 //! traffic with configured incidents, evaluated over the whole data set exactly as the page and
 //! the CLI do it (`alerts::evaluate(&store, Window::whole(&store), &default_rules())`).
 //!

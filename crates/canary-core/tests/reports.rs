@@ -1,4 +1,4 @@
-//! Golden-file tests of the Markdown reports (SPEC §5): the daily status email and the phase
+//! Golden-file tests of the Markdown reports (docs/metrics.md#reports): the daily status email and the phase
 //! sign-off, each for (a) the demo data (Phase 1, the whole day, as `canary-report email --demo`
 //! and `signoff --demo` make them), (b) no data, (c) a store that breaches every alert rule and
 //! fails every criterion, and (d) hostile strings in every text the data or a person supplies.

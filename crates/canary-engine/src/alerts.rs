@@ -1,4 +1,4 @@
-//! The alert engine of SPEC §3, evaluated the one way every implementation must agree on:
+//! The alert engine (docs/metrics.md#alerts), evaluated the one way every implementation must agree on:
 //!
 //! - Samples are taken at every whole UTC minute `t` inside the window; a windowed rule's value
 //!   at `t` is computed over the window's events in the trailing five minutes `(t − 5 min, t]`.
@@ -210,7 +210,7 @@ impl WindowedMetric {
     }
 }
 
-/// The windowed rules of SPEC §3 (the guide's alert thresholds).
+/// The windowed rules of the guide's alert thresholds (docs/metrics.md#alerts).
 pub fn default_rules() -> Vec<Rule> {
     use Comparator::{Above, Below};
     use Level::{Critical, Emergency, Warning};

@@ -1,4 +1,4 @@
-//! Canary against control (SPEC §4): the request metrics of both cohorts over the same window,
+//! Canary against control (docs/metrics.md#metrics): the request metrics of both cohorts over the same window,
 //! side by side, and a rank-based test of their latency difference.
 //!
 //! A request belongs to the canary cohort when its `details.canary` is `true`, to the control

@@ -1,4 +1,4 @@
-//! One row of `observability_events` (SPEC §1), as readers and the demo generator hand it to the
+//! One row of `observability_events` (docs/metrics.md#data), as readers and the demo generator hand it to the
 //! store.
 
 use chrono::{DateTime, Utc};

@@ -1,4 +1,4 @@
-//! Every metric of SPEC §2 over a window `[from, to)`, each equal to the guide's SQL on the same
+//! Every metric of docs/metrics.md#metrics over a window `[from, to)`, each equal to the guide's SQL on the same
 //! rows: counts as `COUNT`, rates as `COUNT(..)::float / COUNT(*) * 100`, means as `AVG` (a plain
 //! sum in row order over the count), percentiles as `percentile_cont`.
 //! A rate, mean or percentile over zero rows is `None` (SQL null), never 0 or NaN.
@@ -169,7 +169,7 @@ pub struct CircuitBreaker {
     pub transitions: Vec<BreakerTransition>,
 }
 
-/// All of SPEC §2 for one window.
+/// Every metric of docs/metrics.md#metrics for one window.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Metrics {
     pub window: WindowInfo,
@@ -389,7 +389,7 @@ pub fn unknown_types_note(types: &[(String, u64)]) -> Option<String> {
 pub(crate) struct Groups<T> {
     /// Per symbol (null last), its position in `items` plus one; 0 for none yet. Symbols are
     /// dense small integers, so a vector is a perfect hash: this lookup runs for most rows, and
-    /// hashing was a fifth of the metrics' time (issue 5).
+    /// hashing was a large share of the metrics' time.
     index: Vec<u32>,
     pub(crate) items: Vec<(Sym, T)>,
 }
@@ -459,7 +459,7 @@ fn parse_count(store: &EventStore, sym: Sym, quality: &mut Quality) -> Option<i6
     parsed
 }
 
-/// Computes every SPEC §2 metric over `window` (`None`: the store is empty, all counts 0).
+/// Computes every metric (docs/metrics.md#metrics) over `window` (`None`: the store is empty, all counts 0).
 pub fn compute(store: &EventStore, window: Option<Window>) -> Metrics {
     let rows = match window {
         Some(w) => store.rows_in(w.from, w.to),

@@ -25,7 +25,7 @@ fn select(values: &mut [f64], from: usize, k: usize) -> f64 {
 }
 
 /// The `k`-th smallest (0-based) of `values` (no NaN), which are reordered. Shares the one
-/// selection instance with the percentiles (issue 5: every comparator gets its own copy).
+/// selection instance with the percentiles (every comparator gets its own copy in the bundle).
 pub(crate) fn kth_smallest(values: &mut [f64], k: usize) -> f64 {
     select(values, 0, k)
 }

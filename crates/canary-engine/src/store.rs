@@ -86,9 +86,9 @@ pub struct BreakerDetail {
 /// What the loader saw in the data that is not a metric: reported, never fatal.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LoadNotes {
-    /// Rows whose `event_type` is none of SPEC §1's: (type, rows), sorted by type. A batch
-    /// counts its types in a hash map and merges them in when it ends, so any number of
-    /// distinct types costs O(n log n), not one sorted insert each.
+    /// Rows whose `event_type` is none of the known ones (docs/metrics.md#data): (type, rows),
+    /// sorted by type. A batch counts its types in a hash map and merges them in when it ends,
+    /// so any number of distinct types costs O(n log n), not one sorted insert each.
     pub unknown_event_types: Vec<(String, u64)>,
     /// Rows dropped because an earlier row had the same `id` (the table's primary key allows
     /// one row per id, so the data counts each id once).
@@ -439,7 +439,7 @@ impl EventStore {
 
     /// Drops the rows with `created_at < from`: those a moving window has left, after an
     /// incremental refresh. The newest circuit-breaker transition before `from` stays, because
-    /// the breaker's state carries over into the window (SPEC §2). Returns how many rows were
+    /// the breaker's state carries over into the window (docs/metrics.md#metrics). Returns how many rows were
     /// dropped. Costs one move of the rows kept (no sorting, no re-reading); interned strings
     /// and [`LoadNotes`] stay as loaded.
     pub fn retain_from(&mut self, from: Micros) -> usize {

@@ -111,7 +111,7 @@ fn run_now(a: &MetricsArgs) -> Micros {
     a.now.unwrap_or_else(clock::now)
 }
 
-/// `canary-report metrics --json`: one object with exactly SPEC §6's keys.
+/// `canary-report metrics --json`: one object with exactly the keys of docs/metrics.md#the-command-line.
 #[derive(Serialize)]
 struct MetricsJson<'a> {
     #[serde(flatten)]

@@ -1,5 +1,5 @@
 //! `canary-report email` and `canary-report signoff`: the guide's daily status email and phase
-//! sign-off as Markdown (SPEC §5), printed or written atomically to `--out FILE`.
+//! sign-off as Markdown (docs/metrics.md#reports), printed or written atomically to `--out FILE`.
 //!
 //! The values come from `canary_core::report::ReportData`, the same computation the page's
 //! export uses, so both print the same bytes for the same data, phase and time.

@@ -1,4 +1,4 @@
-//! The product's promise (SPEC §2): every number `canary-report metrics --input FILE --json`
+//! The product's promise (docs/metrics.md#metrics): every number `canary-report metrics --input FILE --json`
 //! prints equals what PostgreSQL 15 computes for the guide's SQL on the same rows. Percentiles
 //! bit for bit (`f64::to_bits`), means and rates to 1e-9 relative, counts and timestamps exactly
 //! (timestamps to the microsecond).
@@ -23,7 +23,7 @@
 //! silently). `CANARY_PSQL` may name the `psql` binary (default: `psql` on PATH).
 //!
 //! Two deliberate adaptations of the SQL, both SPEC rules rather than choices of this test:
-//! - SPEC §1: a NaN (or ±Infinity) `processing_time_ms` is "skipped from the metric it would
+//! - docs/metrics.md#data: a NaN (or ±Infinity) `processing_time_ms` is "skipped from the metric it would
 //!   corrupt". PostgreSQL would let NaN poison `AVG`/`MAX` and shift `percentile_cont`, so after
 //!   the export the SQL side sets those values to null (`update … set processing_time_ms = null`).
 //!   The binary still reads the export, NaN and all.
@@ -172,8 +172,8 @@ impl Pg {
         result
     }
 
-    /// Creates `schema.observability_events` (SPEC §1), loads `input`, exports it to `export`
-    /// with PostgreSQL's own `\copy … to`, then applies SPEC §1's NaN rule on the SQL side.
+    /// Creates `schema.observability_events` (docs/metrics.md#data), loads `input`, exports it to `export`
+    /// with PostgreSQL's own `\copy … to`, then applies the NaN rule of docs/metrics.md#data on the SQL side.
     fn load(&self, schema: &str, input: &Path, export: &Path) {
         let script = format!(
             "DROP SCHEMA IF EXISTS {schema} CASCADE;\n\
@@ -548,7 +548,7 @@ fn opt_text(s: Option<&str>) -> Option<Cow<'static, str>> {
     s.map(|s| Cow::Owned(s.to_owned()))
 }
 
-/// A check of the whole window's JSON against what SPEC §2 says it must hold.
+/// A check of the whole window's JSON against what docs/metrics.md#metrics says it must hold.
 type Expectation = fn(&J) -> Result<(), String>;
 
 /// A time window and its name; `None` is the CLI's default (the whole input).
@@ -561,7 +561,7 @@ struct Dataset {
     /// Raw CSV lines appended after the rows (data `write_csv_row` cannot express).
     extra_csv: String,
     windows: Vec<NamedWindow>,
-    /// What SPEC §2 says about the whole window, independent of both implementations: guards
+    /// What docs/metrics.md#metrics says about the whole window, independent of both implementations: guards
     /// against the two agreeing on nothing.
     expect_whole: Option<Expectation>,
 }
@@ -653,7 +653,7 @@ impl Builder {
     }
 }
 
-/// A latency with the messy cases SPEC §1 names: null, negative, NaN, ±Infinity.
+/// A latency with the messy cases docs/metrics.md#data names: null, negative, NaN, ±Infinity.
 fn messy_ms(rng: &mut Rng, dist: Dist) -> Option<f64> {
     let r = rng.unit();
     if r < 0.02 {
@@ -732,7 +732,7 @@ fn breaker(
     row.details.success_count = opt_text(successes);
 }
 
-/// Four hours of everything SPEC §1 describes, messy rows and stampede edge cases included.
+/// Four hours of everything docs/metrics.md#data describes, messy rows and stampede edge cases included.
 fn mixed() -> Dataset {
     let mut b = Builder::new(0x00C0_FFEE);
     let len = 4 * H;
@@ -975,7 +975,7 @@ fn mixed() -> Dataset {
     ds
 }
 
-/// The stampedes SPEC §2 defines in [`mixed`], and the request count.
+/// The stampedes docs/metrics.md#metrics defines in [`mixed`], and the request count.
 fn mixed_expectations(core: &J) -> Result<(), String> {
     let requests = core.get("latency").get("requests");
     if *requests != J::Num("6005".to_owned()) {
@@ -1021,7 +1021,9 @@ fn mixed_expectations(core: &J) -> Result<(), String> {
                     .is_none_or(|t| parse_timestamp(t) == parse_timestamp(&g.2))
         });
     if !matches {
-        return Err(format!("cache_stampedes {got:?}, SPEC §2 gives {want:?}"));
+        return Err(format!(
+            "cache_stampedes {got:?}, the definition gives {want:?}"
+        ));
     }
     Ok(())
 }
@@ -1253,7 +1255,7 @@ fn metric_queries(from: Micros, to: Micros) -> Vec<(&'static str, String)> {
                  ORDER BY accesses DESC"
             ),
         ),
-        // SPEC §2: per cache_key the most misses inside one span [t, t + 15 min) that starts at
+        // docs/metrics.md#metrics: per cache_key the most misses inside one span [t, t + 15 min) that starts at
         // a miss; keys with more than 10. Ties between spans: the earliest (metrics.rs
         // `densest_span` keeps the first densest run). Null keys form one group, as GROUP BY
         // makes them; `k` maps them to a value no real key has so the join can hash.
@@ -1581,7 +1583,7 @@ fn show_pg_row(row: &PgRow) -> String {
         .join(", ")
 }
 
-/// SPEC §6's keys of `metrics --json`.
+/// The keys of `metrics --json` (docs/metrics.md#the-command-line).
 const JSON_KEYS: [&str; 13] = [
     "latency",
     "latency_by_endpoint",
@@ -1614,7 +1616,7 @@ fn compare_metrics(
         report.problem(
             "json",
             "",
-            format!("top-level keys {keys:?}, SPEC §6 names {want:?}"),
+            format!("top-level keys {keys:?}, the docs name {want:?}"),
         );
     }
 

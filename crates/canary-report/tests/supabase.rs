@@ -408,7 +408,7 @@ fn same(what: &str, core: Option<f64>, pg: Option<f64>, close: bool, problems: &
 fn check_against_sql(stack: &Stack, json: &str, from: Micros, to: Micros) {
     let out: Out = serde_json::from_str(json).expect("metrics JSON");
     let w = Slot::between(from, to);
-    // SPEC §1: a NaN latency is skipped from the metric it would corrupt.
+    // docs/metrics.md#data: a NaN latency is skipped from the metric it would corrupt.
     let ok = "processing_time_ms <> 'NaN'::float8";
     let pct = |p: &str| {
         format!(

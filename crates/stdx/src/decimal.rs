@@ -2,7 +2,7 @@
 //! `str::parse::<f64>` for the same text.
 //!
 //! Why not `str::parse`: its Eisel–Lemire step carries an 11 KB table of 128-bit powers of five
-//! that gzip cannot shrink, and the browser bundle has a budget (issue 5). The common texts (up to
+//! that gzip cannot shrink, and the browser bundle has a size budget. The common texts (up to
 //! 19 significant digits, a decimal exponent from -21 to 19: every `processing_time_ms` the
 //! database prints) take an exact shortcut through one `f64` or `u128` operation; every other text
 //! takes the exact decimal-shifting algorithm that the standard library also falls back on

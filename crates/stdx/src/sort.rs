@@ -1,8 +1,8 @@
 //! Stable sorting that shares one copy of a sort among all its callers.
 //!
 //! `slice::sort_by` and `sort_by_key` are generic over the element type and the comparison, so
-//! each call site with its own element type or closure gets a copy of the whole sort: about
-//! 3.5 KB of WebAssembly each, even after `wasm-opt -Oz` (issue 5: the bundle's size). [`sort_by`]
+//! each call site with its own element type or closure gets a copy of the whole sort in the
+//! WebAssembly bundle, even after `wasm-opt -Oz`, and the bundle has a size budget. [`sort_by`]
 //! and [`sort_by_key`] sort the indices `0..len` instead, comparing through a `dyn` closure, so
 //! every caller uses the one non-generic instance in `sorted_indices`, and then move the elements
 //! into that order. The result is exactly that of `slice::sort_by` (stable: equal elements keep
