@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 
 /// Exit statuses (`canary-report --help`).
 const EXIT_OK: i32 = 0;
+const EXIT_ROLLBACK: i32 = 2;
 const EXIT_ERROR: i32 = 3;
 const EXIT_NO_DATA: i32 = 4;
 
@@ -1017,6 +1018,30 @@ fn accepted_cases(cases: &mut Vec<Case>) {
         &["email", "--input", "{input}", "--now", NOW],
         EXIT_OK,
         "Day 1/3",
+    ));
+    // Requests failing for the ten minutes before NOW, and one good row dated far ahead: `check`
+    // judges NOW, not the far row's quiet minute.
+    let mut burst_then_far = HEADER.to_owned();
+    for i in 0..60 {
+        let at = format!("2025-10-17 18:{:02}:{:02}+00", 25 + i / 6, i % 6 * 10);
+        burst_then_far.push_str(
+            &row(
+                &(i + 1).to_string(),
+                "request_completed",
+                "120.5",
+                r#""{""endpoint"": ""/api/chat"", ""error_type"": ""timeout""}""#,
+                &at,
+            )
+            .replace(",t,,", ",f,,"),
+        );
+    }
+    burst_then_far.push_str(&ok_row(1000, "9999-01-01 00:00:00+00"));
+    cases.push(status(
+        "a far-future row does not make check say On Track",
+        file(&burst_then_far),
+        &["check", "--input", "{input}", "--now", NOW],
+        EXIT_ROLLBACK,
+        "Rollback Required",
     ));
     let stray_old = format!(
         "{HEADER}{}{}",

@@ -15,9 +15,11 @@ USAGE:
 
 COMMANDS:
     metrics         the verdict, the alerts that fired, and every metric of the window
-    check           one line with the verdict now; exit status 0 On Track,
-                    1 Issues Detected, 2 Rollback Required, 4 No Data (no
-                    event in the window) (for cron and CI)
+    check           one line with the verdict at --now, or now (--demo: at the
+                    end of its recorded day); the window ends there unless --to
+                    is given; exit status 0 On Track, 1 Issues Detected,
+                    2 Rollback Required, 4 No Data (no event in the window)
+                    (for cron and CI)
     email           the daily status email (Markdown): status, the last 24 h's
                     metrics with targets, the alerts, next steps; the 24 h end
                     at the end of --date, at --now, or now (--demo: at the end
