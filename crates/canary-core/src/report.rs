@@ -65,6 +65,21 @@ pub fn is_invisible_format(c: char) -> bool {
         | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
 }
 
+/// `text` from data or people as a page shows it as plain text: every invisible format
+/// character ([`is_invisible_format`]) becomes U+FFFD `�`, as in [`escape_markdown`]; nothing
+/// else changes (the page's DOM text needs no other escaping).
+pub fn neutralise_invisible(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if is_invisible_format(c) {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// `text` as Markdown that renders as exactly that text, on one line.
 ///
 /// - Unicode's invisible format characters ([`is_invisible_format`]: bidi overrides, embeddings
@@ -1845,5 +1860,34 @@ mod tests {
         let empty = checklist_markdown(2, &[], |_| CheckMark::default(), start);
         assert!(empty.ends_with("No scheduled check: the phase has not started.\n"));
         assert!(empty.contains("0 of 0 checks ticked"));
+
+        // Bidi controls and zero-width characters in a note or an issue are neutralised too.
+        let items = [check_item(
+            1,
+            Verdict::Issues(vec!["key a\u{202E}exe.txt".into()]),
+        )];
+        let mark = |_| CheckMark {
+            ticked: false,
+            note: "ok\u{200B}\u{2066}",
+        };
+        let md = checklist_markdown(1, &items, mark, start);
+        assert!(md.contains("    - key a\u{FFFD}exe.txt\n"), "{md}");
+        assert!(md.contains("  - Note: ok\u{FFFD}\u{FFFD}\n"), "{md}");
+        assert!(!md.chars().any(is_invisible_format), "{md}");
+    }
+
+    #[test]
+    fn neutralise_invisible_table() {
+        let check = |input: &str, expected: &str| {
+            assert_eq!(neutralise_invisible(input), expected, "{input:?}");
+        };
+        check("", "");
+        check("Mem0TimeoutError", "Mem0TimeoutError");
+        // Markup is left alone: the page's text nodes show it as typed.
+        check("<b>*x*</b> | a\nb", "<b>*x*</b> | a\nb");
+        check("a\u{202E}exe.txt", "a\u{FFFD}exe.txt");
+        check("\u{200B}\u{200D}\u{FEFF}", "\u{FFFD}\u{FFFD}\u{FFFD}");
+        check("\u{2066}x\u{2069}", "\u{FFFD}x\u{FFFD}");
+        check("é – ✓", "é – ✓");
     }
 }
