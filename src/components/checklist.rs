@@ -9,7 +9,7 @@ use std::fmt;
 use std::time::Duration;
 
 use canary_core::phases::{ChecklistItem, Verdict};
-use canary_core::report::{checklist_markdown, CheckMark};
+use canary_core::report::{checklist_markdown, neutralise_invisible, CheckMark};
 use canary_core::text::verdict_word;
 use canary_core::time::format_minute;
 use leptos::prelude::*;
@@ -222,7 +222,7 @@ pub fn Checklist(
         let issues = match &item.data_verdict {
             Verdict::Issues(list) => Some(view! {
                 <ul class="check-issues">
-                    {list.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}
+                    {list.iter().map(|s| view! { <li>{neutralise_invisible(s)}</li> }).collect_view()}
                 </ul>
             }),
             _ => None,

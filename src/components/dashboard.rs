@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use canary_core::alerts::{default_rules, Rule};
+use canary_core::report::neutralise_invisible;
 use canary_core::time::format_minute;
 use leptos::prelude::*;
 
@@ -131,7 +132,7 @@ pub fn Dashboard(
             <ShowIf when=move || !notes().is_empty()>
                 <details class="data-notes">
                     <summary>{move || format!("{} data-quality notes", notes().len())}</summary>
-                    <ul>{move || notes().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
+                    <ul>{move || notes().into_iter().map(|n| view! { <li>{neutralise_invisible(&n)}</li> }).collect_view()}</ul>
                 </details>
             </ShowIf>
         </section>

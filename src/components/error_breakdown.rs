@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use canary_core::alerts::{MetricId, Rule};
 use canary_core::metrics::{Metrics, LAST_REQUESTS};
+use canary_core::report::neutralise_invisible;
 use canary_core::summary::format_pct;
 use leptos::prelude::*;
 
@@ -72,7 +73,9 @@ pub fn ErrorBreakdown(
                                 <tr>
                                     {key_cell(g.error_type, "(no type)")}
                                     <td class="message" class:missing=no_message>
-                                        {g.error_message.unwrap_or_else(|| "(no message)".to_owned())}
+                                        {g
+                                            .error_message
+                                            .map_or_else(|| "(no message)".to_owned(), |m| neutralise_invisible(&m))}
                                     </td>
                                     <td class="num">{g.occurrences}</td>
                                     <td class="num">{time_view(g.last_seen, false)}</td>

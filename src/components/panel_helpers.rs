@@ -2,6 +2,7 @@
 //! little width, and a rate's status colour against its metric's rules.
 
 use canary_core::alerts::{Comparator, Level, MetricId, Rule};
+use canary_core::report::neutralise_invisible;
 use canary_core::time::{format_rfc3339, format_utc, from_datetime};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -30,12 +31,23 @@ pub fn break_points(text: &str) -> Vec<&str> {
     pieces
 }
 
-/// `text` with a `<wbr>` at each of its [`break_points`], so long keys and error types wrap
-/// between words in a narrow panel, never inside one (the text itself is unchanged).
-pub fn breakable(text: &str) -> impl IntoView {
-    break_points(text)
+/// The pieces [`breakable`] shows of a text from the data: its invisible format characters
+/// neutralised (`neutralise_invisible`), then split at its [`break_points`].
+pub fn shown_pieces(text: &str) -> Vec<String> {
+    let shown = neutralise_invisible(text);
+    break_points(&shown)
         .into_iter()
-        .map(|piece| view! { {piece.to_owned()}<wbr /> })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `text` with a `<wbr>` at each of its [`break_points`], so long keys and error types wrap
+/// between words in a narrow panel, never inside one (otherwise the text is unchanged but for
+/// invisible format characters, which show as U+FFFD).
+pub fn breakable(text: &str) -> impl IntoView {
+    shown_pieces(text)
+        .into_iter()
+        .map(|piece| view! { {piece}<wbr /> })
         .collect_view()
 }
 
@@ -140,6 +152,17 @@ mod tests {
         // Runs of capitals stay together; non-ASCII text is split on char boundaries.
         check("HTTPError", &["HTTPError"]);
         check("ÉtéÀ:x", &["Été", "À:", "x"]);
+    }
+
+    #[test]
+    fn shown_pieces_neutralise_invisible_characters() {
+        let check = |text: &str, want: &[&str]| assert_eq!(shown_pieces(text), want, "{text:?}");
+        check("", &[]);
+        check("mem0_context", &["mem0_", "context"]);
+        // A right-to-left override cannot turn a key around, a zero-width space cannot hide in
+        // one: both show as U+FFFD.
+        check("key:a\u{202E}exe.txt", &["key:", "a\u{FFFD}exe.", "txt"]);
+        check("Mem0\u{200B}Error", &["Mem0\u{FFFD}Error"]);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use canary_core::alerts::Level;
 use canary_core::redis::{RedisHealth, OPS_PER_SEC_BASELINE, TYPICAL_CLIENTS};
+use canary_core::report::neutralise_invisible;
 use canary_core::summary::format_pct;
 use leptos::prelude::*;
 
@@ -173,7 +174,7 @@ pub fn RedisPanel(
                     move || !empty
                 }>
                     <ul class="notes">
-                        {notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}
+                        {notes.iter().map(|n| view! { <li>{neutralise_invisible(n)}</li> }).collect_view()}
                     </ul>
                 </ShowIf>
             }

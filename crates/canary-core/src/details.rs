@@ -141,7 +141,7 @@ impl<'de> Deserialize<'de> for SqlText<'de> {
         Ok(SqlText(match text.as_bytes().first() {
             Some(b'"') => Some(json_string(text).map_err(de::Error::custom)?),
             Some(b'n') => None,
-            _ => Some(Cow::Owned(jsonb_text(text))),
+            _ => Some(Cow::Owned(jsonb_text(text).map_err(de::Error::custom)?)),
         }))
     }
 }

@@ -4,20 +4,58 @@
 //! (`1.50` stays `1.50`, `1e2` becomes `100`, `-0` becomes `0`), strings escaped the way
 //! `escape_json` does. Input is JSON text already validated by serde_json.
 
-/// The `jsonb` text of one valid JSON value.
-pub fn jsonb_text(json: &str) -> String {
+/// A JSON number that PostgreSQL's `jsonb` refuses: "value overflows numeric format".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("a number beyond the range of numeric (PostgreSQL: value overflows numeric format)")]
+pub struct NumericOverflow;
+
+/// The `jsonb` text of one valid JSON value; an error where a number is beyond what `numeric`
+/// holds (PostgreSQL would not have stored the row; printing `1e555555555555` in full would
+/// take half a terabyte).
+pub fn jsonb_text(json: &str) -> Result<String, NumericOverflow> {
     let mut p = Parser {
         s: json.as_bytes(),
         i: 0,
+        overflow: false,
     };
     let mut out = String::with_capacity(json.len());
     p.value(&mut out);
-    out
+    if p.overflow {
+        return Err(NumericOverflow);
+    }
+    Ok(out)
+}
+
+/// Whether `numeric` holds the JSON number `text`: at most 131,072 digits before the point
+/// (a base-10000 weight up to 32767) and a display scale of at most 16,383 digits after it.
+pub fn numeric_in_range(text: &str) -> bool {
+    let rest = text.trim_start_matches('-');
+    let (mantissa, exponent) = match rest.find(['e', 'E']) {
+        Some(p) => match rest[p + 1..].parse::<i64>() {
+            Ok(e) if e.unsigned_abs() < 1 << 30 => (&rest[..p], e),
+            _ => return false,
+        },
+        None => (rest, 0),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if frac_part.len() as i64 - exponent > 16_383 {
+        return false;
+    }
+    match int_part
+        .bytes()
+        .chain(frac_part.bytes())
+        .position(|d| d != b'0')
+    {
+        None => true,
+        Some(first) => int_part.len() as i64 + exponent - first as i64 <= 131_072,
+    }
 }
 
 struct Parser<'a> {
     s: &'a [u8],
     i: usize,
+    /// A number beyond `numeric`'s range was met (and not printed).
+    overflow: bool,
 }
 
 impl Parser<'_> {
@@ -147,7 +185,11 @@ impl Parser<'_> {
             self.i += 1;
         }
         let text = std::str::from_utf8(&self.s[start..self.i]).unwrap_or("0");
-        out.push_str(&numeric_text(text));
+        if numeric_in_range(text) {
+            out.push_str(&numeric_text(text));
+        } else {
+            self.overflow = true;
+        }
     }
 }
 
@@ -230,7 +272,37 @@ mod tests {
     use super::*;
 
     fn check(json: &str, expected: &str) {
-        assert_eq!(jsonb_text(json), expected, "{json}");
+        assert_eq!(jsonb_text(json).as_deref(), Ok(expected), "{json}");
+    }
+
+    /// PostgreSQL 15: `'1e131072'::jsonb` and `'1e-16384'::jsonb` fail with "value overflows
+    /// numeric format"; `'1e131071'`, `'9.99e131071'`, `'1e-16383'` and `'0e999999'` do not.
+    #[test]
+    fn numbers_beyond_numeric_are_refused() {
+        for ok in [
+            "1e131071",
+            "9.99e131071",
+            "1e-16383",
+            "0e999999",
+            "-0.0",
+            "0",
+        ] {
+            assert!(numeric_in_range(ok), "{ok}");
+        }
+        for bad in [
+            "1e131072",
+            "1e-16384",
+            "0.50e-99999",
+            "1e555555555555",
+            "1e99999999999999999999",
+        ] {
+            assert!(!numeric_in_range(bad), "{bad}");
+        }
+        // Found by fuzzing: a details value that would have printed 5.5e11 digits.
+        let found = r#"{"endpn":null,"failure_count":0.50e555555555555}"#;
+        assert_eq!(jsonb_text(found), Err(NumericOverflow));
+        assert!(crate::details::parse_details(found).is_err());
+        assert_eq!(jsonb_text("[1e131071]").map(|t| t.len()), Ok(131_074));
     }
 
     /// Expected texts are what PostgreSQL 15 prints for `'<json>'::jsonb` (and `->>` of it).

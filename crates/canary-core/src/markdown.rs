@@ -607,10 +607,12 @@ fn entity(text: &str) -> Option<(char, usize)> {
     Some((c, end + 2))
 }
 
-/// Appends `text` as HTML text: `&`, `<` and `>` escaped.
+/// Appends `text` as HTML text: `&`, `<` and `>` escaped, invisible format characters (bidi
+/// controls, zero-width characters) shown as U+FFFD as the reports' escaping shows them.
 fn escape(text: &str, out: &mut String) {
     for c in text.chars() {
         match c {
+            c if crate::report::is_invisible_format(c) => out.push('\u{FFFD}'),
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),

@@ -1166,8 +1166,27 @@ pub fn canary_not_worse(
     }
 }
 
-/// Assesses phase `number` of `phases` as of `now`. A phase without a start takes the first
-/// event's time; `None` when the phase does not exist or no start can be had.
+/// Where a phase without a declared start begins, judged as of `now`: the first event of the
+/// last stretch of events at or before `now` in which no two consecutive events are further
+/// apart than the phase lasts (`duration`). A stray row years before the rest (a clock reset,
+/// a test row) therefore does not stretch the phase back to it, and rows dated after `now` do
+/// not count. With no event at or before `now`, the first event; `None` for no events.
+pub fn default_start(store: &EventStore, duration: Micros, now: Micros) -> Option<Micros> {
+    let all = store.created_at();
+    let upto = all.partition_point(|&t| t <= now);
+    let times = if upto == 0 { all } else { &all[..upto] };
+    let mut i = times.len().checked_sub(1)?;
+    if upto == 0 {
+        return times.first().copied();
+    }
+    while i > 0 && times[i].saturating_sub(times[i - 1]) <= duration.max(0) {
+        i -= 1;
+    }
+    Some(times[i])
+}
+
+/// Assesses phase `number` of `phases` as of `now`. A phase without a start takes
+/// [`default_start`]; `None` when the phase does not exist or no start can be had.
 pub fn assess(
     store: &EventStore,
     phases: &[PhaseDefinition],
@@ -1179,7 +1198,7 @@ pub fn assess(
     let mut definition = phases[index].clone();
     definition.start = definition
         .start
-        .or(store.time_span().map(|(first, _)| first));
+        .or_else(|| default_start(store, definition.duration, now));
     let window = definition.window()?;
     // Only what has happened of the phase so far counts.
     let seen = Window::new(window.from, now.min(window.to));

@@ -14,7 +14,7 @@ use crate::details::{details_to_json, parse_details};
 use crate::event::{Details, EventRow, EventType, Micros};
 use crate::store::{Batch, EventStore};
 use crate::time::parse_timestamp;
-use stdx::decimal::parse_f64;
+use stdx::decimal::{parse_float8, Float8Error};
 
 /// The table's columns (docs/metrics.md#data), in order.
 pub const COLUMNS: [&str; 8] = [
@@ -290,14 +290,7 @@ fn csv_row<'f>(
     let success = parse_bool(value(2)).map_err(|m| err("success", m))?;
     let cache_hit = parse_bool(value(3)).map_err(|m| err("cache_hit", m))?;
     let processing_time_ms = value(4)
-        .map(|t| {
-            parse_float(t).ok_or_else(|| {
-                err(
-                    "processing_time_ms",
-                    format!("expected a number, got {t:?}"),
-                )
-            })
-        })
+        .map(|t| parse_float8(t).map_err(|e| err("processing_time_ms", float8_message(t, e))))
         .transpose()?;
     let cache_key = value(5).map(Cow::Borrowed);
     let details_text = value(6);
@@ -336,10 +329,20 @@ fn parse_bool(text: Option<&str>) -> Result<Option<bool>, String> {
     }
 }
 
-/// A `double precision` as PostgreSQL prints it (`NaN`, `Infinity`, `-Infinity` included),
-/// rounded as PostgreSQL rounds it.
+/// A `double precision` as PostgreSQL reads it (`NaN`, `Infinity`, `-Infinity` included),
+/// rounded as PostgreSQL rounds it; `None` where `float8in` reports an error.
 pub(crate) fn parse_float(text: &str) -> Option<f64> {
-    parse_f64(text.trim())
+    parse_float8(text).ok()
+}
+
+/// What is wrong with `text` as a `double precision`, in PostgreSQL's words where it has them.
+fn float8_message(text: &str, e: Float8Error) -> String {
+    match e {
+        Float8Error::Syntax => format!("expected a number, got {text:?}"),
+        Float8Error::OutOfRange => {
+            format!("{text:?} is out of range for type double precision")
+        }
+    }
 }
 
 /// Reads a PostgREST JSON array of rows (`GET /rest/v1/observability_events`). Keys other than
@@ -447,12 +450,13 @@ pub fn json_row(batch: &mut Batch<'_>, item: &RawValue, row: u64) -> Result<(), 
                 // in the last place off for about one in eleven doubles printed shortest.
                 Value::Number(_) => raw_fields
                     .get("processing_time_ms")
-                    .and_then(|raw| parse_f64(raw.get())),
-                Value::String(s) => parse_float(s),
+                    .map(|raw| parse_float8(raw.get()).map_err(|e| float8_message(raw.get(), e))),
+                Value::String(s) => Some(parse_float8(s).map_err(|e| float8_message(s, e))),
                 _ => None,
             };
             let expected = || format!("expected a number, got {value}");
-            Some(parsed.ok_or_else(|| err("processing_time_ms", expected()))?)
+            let parsed = parsed.unwrap_or_else(|| Err(expected()));
+            Some(parsed.map_err(|m| err("processing_time_ms", m))?)
         }
     };
     let cache_key = match field("cache_key") {
@@ -658,7 +662,7 @@ mod tests {
             .window
             .notes
             .iter()
-            .any(|n| n.contains("unknown event_type \"weird\"")));
+            .any(|n| n.contains("unknown event types ignored: \"weird\" (1)")));
         let cases = [
             (
                 "{}",

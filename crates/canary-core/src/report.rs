@@ -52,8 +52,43 @@ const TOP_ROWS: usize = 5;
 // ---------------------------------------------------------------------------------------------
 // Escaping
 
+/// Whether `c` is one of Unicode's invisible format characters (general category Cf, plus the
+/// invisible fillers and the combining grapheme joiner): bidi controls (U+061C, U+200E/F,
+/// U+202A–U+202E, U+2066–U+2069), zero-width spaces and joiners (U+200B–U+200D, U+2060–U+2064),
+/// the byte-order mark U+FEFF, the soft hyphen, tags and the like. They change how text around
+/// them looks, or hide in it, without being seen themselves.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{FFF9}'..='\u{FFFB}' | '\u{0600}'..='\u{0605}' | '\u{06DD}'
+        | '\u{070F}' | '\u{08E2}' | '\u{110BD}' | '\u{110CD}' | '\u{13430}'..='\u{1343F}'
+        | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// `text` from data or people as a page shows it as plain text: every invisible format
+/// character ([`is_invisible_format`]) becomes U+FFFD `�`, as in [`escape_markdown`]; nothing
+/// else changes (the page's DOM text needs no other escaping).
+pub fn neutralise_invisible(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if is_invisible_format(c) {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// `text` as Markdown that renders as exactly that text, on one line.
 ///
+/// - Unicode's invisible format characters ([`is_invisible_format`]: bidi overrides, embeddings
+///   and isolates, marks, zero-width spaces and joiners, the byte-order mark, …) become U+FFFD
+///   `�`: data cannot reorder or hide what a reader sees (a right-to-left override turning
+///   `exe.txt` around, an invisible character making two names look alike), and the
+///   replacement shows that something was there.
 /// - Newlines, tabs and every other control character (and U+2028/U+2029) become spaces, and the
 ///   result is trimmed: data can never start a new line, so it cannot start a heading, a list, a
 ///   quote or a table row, nor end one early; leading spaces cannot make a code block.
@@ -69,7 +104,9 @@ pub fn escape_markdown(text: &str) -> String {
     let flat: String = text
         .chars()
         .map(|c| {
-            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+            if is_invisible_format(c) {
+                '\u{FFFD}'
+            } else if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
                 ' '
             } else {
                 c
@@ -2012,5 +2049,34 @@ mod tests {
         let empty = checklist_markdown(2, &[], |_| CheckMark::default(), start);
         assert!(empty.ends_with("No scheduled check: the phase has not started.\n"));
         assert!(empty.contains("0 of 0 checks ticked"));
+
+        // Bidi controls and zero-width characters in a note or an issue are neutralised too.
+        let items = [check_item(
+            1,
+            Verdict::Issues(vec!["key a\u{202E}exe.txt".into()]),
+        )];
+        let mark = |_| CheckMark {
+            ticked: false,
+            note: "ok\u{200B}\u{2066}",
+        };
+        let md = checklist_markdown(1, &items, mark, start);
+        assert!(md.contains("    - key a\u{FFFD}exe.txt\n"), "{md}");
+        assert!(md.contains("  - Note: ok\u{FFFD}\u{FFFD}\n"), "{md}");
+        assert!(!md.chars().any(is_invisible_format), "{md}");
+    }
+
+    #[test]
+    fn neutralise_invisible_table() {
+        let check = |input: &str, expected: &str| {
+            assert_eq!(neutralise_invisible(input), expected, "{input:?}");
+        };
+        check("", "");
+        check("Mem0TimeoutError", "Mem0TimeoutError");
+        // Markup is left alone: the page's text nodes show it as typed.
+        check("<b>*x*</b> | a\nb", "<b>*x*</b> | a\nb");
+        check("a\u{202E}exe.txt", "a\u{FFFD}exe.txt");
+        check("\u{200B}\u{200D}\u{FEFF}", "\u{FFFD}\u{FFFD}\u{FFFD}");
+        check("\u{2066}x\u{2069}", "\u{FFFD}x\u{FFFD}");
+        check("é – ✓", "é – ✓");
     }
 }

@@ -19,7 +19,20 @@ pub enum TimestampError {
     OutOfRange(String),
     #[error("{0:?} has no UTC offset (add +00 or Z)")]
     NoOffset(String),
+    #[error("{0:?} has a UTC offset beyond ±15:59:59, which PostgreSQL rejects")]
+    Offset(String),
+    #[error("{0:?} is outside timestamptz's range (4713-11-24 BC to 294276-12-31 AD)")]
+    BeyondPostgres(String),
+    #[error("{0:?} is after year {MAX_YEAR}, the latest this tool can represent")]
+    BeyondTool(String),
 }
+
+/// The latest year a timestamp may have here: chrono's calendar ends at year 262142, before
+/// PostgreSQL's (294276). Only those 32,134 years of valid `timestamptz` values are refused.
+pub const MAX_YEAR: i32 = 262_142;
+
+/// PostgreSQL's earliest `timestamptz`, 4713-11-24 00:00:00 BC UTC, in [`Micros`].
+pub const POSTGRES_MIN: Micros = -210_866_803_200_000_000;
 
 fn digits(s: &[u8]) -> Option<u32> {
     if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
@@ -28,36 +41,54 @@ fn digits(s: &[u8]) -> Option<u32> {
     Some(s.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')))
 }
 
-/// Parses a timestamp with date, time, optional fraction (up to microseconds) and a UTC offset
-/// (`Z`, `+HH`, `+HH:MM`, `+HHMM`, `+HH:MM:SS`).
+/// Parses a timestamp as PostgreSQL's `timestamptz` input reads the ISO forms: a date with a
+/// year of four or more digits (year 0 does not exist), a time (`24:00:00` and a leap second
+/// `:60` without a fraction roll over as PostgreSQL rolls them), an optional fraction (rounded to microseconds), a
+/// UTC offset (`Z`, `+HH`, `+HH:MM`, `+HHMM`, `+HH:MM:SS`, at most ±15:59:59) and, last, an
+/// optional ` BC` as PostgreSQL writes years before 1 AD. Anything PostgreSQL would reject is an
+/// error; so are the valid years after [`MAX_YEAR`].
 pub fn parse_timestamp(text: &str) -> Result<Micros, TimestampError> {
     let shape = || TimestampError::Shape(text.to_owned());
-    let b = text.trim().as_bytes();
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
+    let out_of_range = || TimestampError::OutOfRange(text.to_owned());
+    let mut b = text.trim().as_bytes();
+    let mut bc = false;
+    if b.len() > 3 && b[b.len() - 3] == b' ' && b[b.len() - 2..].eq_ignore_ascii_case(b"BC") {
+        bc = true;
+        b = b[..b.len() - 3].trim_ascii_end();
+    }
+    // The year takes every digit before the first '-'.
+    let year_len = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    if !(4..=9).contains(&year_len) {
         return Err(shape());
     }
-    if b[10] != b' ' && b[10] != b'T' && b[10] != b't' {
+    let (year_text, b) = b.split_at(year_len);
+    if b.len() < 15 || b[0] != b'-' || b[3] != b'-' || b[9] != b':' || b[12] != b':' {
         return Err(shape());
     }
-    let year = digits(&b[0..4]).ok_or_else(shape)?;
-    let month = digits(&b[5..7]).ok_or_else(shape)?;
-    let day = digits(&b[8..10]).ok_or_else(shape)?;
-    let hour = digits(&b[11..13]).ok_or_else(shape)?;
-    let minute = digits(&b[14..16]).ok_or_else(shape)?;
-    let second = digits(&b[17..19]).ok_or_else(shape)?;
-    let mut rest = &b[19..];
-    let mut micros = 0u32;
+    if b[6] != b' ' && b[6] != b'T' && b[6] != b't' {
+        return Err(shape());
+    }
+    let year = digits(year_text).ok_or_else(shape)?;
+    let month = digits(&b[1..3]).ok_or_else(shape)?;
+    let day = digits(&b[4..6]).ok_or_else(shape)?;
+    let hour = digits(&b[7..9]).ok_or_else(shape)?;
+    let minute = digits(&b[10..12]).ok_or_else(shape)?;
+    let second = digits(&b[13..15]).ok_or_else(shape)?;
+    let mut rest = &b[15..];
+    let mut micros = 0i64;
     if let Some(frac) = rest.strip_prefix(b".") {
         let len = frac.iter().take_while(|c| c.is_ascii_digit()).count();
-        if len == 0 || len > 9 {
+        if len == 0 {
             return Err(shape());
         }
-        // Keep microseconds; PostgreSQL rounds input to microseconds, so do the same.
-        let mut nanos = digits(&frac[..len]).ok_or_else(shape)?;
-        for _ in len..9 {
-            nanos *= 10;
+        // Microseconds, rounded half away from zero as PostgreSQL rounds input; digits past
+        // the seventh cannot change that.
+        let kept = &frac[..len.min(7)];
+        let mut tenths = i64::from(digits(kept).ok_or_else(shape)?);
+        for _ in kept.len()..7 {
+            tenths *= 10;
         }
-        micros = (nanos + 500) / 1000;
+        micros = (tenths + 5) / 10;
         rest = &frac[len..];
     }
     let offset_seconds: i64 = match rest {
@@ -74,11 +105,15 @@ pub fn parse_timestamp(text: &str) -> Result<Micros, TimestampError> {
             if parts.is_empty() || parts.len() > 3 || parts.iter().any(|p| p.len() != 2) {
                 return Err(shape());
             }
-            let mut secs = 0i64;
+            let mut fields = [0i64; 3];
             for (i, part) in parts.iter().enumerate() {
-                let v = i64::from(digits(part).ok_or_else(shape)?);
-                secs += v * [3600, 60, 1][i];
+                fields[i] = i64::from(digits(part).ok_or_else(shape)?);
             }
+            // PostgreSQL's limits for a numeric zone (MAX_TZDISP_HOUR is 15).
+            if fields[0] > 15 || fields[1] > 59 || fields[2] > 59 {
+                return Err(TimestampError::Offset(text.to_owned()));
+            }
+            let secs = fields[0] * 3600 + fields[1] * 60 + fields[2];
             if *sign == b'-' {
                 -secs
             } else {
@@ -87,11 +122,55 @@ pub fn parse_timestamp(text: &str) -> Result<Micros, TimestampError> {
         }
         _ => return Err(shape()),
     };
-    let naive = NaiveDate::from_ymd_opt(year as i32, month, day)
-        .and_then(|d| d.and_hms_opt(hour, minute, second))
-        .ok_or_else(|| TimestampError::OutOfRange(text.to_owned()))?;
-    let base = naive.and_utc().timestamp();
-    Ok((base - offset_seconds) * MICROS_PER_SECOND + i64::from(micros))
+    // Year 0 does not exist; 1 BC is the astronomical year 0.
+    if year == 0 {
+        return Err(out_of_range());
+    }
+    let astronomical = if bc {
+        1 - i64::from(year)
+    } else {
+        i64::from(year)
+    };
+    if astronomical > i64::from(MAX_YEAR) {
+        return Err(if astronomical <= 294_277 {
+            TimestampError::BeyondTool(text.to_owned())
+        } else {
+            TimestampError::BeyondPostgres(text.to_owned())
+        });
+    }
+    if astronomical < -4713 {
+        return Err(TimestampError::BeyondPostgres(text.to_owned()));
+    }
+    // 24:00:00 is the next midnight; second 60 the next minute (PostgreSQL accepts both).
+    let time_ok = (hour < 24 && minute < 60 && (second < 60 || (second == 60 && micros == 0)))
+        || (hour == 24 && minute == 0 && second == 0 && micros == 0);
+    if !time_ok {
+        return Err(out_of_range());
+    }
+    let date = i32::try_from(astronomical)
+        .ok()
+        .and_then(|y| NaiveDate::from_ymd_opt(y, month, day))
+        .ok_or_else(out_of_range)?;
+    let Some(midnight) = date.and_hms_opt(0, 0, 0) else {
+        return Err(out_of_range());
+    };
+    let seconds = midnight.and_utc().timestamp()
+        + i64::from(hour) * 3600
+        + i64::from(minute) * 60
+        + i64::from(second)
+        - offset_seconds;
+    let value = seconds
+        .checked_mul(MICROS_PER_SECOND)
+        .and_then(|v| v.checked_add(micros))
+        .ok_or_else(|| TimestampError::BeyondTool(text.to_owned()))?;
+    if value < POSTGRES_MIN {
+        return Err(TimestampError::BeyondPostgres(text.to_owned()));
+    }
+    if to_datetime(value) == DateTime::<Utc>::MAX_UTC || from_datetime(to_datetime(value)) != value
+    {
+        return Err(TimestampError::BeyondTool(text.to_owned()));
+    }
+    Ok(value)
 }
 
 /// RFC 3339 with as many fractional digits as needed, `Z` for UTC.
@@ -100,19 +179,24 @@ pub fn format_rfc3339(micros: Micros) -> String {
 }
 
 /// PostgreSQL's own text form in UTC, `2025-10-16 18:35:00.175522+00` (fraction only when
-/// non-zero), as `\copy` writes it.
+/// non-zero), as `\copy` writes it: years before 1 AD as `0044-03-15 12:00:00+00 BC`, years
+/// after 9999 with all their digits.
 pub fn format_postgres(micros: Micros) -> String {
+    use chrono::Datelike;
     let t = to_datetime(micros);
+    let year = t.year();
+    let (shown, era) = if year <= 0 {
+        (1 - year, " BC")
+    } else {
+        (year, "")
+    };
     let fraction = micros.rem_euclid(MICROS_PER_SECOND);
+    let time = format_utc(t, "-%m-%d %H:%M:%S");
     if fraction == 0 {
-        format_utc(t, "%Y-%m-%d %H:%M:%S+00")
+        format!("{shown:04}{time}+00{era}")
     } else {
         let digits = format!("{fraction:06}");
-        format!(
-            "{}.{}+00",
-            format_utc(t, "%Y-%m-%d %H:%M:%S"),
-            digits.trim_end_matches('0')
-        )
+        format!("{shown:04}{time}.{}+00{era}", digits.trim_end_matches('0'))
     }
 }
 
@@ -196,6 +280,38 @@ mod tests {
         check("", Err(()));
         check("2025-10-16 18:35:00+0", Err(()));
         check("yesterday", Err(()));
+        // PostgreSQL's range and rules: year 0 does not exist, BC dates do, 24:00 and leap
+        // seconds roll over, offsets stop at 15:59:59, fractions round to microseconds.
+        check("0001-01-01 00:00:00+00", Ok("0001-01-01T00:00:00Z"));
+        check(
+            "9999-12-31 23:59:59.999999+00",
+            Ok("9999-12-31T23:59:59.999999Z"),
+        );
+        check("0000-01-01 00:00:00+00", Err(()));
+        check("0001-01-01 00:00:00+00 BC", Ok("0000-01-01T00:00:00Z"));
+        check("4714-11-24 00:00:00+00 BC", Ok("-4713-11-24T00:00:00Z"));
+        check("4714-11-23 23:59:59+00 BC", Err(()));
+        check("4714-11-24 00:00:00+01 BC", Err(()));
+        check("12345-06-07 08:09:10+00", Ok("+12345-06-07T08:09:10Z"));
+        check("262142-12-31 23:59:59+00", Ok("+262142-12-31T23:59:59Z"));
+        check("262143-01-01 00:00:00+00", Err(()));
+
+        check("294277-01-01 00:00:00+00", Err(()));
+        check("2025-10-16 24:00:00+00", Ok("2025-10-17T00:00:00Z"));
+        check("2025-10-16 24:00:00.5+00", Err(()));
+        check("2025-10-16 23:59:60+00", Ok("2025-10-17T00:00:00Z"));
+        check("2025-10-16 23:59:61+00", Err(()));
+        check("2025-10-16 23:59:60.5+00", Err(()));
+        check("2025-10-16 23:59:59.9999995+00", Ok("2025-10-17T00:00:00Z"));
+        check("2025-10-16 18:35:00+15:59:59", Ok("2025-10-16T02:35:01Z"));
+        check("2025-10-16 18:35:00+16", Err(()));
+        check("2025-10-16 18:35:00+99:99", Err(()));
+        check("2025-10-16 18:35:00-05:60", Err(()));
+        check("2025-10-16 18:35:00.9999995+00", Ok("2025-10-16T18:35:01Z"));
+        check(
+            "2025-10-16 18:35:00.00000049999+00",
+            Ok("2025-10-16T18:35:00Z"),
+        );
     }
 
     #[test]
@@ -218,7 +334,7 @@ mod tests {
             1_760_639_700_175_522,
             parse_timestamp("2024-02-29 23:59:59.999999+00").unwrap(),
             parse_timestamp("0999-01-02 03:04:05+00").unwrap(),
-            parse_timestamp("0000-01-01 00:00:00+00").unwrap(),
+            parse_timestamp("0001-01-01 00:00:00+00 BC").unwrap(),
             parse_timestamp("9999-12-31 23:59:59+00").unwrap(),
             Micros::MIN,
             Micros::MAX,
@@ -240,6 +356,9 @@ mod tests {
             "2025-10-16 18:35:00.175522+00",
             "2025-10-16 18:35:00+00",
             "1969-12-31 23:59:59.5+00",
+            "0044-03-15 12:00:00+00 BC",
+            "4714-11-24 00:00:00+00 BC",
+            "12345-06-07 08:09:10.000001+00",
         ] {
             assert_eq!(format_postgres(parse_timestamp(text).unwrap()), text);
         }

@@ -12,8 +12,10 @@
 //!   until it is closed again and is critical while `open`; a cache stampede is critical while a
 //!   key has more than 20 misses in the trailing 15 minutes.
 //!
-//! Samples are built from one pass over the window into per-minute buckets; each sample then
-//! reads five contiguous buckets, so 24 h of a million events evaluates without rescanning.
+//! Samples are built from one pass over the window into per-minute buckets (only the minutes
+//! that have events: the cost follows the rows, never the span of time they cover); each sample
+//! then reads the buckets of its five minutes, so 24 h of a million events evaluates without
+//! rescanning.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -363,19 +365,27 @@ impl Evaluation {
     }
 }
 
-/// Per-minute counts; bucket `j` holds the events with `(j − 1) min < created_at ≤ j min`, so
-/// five consecutive buckets are exactly one sample's `(t − 5 min, t]`.
+/// The counts of one minute that has events: the events with `(minute − 1) min < created_at ≤
+/// minute min`, so the buckets of five consecutive minutes are exactly one sample's
+/// `(t − 5 min, t]`.
+struct Bucket {
+    minute: i64,
+    /// Start of this minute's latencies in [`Buckets::latencies`] (time order keeps them
+    /// contiguous).
+    latency_start: usize,
+    requests: u64,
+    failures: u64,
+    cache_accesses: u64,
+    cache_hits: u64,
+    writes: u64,
+    write_successes: u64,
+}
+
+/// Per-minute counts of the minutes that have events, in time order: sparse, so memory follows
+/// the rows, never the time span they cover (two rows years apart are two buckets).
 struct Buckets {
-    first: i64,
-    requests: Vec<u64>,
-    failures: Vec<u64>,
-    /// End offset of each bucket's latencies in `latencies` (time order keeps them contiguous).
-    latency_end: Vec<usize>,
+    list: Vec<Bucket>,
     latencies: Vec<f64>,
-    cache_accesses: Vec<u64>,
-    cache_hits: Vec<u64>,
-    writes: Vec<u64>,
-    write_successes: Vec<u64>,
 }
 
 fn minute_ceil(t: Micros) -> i64 {
@@ -384,33 +394,32 @@ fn minute_ceil(t: Micros) -> i64 {
 
 impl Buckets {
     fn build(store: &EventStore, window: Window) -> Buckets {
-        let first = minute_ceil(window.from);
-        let last = minute_ceil(window.to - 1);
-        let n = (last - first + 1).max(0) as usize;
         let mut b = Buckets {
-            first,
-            requests: vec![0; n],
-            failures: vec![0; n],
-            latency_end: vec![0; n],
+            list: Vec::new(),
             latencies: Vec::new(),
-            cache_accesses: vec![0; n],
-            cache_hits: vec![0; n],
-            writes: vec![0; n],
-            write_successes: vec![0; n],
         };
-        let mut filled = 0usize;
         for row in store.rows_in(window.from, window.to) {
-            let j = (minute_ceil(store.created_at[row]) - first) as usize;
-            // Close the latency ranges of the buckets passed since the last row.
-            while filled < j {
-                b.latency_end[filled] = b.latencies.len();
-                filled += 1;
+            let minute = minute_ceil(store.created_at[row]);
+            if b.list.last().is_none_or(|last| last.minute != minute) {
+                b.list.push(Bucket {
+                    minute,
+                    latency_start: b.latencies.len(),
+                    requests: 0,
+                    failures: 0,
+                    cache_accesses: 0,
+                    cache_hits: 0,
+                    writes: 0,
+                    write_successes: 0,
+                });
             }
+            let Some(bucket) = b.list.last_mut() else {
+                continue;
+            };
             match store.kind(row) {
                 EventType::RequestCompleted => {
-                    b.requests[j] += 1;
+                    bucket.requests += 1;
                     if store.success(row) == Some(false) {
-                        b.failures[j] += 1;
+                        bucket.failures += 1;
                     }
                     let t = store.processing_time_ms[row];
                     if !t.is_nan() {
@@ -418,52 +427,44 @@ impl Buckets {
                     }
                 }
                 EventType::CacheAccess => {
-                    b.cache_accesses[j] += 1;
+                    bucket.cache_accesses += 1;
                     if store.cache_hit(row) == Some(true) {
-                        b.cache_hits[j] += 1;
+                        bucket.cache_hits += 1;
                     }
                 }
                 EventType::Mem0Write => {
-                    b.writes[j] += 1;
+                    bucket.writes += 1;
                     if store.success(row) == Some(true) {
-                        b.write_successes[j] += 1;
+                        bucket.write_successes += 1;
                     }
                 }
                 _ => {}
             }
         }
-        while filled < n {
-            b.latency_end[filled] = b.latencies.len();
-            filled += 1;
-        }
         b
     }
 
-    /// Bucket indexes of the sample at minute `k` (clipped to the window's buckets).
-    fn span(&self, k: i64) -> std::ops::Range<usize> {
-        let hi = (k - self.first + 1).clamp(0, self.requests.len() as i64) as usize;
-        let lo = (k - self.first - 4).clamp(0, self.requests.len() as i64) as usize;
-        lo..hi
-    }
-
-    fn sum(v: &[u64], r: std::ops::Range<usize>) -> u64 {
-        v[r].iter().sum()
+    fn sum(&self, r: std::ops::Range<usize>, field: impl Fn(&Bucket) -> u64) -> u64 {
+        self.list[r].iter().map(field).sum()
     }
 
     fn latency_slice(&self, r: std::ops::Range<usize>) -> &[f64] {
         if r.is_empty() {
             return &[];
         }
-        let start = if r.start == 0 {
-            0
-        } else {
-            self.latency_end[r.start - 1]
-        };
-        &self.latencies[start..self.latency_end[r.end - 1]]
+        let end = self
+            .list
+            .get(r.end)
+            .map_or(self.latencies.len(), |b| b.latency_start);
+        &self.latencies[self.list[r.start].latency_start..end]
     }
 }
 
-/// Samples of every windowed metric, at every whole minute of the window.
+/// Samples of every windowed metric, in time order. A sample is taken at every whole minute
+/// whose trailing five minutes hold an event of the window, at the first minute after each such
+/// stretch (NoData: it ends runs and resolves alerts, as every empty minute after it would) and at
+/// the window's last whole minute; the minutes left out are NoData and would change nothing. So
+/// a window of years with a few rows costs a few samples, not one per minute.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MetricSamples {
     pub p50_latency: Vec<Sample>,
@@ -484,59 +485,115 @@ impl MetricSamples {
             WindowedMetric::Mem0WriteSuccess => &self.mem0_write_success,
         }
     }
+
+    fn push_no_data(&mut self, at: Micros) {
+        let s = Sample { at, value: None };
+        self.p50_latency.push(s);
+        self.p95_latency.push(s);
+        self.error_rate.push(s);
+        self.cache_hit_rate.push(s);
+        self.mem0_write_success.push(s);
+    }
 }
 
 fn enough(n: u64) -> bool {
     n >= MIN_SAMPLE_EVENTS
 }
 
-/// Samples at every whole UTC minute `t` with `from <= t < to`, each over `(t − 5 min, t]`.
+/// Samples at the whole UTC minutes `t` with `from <= t < to` that can matter (see
+/// [`MetricSamples`]), each over `(t − 5 min, t]`.
 pub fn sample(store: &EventStore, window: Window) -> MetricSamples {
     let buckets = Buckets::build(store, window);
     let first_k = minute_ceil(window.from);
     let last_k = minute_ceil(window.to) - 1;
-    let count = (last_k - first_k + 1).max(0) as usize;
     let mut out = MetricSamples {
-        p50_latency: Vec::with_capacity(count),
-        p95_latency: Vec::with_capacity(count),
-        error_rate: Vec::with_capacity(count),
-        cache_hit_rate: Vec::with_capacity(count),
-        mem0_write_success: Vec::with_capacity(count),
+        p50_latency: Vec::new(),
+        p95_latency: Vec::new(),
+        error_rate: Vec::new(),
+        cache_hit_rate: Vec::new(),
+        mem0_write_success: Vec::new(),
     };
     let mut scratch: Vec<f64> = Vec::new();
-    for k in first_k..=last_k {
-        let at = k * MICROS_PER_MINUTE;
-        let r = buckets.span(k);
-        scratch.clear();
-        scratch.extend_from_slice(buckets.latency_slice(r.clone()));
-        let [p50, p95] = if enough(scratch.len() as u64) {
-            let p = percentiles_cont(&mut scratch, &[0.5, 0.95]);
-            [p[0], p[1]]
-        } else {
-            [None, None]
-        };
-        out.p50_latency.push(Sample { at, value: p50 });
-        out.p95_latency.push(Sample { at, value: p95 });
-        let requests = Buckets::sum(&buckets.requests, r.clone());
-        let failures = Buckets::sum(&buckets.failures, r.clone());
-        out.error_rate.push(Sample {
-            at,
-            value: rate_pct(failures, requests).filter(|_| enough(requests)),
-        });
-        let accesses = Buckets::sum(&buckets.cache_accesses, r.clone());
-        let hits = Buckets::sum(&buckets.cache_hits, r.clone());
-        out.cache_hit_rate.push(Sample {
-            at,
-            value: rate_pct(hits, accesses).filter(|_| enough(accesses)),
-        });
-        let writes = Buckets::sum(&buckets.writes, r.clone());
-        let successes = Buckets::sum(&buckets.write_successes, r);
-        out.mem0_write_success.push(Sample {
-            at,
-            value: rate_pct(successes, writes).filter(|_| enough(writes)),
-        });
+    // The next minute not sampled yet, and the bucket range of the sample being built.
+    let mut next = first_k;
+    let (mut lo, mut hi) = (0usize, 0usize);
+    let mut sampled_any = false;
+    for i in 0..buckets.list.len() {
+        let minute = buckets.list[i].minute;
+        let from = minute.max(next);
+        let to = (minute + 4).min(last_k);
+        if from > to {
+            continue;
+        }
+        if from > next && sampled_any {
+            // The stretch before ended: one NoData sample at its first empty minute.
+            out.push_no_data(next * MICROS_PER_MINUTE);
+        }
+        for k in from..=to {
+            while hi < buckets.list.len() && buckets.list[hi].minute <= k {
+                hi += 1;
+            }
+            while lo < hi && buckets.list[lo].minute <= k - 5 {
+                lo += 1;
+            }
+            push_sample(
+                &mut out,
+                &buckets,
+                lo..hi,
+                k * MICROS_PER_MINUTE,
+                &mut scratch,
+            );
+        }
+        next = to + 1;
+        sampled_any = true;
+    }
+    if next <= last_k {
+        if sampled_any {
+            out.push_no_data(next * MICROS_PER_MINUTE);
+        }
+        if !sampled_any || next < last_k {
+            out.push_no_data(last_k * MICROS_PER_MINUTE);
+        }
     }
     out
+}
+
+/// The sample at `at` over the buckets `r` (its trailing five minutes).
+fn push_sample(
+    out: &mut MetricSamples,
+    buckets: &Buckets,
+    r: std::ops::Range<usize>,
+    at: Micros,
+    scratch: &mut Vec<f64>,
+) {
+    scratch.clear();
+    scratch.extend_from_slice(buckets.latency_slice(r.clone()));
+    let [p50, p95] = if enough(scratch.len() as u64) {
+        let p = percentiles_cont(scratch, &[0.5, 0.95]);
+        [p[0], p[1]]
+    } else {
+        [None, None]
+    };
+    out.p50_latency.push(Sample { at, value: p50 });
+    out.p95_latency.push(Sample { at, value: p95 });
+    let requests = buckets.sum(r.clone(), |b| b.requests);
+    let failures = buckets.sum(r.clone(), |b| b.failures);
+    out.error_rate.push(Sample {
+        at,
+        value: rate_pct(failures, requests).filter(|_| enough(requests)),
+    });
+    let accesses = buckets.sum(r.clone(), |b| b.cache_accesses);
+    let hits = buckets.sum(r.clone(), |b| b.cache_hits);
+    out.cache_hit_rate.push(Sample {
+        at,
+        value: rate_pct(hits, accesses).filter(|_| enough(accesses)),
+    });
+    let writes = buckets.sum(r.clone(), |b| b.writes);
+    let successes = buckets.sum(r, |b| b.write_successes);
+    out.mem0_write_success.push(Sample {
+        at,
+        value: rate_pct(successes, writes).filter(|_| enough(writes)),
+    });
 }
 
 /// Runs one rule over its samples: the alerts it fired and its state at the last sample.
@@ -1089,5 +1146,101 @@ mod tests {
         assert_eq!(text[1], "P50 latency > 500 ms for 10 min");
         assert_eq!(text[6], "Error rate > 5 %");
         assert_eq!(text[7], "Cache hit rate < 95 % for 10 min");
+    }
+
+    /// The samples every minute of the window would give, computed the plain way: the reference
+    /// the sparse sampling must agree with on every rule.
+    fn dense_samples(store: &EventStore, window: Window) -> Vec<Sample> {
+        let mut out = Vec::new();
+        for k in minute_ceil(window.from)..minute_ceil(window.to) {
+            let at = k * M;
+            let mut times: Vec<f64> = store
+                .rows_in(window.from, window.to)
+                .filter(|&r| store.created_at[r] > at - SAMPLE_SPAN && store.created_at[r] <= at)
+                .filter(|&r| store.kind(r) == EventType::RequestCompleted)
+                .map(|r| store.processing_time_ms[r])
+                .filter(|t| !t.is_nan())
+                .collect();
+            let value = if enough(times.len() as u64) {
+                percentiles_cont(&mut times, &[0.5])[0]
+            } else {
+                None
+            };
+            out.push(Sample { at, value });
+        }
+        out
+    }
+
+    #[test]
+    fn sparse_samples_fire_exactly_as_every_minute_would() {
+        // Bursts of requests with gaps of minutes to hours between them, latencies around the
+        // thresholds; a small linear congruential stream keeps it deterministic.
+        let mut x: u64 = 12345;
+        let mut next = |n: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) % n
+        };
+        let mut rows = Vec::new();
+        let mut t = 3 * M + 17;
+        for id in 0..3000 {
+            t += if next(40) == 0 {
+                next(300) as i64 * M
+            } else {
+                next(20_000_000) as i64
+            };
+            rows.push(request(id, t, 300.0 + next(300) as f64, true));
+        }
+        let s = store(rows);
+        let window = Window {
+            from: 0,
+            to: t + 37 * M,
+        };
+        let sparse = sample(&s, window);
+        let dense = dense_samples(&s, window);
+        assert!(sparse.p50_latency.len() < dense.len());
+        for rule in [
+            rule(Comparator::Above, 400.0, None),
+            rule(Comparator::Above, 450.0, Some(2)),
+            rule(Comparator::Above, 420.0, Some(5)),
+            rule(Comparator::Below, 430.0, Some(3)),
+        ] {
+            assert_eq!(
+                evaluate_rule(&rule, &sparse.p50_latency),
+                evaluate_rule(&rule, &dense),
+                "{rule:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn samples_follow_the_rows_not_the_span() {
+        // 25 slow requests at minute 10 and 25 more about 9.5 years later.
+        let far = 5_000_000 * M;
+        let mut rows: Vec<_> = (0..25).map(|i| request(i, 10 * M, 900.0, true)).collect();
+        rows.extend((0..25).map(|i| request(100 + i, far, 900.0, true)));
+        let s = store(rows);
+        let window = Window {
+            from: 0,
+            to: far + 60 * M,
+        };
+        let samples = sample(&s, window);
+        // Minutes 10-14, NoData at 15; the far minute and four more, NoData after; the last.
+        assert_eq!(samples.p50_latency.len(), 13);
+        let (alerts, state) =
+            evaluate_rule(&rule(Comparator::Above, 400.0, None), &samples.p50_latency);
+        let times: Vec<_> = alerts
+            .iter()
+            .map(|a| (from_datetime(a.since), a.until.map(from_datetime)))
+            .collect();
+        assert_eq!(times, [(10 * M, Some(15 * M)), (far, Some(far + 5 * M))]);
+        assert_eq!(state, RuleState::NoData);
+        // PostgreSQL's whole timestamptz range as the window: still a handful of samples.
+        let whole = Window {
+            from: -210_866_803_200_000_000,
+            to: 8_210_235_340_799_999_999,
+        };
+        assert_eq!(sample(&s, whole).p50_latency.len(), 13);
     }
 }

@@ -185,22 +185,37 @@ pub struct Metrics {
     pub circuit_breaker: CircuitBreaker,
 }
 
-/// Running `AVG` of `float8`: sum in row order, count of non-null values.
+/// Running `AVG` of `float8` as PostgreSQL's `float8_accum` keeps it: the sum in row order, the
+/// count, and the Youngs–Cramer sum of squared differences, whose overflow PostgreSQL also
+/// reports ("value out of range: overflow") for finite inputs. The values here are finite
+/// (non-finite ones are stored as absent).
 #[derive(Clone, Copy, Default, Debug)]
 struct Avg {
     sum: f64,
     n: u64,
+    sxx: f64,
+    overflowed: bool,
 }
 
 impl Avg {
     fn add(&mut self, v: f64) {
-        if !v.is_nan() {
-            self.sum += v;
-            self.n += 1;
+        if v.is_nan() {
+            return;
+        }
+        let before = self.n as f64;
+        self.n += 1;
+        self.sum += v;
+        if before > 0.0 && !self.overflowed {
+            let n = self.n as f64;
+            let tmp = v * n - self.sum;
+            self.sxx += tmp * tmp / (n * before);
+            self.overflowed = self.sum.is_infinite() || self.sxx.is_infinite();
         }
     }
+    /// The mean; `None` over no values and where PostgreSQL would have stopped with an
+    /// overflow (see [`Quality::mean`]).
     fn get(self) -> Option<f64> {
-        (self.n > 0).then(|| self.sum / self.n as f64)
+        (self.n > 0 && !self.overflowed).then(|| self.sum / self.n as f64)
     }
 }
 
@@ -213,9 +228,21 @@ struct Quality {
     null_success: [u64; 7],
     null_cache_hit: u64,
     bad_breaker_count: u64,
+    /// Means whose sum of finite values overflowed `double precision`.
+    overflowed: Vec<&'static str>,
 }
 
 impl Quality {
+    /// The mean of `avg`, named `what` in the note when its sum overflows: PostgreSQL's `avg`
+    /// and `sum` raise "value out of range: overflow" there; a report cannot stop, so the mean
+    /// is left empty and the note says why.
+    fn mean(&mut self, avg: Avg, what: &'static str) -> Option<f64> {
+        if avg.overflowed && !self.overflowed.contains(&what) {
+            self.overflowed.push(what);
+        }
+        avg.get()
+    }
+
     fn time(&mut self, kind: EventType, store: &EventStore, row: usize, v: f64) {
         let k = kind as usize;
         if v.is_nan() {
@@ -286,9 +313,33 @@ impl Quality {
                 self.bad_breaker_count
             ));
         }
+        for what in &self.overflowed {
+            notes.push(format!(
+                "{what}: the running sums of AVG exceed the double precision range \
+                 (PostgreSQL stops with \"value out of range: overflow\"): left empty"
+            ));
+        }
         let load = store.load_notes();
-        for (name, n) in &load.unknown_event_types {
-            notes.push(format!("{n} rows of unknown event_type {name:?} ignored"));
+        if let Some(note) = unknown_types_note(&load.unknown_event_types) {
+            notes.push(note);
+        }
+        if load.duplicate_ids > 0 {
+            let examples: Vec<String> = load
+                .duplicate_id_examples
+                .iter()
+                .map(i64::to_string)
+                .collect();
+            notes.push(format!(
+                "{} rows repeat an id already read (id {}{}): each id counted once, \
+                 as the table's primary key allows",
+                load.duplicate_ids,
+                examples.join(", "),
+                if load.duplicate_ids > examples.len() as u64 {
+                    ", …"
+                } else {
+                    ""
+                }
+            ));
         }
         if load.canary_not_boolean > 0 {
             notes.push(format!(
@@ -298,6 +349,40 @@ impl Quality {
         }
         notes
     }
+}
+
+/// How many unknown event types a note names before "and N more".
+pub const UNKNOWN_TYPES_SHOWN: usize = 3;
+
+/// One line for the rows of unknown event types: the most frequent few by name, then how many
+/// more types (and rows) there are. `None` when there are none.
+pub fn unknown_types_note(types: &[(String, u64)]) -> Option<String> {
+    if types.is_empty() {
+        return None;
+    }
+    let rows: u64 = types.iter().map(|(_, n)| n).sum();
+    let mut top: Vec<&(String, u64)> = types.iter().collect();
+    // Most rows first; ties by name (the list is sorted by name, and the sort is stable).
+    sort_by(&mut top, |a, b| b.1.cmp(&a.1));
+    let shown: Vec<String> = top
+        .iter()
+        .take(UNKNOWN_TYPES_SHOWN)
+        .map(|(name, n)| format!("{name:?} ({n})"))
+        .collect();
+    let more = types.len().saturating_sub(UNKNOWN_TYPES_SHOWN);
+    let tail = if more > 0 {
+        let more_rows: u64 = top.iter().skip(UNKNOWN_TYPES_SHOWN).map(|(_, n)| n).sum();
+        format!(
+            " and {more} more type{} ({more_rows} rows)",
+            if more == 1 { "" } else { "s" }
+        )
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "{rows} rows of unknown event types ignored: {}{tail}",
+        shown.join(", ")
+    ))
 }
 
 /// Groups rows by one interned key, in first-seen order.
@@ -480,7 +565,7 @@ pub fn compute(store: &EventStore, window: Option<Window>) -> Metrics {
         p50_ms,
         p95_ms,
         p99_ms,
-        mean_ms: latency_avg.get(),
+        mean_ms: quality.mean(latency_avg, "latency mean_ms"),
     };
 
     let mut latency_by_endpoint: Vec<EndpointLatency> = endpoints
@@ -539,7 +624,7 @@ pub fn compute(store: &EventStore, window: Option<Window>) -> Metrics {
             resource_type: text(store, sym),
             accesses: acc.accesses,
             hit_rate_pct: rate_pct(acc.hits, acc.accesses),
-            avg_miss_time_ms: acc.miss_time.get(),
+            avg_miss_time_ms: quality.mean(acc.miss_time, "cache avg_miss_time_ms"),
         })
         .collect();
     sort_by(&mut cache_by_prefix, |a, b| {
@@ -572,7 +657,7 @@ pub fn compute(store: &EventStore, window: Option<Window>) -> Metrics {
     let mem0 = Mem0 {
         total_writes: writes,
         success_rate_pct: rate_pct(write_successes, writes),
-        avg_write_time_ms: write_time.get(),
+        avg_write_time_ms: quality.mean(write_time, "mem0 avg_write_time_ms"),
         max_write_time_ms: write_max,
         slow_writes_over_5s: slow_writes,
     };
@@ -582,7 +667,7 @@ pub fn compute(store: &EventStore, window: Option<Window>) -> Metrics {
         .map(|(sym, acc)| Mem0Failure {
             error_type: text(store, sym),
             failures: acc.failures,
-            avg_time_ms: acc.time.get(),
+            avg_time_ms: quality.mean(acc.time, "mem0 failures avg_time_ms"),
             last_failure: to_datetime(acc.last_failure),
         })
         .collect();
@@ -1152,6 +1237,60 @@ mod tests {
                 first: 15 * m,
                 last: 16 * m
             })
+        );
+    }
+
+    #[test]
+    fn overflowing_means_are_empty_and_noted() {
+        // (latencies, mean expected, whether a note is expected)
+        let cases: [(&[f64], Option<f64>, bool); 4] = [
+            (&[1e308, 1e308], None, true),
+            // The sum fits, but PostgreSQL's sum of squared differences does not.
+            (&[1e200, -1e200], None, true),
+            (&[1e150, 3e150], Some(2e150), false),
+            (&[f64::MAX], Some(f64::MAX), false),
+        ];
+        for (values, mean, noted) in cases {
+            let mut store = EventStore::new();
+            store.extend(values.iter().enumerate().map(|(i, &v)| EventRow {
+                id: i as i64,
+                event_type: EventType::RequestCompleted,
+                success: Some(true),
+                cache_hit: None,
+                processing_time_ms: Some(v),
+                cache_key: None,
+                details: Details::default(),
+                created_at: i as i64,
+            }));
+            let m = compute(&store, Window::whole(&store));
+            assert_eq!(m.latency.mean_ms, mean, "{values:?}");
+            let note = m
+                .window
+                .notes
+                .iter()
+                .any(|n| n.contains("value out of range: overflow"));
+            assert_eq!(note, noted, "{values:?}: {:?}", m.window.notes);
+        }
+    }
+
+    #[test]
+    fn unknown_types_are_summarised() {
+        let check = |types: &[(&str, u64)], expected: Option<&str>| {
+            let owned: Vec<(String, u64)> =
+                types.iter().map(|(t, n)| (t.to_string(), *n)).collect();
+            assert_eq!(unknown_types_note(&owned).as_deref(), expected);
+        };
+        check(&[], None);
+        check(
+            &[("x", 2)],
+            Some("2 rows of unknown event types ignored: \"x\" (2)"),
+        );
+        check(
+            &[("a", 1), ("b", 5), ("c", 5), ("d", 2), ("e", 1)],
+            Some(
+                "14 rows of unknown event types ignored: \"b\" (5), \"c\" (5), \"d\" (2) \
+                 and 2 more types (2 rows)",
+            ),
         );
     }
 }

@@ -55,8 +55,17 @@ pub struct Series {
     pub points: Vec<SeriesPoint>,
 }
 
-/// The bucket width for a window: one minute up to 36 hours, then coarser so a chart keeps
-/// under about 2,200 points.
+/// The most buckets [`compute_with`] builds for any bucket width asked for: a per-minute series
+/// of a year, not of a thousand years.
+pub const MAX_BUCKETS: i64 = 1_000_000;
+
+/// The most buckets a series has, whatever the window's length: the chart's points, and the
+/// memory a window of centuries with two rows in it would otherwise cost.
+pub const MAX_POINTS: i64 = 2_200;
+
+/// The bucket width for a window: one minute up to 36 hours, then coarser (5 and 15 minutes,
+/// hours, 6 hours, days, then whole multiples of a day) so a chart keeps at most [`MAX_POINTS`]
+/// points.
 pub fn bucket_width(window_len: Micros) -> Micros {
     const STEPS: [Micros; 6] = [
         MICROS_PER_MINUTE,
@@ -66,10 +75,11 @@ pub fn bucket_width(window_len: Micros) -> Micros {
         6 * MICROS_PER_HOUR,
         24 * MICROS_PER_HOUR,
     ];
+    let day = STEPS[STEPS.len() - 1];
     STEPS
         .into_iter()
-        .find(|&w| window_len / w <= 2_200)
-        .unwrap_or(STEPS[STEPS.len() - 1])
+        .find(|&w| window_len / w <= MAX_POINTS)
+        .unwrap_or_else(|| (window_len / MAX_POINTS).div_euclid(day).saturating_add(1) * day)
 }
 
 /// The series of `window` with [`bucket_width`]'s buckets.
@@ -77,9 +87,12 @@ pub fn compute(store: &EventStore, window: Window) -> Series {
     compute_with(store, window, bucket_width(window.len()))
 }
 
-/// The series of `window` with buckets of `bucket` microseconds (at least one).
+/// The series of `window` with buckets of `bucket` microseconds (at least one, and at least
+/// wide enough that the window has no more than [`MAX_BUCKETS`] of them).
 pub fn compute_with(store: &EventStore, window: Window, bucket: Micros) -> Series {
-    let bucket = bucket.max(1);
+    let bucket = bucket
+        .max(1)
+        .max(window.len().div_euclid(MAX_BUCKETS).saturating_add(1));
     let first = window.from.div_euclid(bucket) * bucket;
     let count = (window.to - first + bucket - 1).div_euclid(bucket).max(0) as usize;
     let mut points: Vec<SeriesPoint> = (0..count)
@@ -230,5 +243,25 @@ mod tests {
         assert_eq!(bucket_width(24 * MICROS_PER_HOUR), MICROS_PER_MINUTE);
         assert_eq!(bucket_width(48 * MICROS_PER_HOUR), 5 * MICROS_PER_MINUTE);
         assert_eq!(bucket_width(30 * 24 * MICROS_PER_HOUR), MICROS_PER_HOUR);
+    }
+
+    #[test]
+    fn buckets_stay_few_whatever_the_span() {
+        let mut store = EventStore::new();
+        let far = 9_000 * 365 * 24 * MICROS_PER_HOUR;
+        store.extend([
+            request(1, 0, Some(10.0), true),
+            request(2, far, Some(20.0), false),
+        ]);
+        let window = Window {
+            from: 0,
+            to: far + 1,
+        };
+        let s = compute(&store, window);
+        assert!(s.points.len() as i64 <= MAX_POINTS, "{}", s.points.len());
+        assert_eq!(s.points.iter().map(|p| p.requests).sum::<u64>(), 2);
+        let s = compute_with(&store, window, MICROS_PER_MINUTE);
+        assert!(s.points.len() as i64 <= MAX_BUCKETS, "{}", s.points.len());
+        assert_eq!(s.points.iter().map(|p| p.failures).sum::<u64>(), 1);
     }
 }

@@ -86,9 +86,15 @@ pub struct BreakerDetail {
 /// What the loader saw in the data that is not a metric: reported, never fatal.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LoadNotes {
-    /// Rows whose `event_type` is none of the known ones (docs/metrics.md#data): (type, rows), sorted by type. (A vector,
-    /// not a map: there are few, and the bundle has no other map of this type.)
+    /// Rows whose `event_type` is none of the known ones (docs/metrics.md#data): (type, rows),
+    /// sorted by type. A batch counts its types in a hash map and merges them in when it ends,
+    /// so any number of distinct types costs O(n log n), not one sorted insert each.
     pub unknown_event_types: Vec<(String, u64)>,
+    /// Rows dropped because an earlier row had the same `id` (the table's primary key allows
+    /// one row per id, so the data counts each id once).
+    pub duplicate_ids: u64,
+    /// A few of the ids that were repeated, ascending, for the note.
+    pub duplicate_id_examples: Vec<i64>,
     /// Rows whose `details.canary` is present but not a boolean.
     pub canary_not_boolean: u64,
 }
@@ -145,6 +151,7 @@ impl EventStore {
         Batch {
             store: self,
             start,
+            unknown_types: HashMap::new(),
             notes_before,
         }
     }
@@ -494,12 +501,114 @@ impl EventStore {
         self.flags_json.retain(|(row, _)| (*row as usize) < len);
     }
 
-    pub(crate) fn note_unknown_type(&mut self, name: &str) {
-        let types = &mut self.notes.unknown_event_types;
-        match types.binary_search_by(|(t, _)| t.as_str().cmp(name)) {
-            Ok(i) => types[i].1 += 1,
-            Err(i) => types.insert(i, (name.to_owned(), 1)),
+    /// Adds a batch's unknown types (sorted by name, each once) to the sorted list.
+    fn merge_unknown_types(&mut self, mut counted: Vec<(String, u64)>) {
+        if counted.is_empty() {
+            return;
         }
+        stdx::sort::sort_by(&mut counted, |a, b| a.0.cmp(&b.0));
+        let held = std::mem::take(&mut self.notes.unknown_event_types);
+        let mut merged = Vec::with_capacity(held.len() + counted.len());
+        let (mut a, mut b) = (held.into_iter().peekable(), counted.into_iter().peekable());
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) if x.0 == y.0 => {
+                    let (name, n) = a.next().unwrap_or_default();
+                    let (_, m) = b.next().unwrap_or_default();
+                    (name, n + m)
+                }
+                (Some(x), Some(y)) if x.0 < y.0 => a.next().unwrap_or_default(),
+                (Some(_), None) => a.next().unwrap_or_default(),
+                (_, Some(_)) => b.next().unwrap_or_default(),
+                (None, None) => break,
+            };
+            merged.push(next);
+        }
+        self.notes.unknown_event_types = merged;
+    }
+
+    /// Drops the rows appended from `start` on (still in input order) whose `id` an earlier
+    /// row already has, keeping the first as read, and notes them. Appends of new ids only (a
+    /// refresh, an export) sort just the appended ids; anything else sorts all ids once.
+    fn drop_duplicate_ids(&mut self, start: usize) {
+        let new = &self.id[start..];
+        if new.is_empty() {
+            return;
+        }
+        let held_max = self.id[..start].iter().copied().max();
+        let new_min = new.iter().copied().min();
+        if held_max.is_none_or(|m| new_min.is_some_and(|n| n > m)) {
+            let ascending = new.windows(2).all(|w| w[0] < w[1]);
+            if ascending {
+                return;
+            }
+            let mut sorted = new.to_vec();
+            stdx::sort::sort_by_key(&mut sorted, |&id| id);
+            if sorted.windows(2).all(|w| w[0] < w[1]) {
+                return;
+            }
+        }
+        let mut order: Vec<u32> = (0..self.len() as u32).collect();
+        stdx::sort::sort_by_key(&mut order, |&i| (self.id[i as usize], i));
+        let mut remove = vec![false; self.len()];
+        let mut examples = Vec::new();
+        let mut dropped = 0u64;
+        for pair in order.windows(2) {
+            let (first, second) = (pair[0] as usize, pair[1] as usize);
+            if self.id[first] == self.id[second] {
+                // `order` keeps equal ids in row order, so `second` is the later row; earlier
+                // batches were already free of duplicates, so it is one of this batch.
+                remove[second] = true;
+                dropped += 1;
+                if examples.last() != Some(&self.id[second]) && examples.len() < 5 {
+                    examples.push(self.id[second]);
+                }
+            }
+        }
+        if dropped == 0 {
+            return;
+        }
+        self.remove_rows(&remove);
+        self.notes.duplicate_ids += dropped;
+        let ex = &mut self.notes.duplicate_id_examples;
+        ex.extend(examples);
+        stdx::sort::sort_by_key(ex, |&id| id);
+        ex.dedup();
+        ex.truncate(5);
+    }
+
+    /// Removes the rows marked in `remove` (one flag per row), keeping the order of the rest.
+    fn remove_rows(&mut self, remove: &[bool]) {
+        let mut new_row = vec![u32::MAX; remove.len()];
+        let mut kept = 0u32;
+        for (old, &gone) in remove.iter().enumerate() {
+            if !gone {
+                new_row[old] = kept;
+                kept += 1;
+            }
+        }
+        fn keep<T>(v: &mut Vec<T>, remove: &[bool]) {
+            let mut i = 0;
+            v.retain(|_| {
+                i += 1;
+                !remove[i - 1]
+            });
+        }
+        keep(&mut self.id, remove);
+        keep(&mut self.created_at, remove);
+        keep(&mut self.processing_time_ms, remove);
+        keep(&mut self.event_type, remove);
+        keep(&mut self.flags, remove);
+        keep(&mut self.label, remove);
+        keep(&mut self.cache_key, remove);
+        let remap = |row: &mut u32| {
+            let new = new_row[*row as usize];
+            *row = new;
+            new != u32::MAX
+        };
+        self.errors.retain_mut(|e| remap(&mut e.row));
+        self.breaker.retain_mut(|b| remap(&mut b.row));
+        self.flags_json.retain_mut(|(row, _)| remap(row));
     }
 }
 
@@ -513,6 +622,8 @@ fn sparse_range<'a, T>(items: &'a [T], rows: &Range<usize>, row_of: impl Fn(&T) 
 pub struct Batch<'s> {
     store: &'s mut EventStore,
     start: usize,
+    /// Rows per unknown event type seen by this batch.
+    unknown_types: HashMap<String, u64>,
     /// The load notes before this batch, restored by [`Batch::discard`].
     notes_before: LoadNotes,
 }
@@ -525,7 +636,12 @@ impl Batch<'_> {
 
     /// Records a row of an event type the metrics do not know (it is still stored as `Other`).
     pub fn note_unknown_type(&mut self, name: &str) {
-        self.store.note_unknown_type(name);
+        match self.unknown_types.get_mut(name) {
+            Some(n) => *n += 1,
+            None => {
+                self.unknown_types.insert(name.to_owned(), 1);
+            }
+        }
     }
 
     /// Rows appended by this batch so far.
@@ -538,11 +654,17 @@ impl Batch<'_> {
     pub fn discard(&mut self) {
         self.store.truncate_rows(self.start);
         self.store.notes = self.notes_before.clone();
+        self.unknown_types.clear();
     }
 }
 
 impl Drop for Batch<'_> {
     fn drop(&mut self) {
+        let counted = std::mem::take(&mut self.unknown_types)
+            .into_iter()
+            .collect();
+        self.store.merge_unknown_types(counted);
+        self.store.drop_duplicate_ids(self.start);
         self.store.restore_order(self.start);
     }
 }
@@ -764,5 +886,48 @@ mod tests {
         assert!(!store.processing_time_non_finite(1));
         assert_eq!(store.success(0), Some(true));
         assert_eq!(store.cache_hit(0), None);
+    }
+
+    #[test]
+    fn duplicate_ids_count_once_and_are_noted() {
+        let mut store = EventStore::new();
+        // Within one batch, out of order, and again in a later batch.
+        store.extend([
+            row(2, 20, "/a"),
+            row(1, 10, "/b"),
+            row(2, 25, "/c"),
+            row(3, 30, "/d"),
+        ]);
+        assert_eq!(store.ids(), [1, 2, 3]);
+        assert_eq!(store.created_at(), [10, 20, 30]);
+        store.extend([row(3, 5, "/e"), row(4, 40, "/f")]);
+        assert_eq!(store.ids(), [1, 2, 3, 4]);
+        let notes = store.load_notes();
+        assert_eq!(notes.duplicate_ids, 2);
+        assert_eq!(notes.duplicate_id_examples, [2, 3]);
+        // New ids above every held one (a refresh): nothing dropped.
+        store.extend([row(6, 50, "/g"), row(5, 45, "/h")]);
+        assert_eq!(store.len(), 6);
+        assert_eq!(store.load_notes().duplicate_ids, 2);
+    }
+
+    #[test]
+    fn many_distinct_unknown_types_merge_sorted() {
+        let mut store = EventStore::new();
+        let names: Vec<String> = (0..20_000).rev().map(|i| format!("t{i:05}")).collect();
+        {
+            let mut batch = store.batch();
+            for n in &names {
+                batch.note_unknown_type(n);
+            }
+        }
+        {
+            let mut batch = store.batch();
+            batch.note_unknown_type("t00007");
+        }
+        let types = &store.load_notes().unknown_event_types;
+        assert_eq!(types.len(), 20_000);
+        assert!(types.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(types[7], ("t00007".to_owned(), 2));
     }
 }

@@ -91,6 +91,18 @@ pub fn verdict_line(e: &Evaluation) -> String {
     }
 }
 
+/// `check`'s line for a window without events: no verdict, and why.
+pub fn no_data_line(m: &Metrics) -> String {
+    match (m.window.from, m.window.to) {
+        (Some(from), Some(to)) => format!(
+            "No Data: no events from {} to {} (exclusive); no verdict",
+            time(from),
+            time(to)
+        ),
+        _ => "No Data: the input holds no events; no verdict".to_owned(),
+    }
+}
+
 /// What the readable report shows.
 pub struct Report<'a> {
     pub source: &'a str,

@@ -22,10 +22,15 @@ use canary_core::cohort::CohortComparison;
 use canary_core::cohort_rules::{CohortCall, CohortEvaluation};
 use canary_core::metrics::{self, Window};
 use canary_core::phases::{self, CriterionResult, PhaseAssessment};
+use canary_core::Micros;
 use serde::Serialize;
 
 use crate::error::{CliError, EXIT_ERROR};
-use crate::flags::{Command, MetricsArgs};
+use crate::flags::{Command, MetricsArgs, Source};
+
+/// Exit status of `check` when its window holds no event at all (an export with only its
+/// header, a window beside the data): no verdict can be had, and cron must hear of it.
+const EXIT_NO_DATA: u8 = 4;
 
 fn main() -> ExitCode {
     match run() {
@@ -71,11 +76,33 @@ impl Run {
     }
 }
 
-fn analyse(a: &MetricsArgs) -> Result<Run, CliError> {
+/// Where a run's window ends when `--to` is not given.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DefaultEnd {
+    /// Just after the last event: `metrics` reports on the whole input.
+    DataEnd,
+    /// Just after `--now` (default: now): `check` judges the present, so a row dated far ahead
+    /// cannot move the verdict to that row's quiet minute. The embedded demo is a recorded day:
+    /// without `--now` it is judged at its end, as its email is.
+    Now,
+}
+
+fn analyse(a: &MetricsArgs, end: DefaultEnd) -> Result<Run, CliError> {
     let store = source::load(&a.source)?;
     let whole = Window::whole(&store);
-    let from = a.from.or(whole.map(|w| w.from));
-    let to = a.to.or(whole.map(|w| w.to));
+    let now = run_now(a);
+    let judge_now = end == DefaultEnd::Now && !(a.source == Source::Demo && a.now.is_none());
+    let (from, to) = if judge_now {
+        let to = a.to.unwrap_or(now.saturating_add(1));
+        // Every event after the end: an empty stretch just before it (No Data), not an error.
+        let from = a.from.or(whole.map(|w| w.from.min(to.saturating_sub(1))));
+        (from, Some(to))
+    } else {
+        (
+            a.from.or(whole.map(|w| w.from)),
+            a.to.or(whole.map(|w| w.to)),
+        )
+    };
     let window = match (from, to) {
         (Some(from), Some(to)) => Some(Window::new(from, to).ok_or_else(|| {
             CliError::Usage("the window is empty: --to must be after --from".into())
@@ -83,8 +110,6 @@ fn analyse(a: &MetricsArgs) -> Result<Run, CliError> {
         // An empty input and no bounds: nothing to cover.
         _ => None,
     };
-    // The shell may read the clock; the core is told the time.
-    let now = a.now.unwrap_or_else(clock::now);
     let rules = alerts::default_rules();
     let redis_info = match &a.redis_info {
         Some(path) => Some(std::fs::read_to_string(path).map_err(|e| CliError::Input {
@@ -110,6 +135,12 @@ fn analyse(a: &MetricsArgs) -> Result<Run, CliError> {
     Ok(Run { analysis, phase })
 }
 
+/// The time a run judges at: `--now`, else the clock (the shell may read the clock; the core is
+/// told the time).
+fn run_now(a: &MetricsArgs) -> Micros {
+    a.now.unwrap_or_else(clock::now)
+}
+
 /// `canary-report metrics --json`: one object with exactly the keys of docs/metrics.md#the-command-line.
 #[derive(Serialize)]
 struct MetricsJson<'a> {
@@ -132,7 +163,7 @@ struct CohortsJson<'a> {
 }
 
 fn metrics_command(a: &MetricsArgs) -> Result<(), CliError> {
-    let run = analyse(a)?;
+    let run = analyse(a, DefaultEnd::DataEnd)?;
     let analysis = &run.analysis;
     let mut out = std::io::stdout().lock();
     if a.json {
@@ -169,9 +200,14 @@ fn metrics_command(a: &MetricsArgs) -> Result<(), CliError> {
 
 /// `canary-report check`: the verdict in one line (then the reason for each cohort rule
 /// firing), and the verdict as the exit status (0 On Track, 1 Issues Detected, 2 Rollback
-/// Required) so cron and CI can alert on it.
+/// Required, 4 No Data) so cron and CI can alert on it. The verdict is the one at `--now`
+/// (default: now): the window ends there unless `--to` is given.
 fn check_command(a: &MetricsArgs) -> Result<u8, CliError> {
-    let run = analyse(a)?;
+    let run = analyse(a, DefaultEnd::Now)?;
+    if run.analysis.metrics.window.events == 0 {
+        println!("{}", human::no_data_line(&run.analysis.metrics));
+        return Ok(EXIT_NO_DATA);
+    }
     let status = run.analysis.evaluation.status_now;
     println!("{}", human::verdict_line(&run.analysis.evaluation));
     // Why: each cohort rule firing now, with the endpoints and error types behind it; and, once,

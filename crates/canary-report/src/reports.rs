@@ -10,6 +10,7 @@ use std::path::Path;
 
 use canary_core::alerts;
 use canary_core::chat::ChatSummary;
+use canary_core::event::MICROS_PER_HOUR;
 use canary_core::metrics::Window;
 use canary_core::phases;
 use canary_core::report::{
@@ -20,7 +21,7 @@ use canary_core::EventStore;
 use crate::delivery;
 use crate::error::{usage, CliError};
 use crate::flags::{ReportArgs, ReportKind};
-use crate::{clock, source};
+use crate::source;
 
 /// Runs `email` or `signoff`.
 pub fn run(a: &ReportArgs) -> Result<(), CliError> {
@@ -61,8 +62,7 @@ fn report_data(
     period: Option<Window>,
 ) -> Result<ReportData, CliError> {
     let s = &a.source;
-    // The shell may read the clock; the core is told the time.
-    let now = s.now.unwrap_or_else(clock::now);
+    let now = crate::run_now(s);
     let mut phases = phases::default_phases();
     for p in phases.iter_mut().filter(|p| p.number == s.phase) {
         p.start = s.phase_start;
@@ -78,13 +78,73 @@ fn report_data(
     .ok_or_else(|| usage(format!("there is no phase {}", s.phase)))
 }
 
-/// The email covers the 24 h that end at the end of the data, unless --from/--to say otherwise
-/// (a missing end is the data's end, a missing start 24 h before the end).
+/// The email's period: `--from`/`--to` where given; otherwise the 24 h that end at the end of
+/// `--date` (midnight after it, UTC), or at `--now`, or now. A missing start is 24 h before the
+/// end, a missing end 24 h after the start. Never the data's own end: one row dated decades
+/// ahead must not move the report there. The embedded demo is a recorded day, so without any
+/// of these its email covers its last 24 h.
+fn email_period(a: &ReportArgs, store: &EventStore) -> Result<Option<Window>, CliError> {
+    let s = &a.source;
+    let day = 24 * MICROS_PER_HOUR;
+    let demo_default = s.source == crate::flags::Source::Demo
+        && s.now.is_none()
+        && a.date.is_none()
+        && s.from.is_none()
+        && s.to.is_none();
+    if demo_default {
+        return Ok(canary_core::report::default_period(store));
+    }
+    let date_end = a.date.and_then(|d| d.succ_opt()).map(|d| {
+        canary_core::time::from_datetime(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+    });
+    let (from, to) = match (s.from, s.to) {
+        (Some(from), Some(to)) => (from, to),
+        (Some(from), None) => (from, from.saturating_add(day)),
+        (None, to) => {
+            let to = to.or(date_end).unwrap_or_else(|| crate::run_now(s));
+            (to.saturating_sub(day), to)
+        }
+    };
+    Window::new(from, to)
+        .map(Some)
+        .ok_or_else(|| CliError::Usage("the window is empty: --to must be after --from".into()))
+}
+
+/// The data-quality notes about rows the phase leaves out: rows dated after `now`, and (when the
+/// phase's start was not given) rows before the start [`phases::default_start`] chose.
+fn outside_phase_notes(store: &EventStore, data: &ReportData, start_given: bool) -> Vec<String> {
+    let mut notes = Vec::new();
+    let times = store.created_at();
+    let after = times.len() - times.partition_point(|&t| t <= data.now);
+    if after > 0 {
+        notes.push(format!(
+            "{after} rows dated after the report's time {} (the latest {}) are left out of the \
+             phase's criteria",
+            canary_core::time::format_minute(data.now),
+            canary_core::time::format_minute(times[times.len() - 1])
+        ));
+    }
+    if let (false, Some(start)) = (start_given, data.phase.start) {
+        let before = times.partition_point(|&t| t < start);
+        if before > 0 {
+            notes.push(format!(
+                "{before} rows more than the phase's length before the rest of the data (the \
+                 earliest {}) are not taken as the phase's start and are left out of its \
+                 criteria; give --phase-start to choose it",
+                canary_core::time::format_minute(times[0])
+            ));
+        }
+    }
+    notes
+}
+
+/// The daily status email over [`email_period`], with the notes on rows outside the phase.
 fn email(a: &ReportArgs, store: &EventStore) -> Result<delivery::Report, CliError> {
     let s = &a.source;
-    let period = report::period(store, s.from, s.to)
-        .map_err(|_| CliError::Usage("the window is empty: --to must be after --from".into()))?;
+    let period = email_period(a, store)?;
     let mut data = report_data(a, store, period)?;
+    let outside = outside_phase_notes(store, &data, s.phase_start.is_some());
+    data.metrics.window.notes.extend(outside);
     if let Some(path) = &s.redis_info {
         let input_error = |message: String| CliError::Input {
             path: path.clone(),
@@ -105,6 +165,10 @@ fn email(a: &ReportArgs, store: &EventStore) -> Result<delivery::Report, CliErro
 
 fn signoff(a: &ReportArgs, store: &EventStore) -> Result<String, CliError> {
     let data = report_data(a, store, None)?;
+    // The sign-off has no notes section of its own: the notes go to stderr.
+    for note in outside_phase_notes(store, &data, a.source.phase_start.is_some()) {
+        eprintln!("canary-report: note: {note}");
+    }
     let input = SignoffInput {
         // Naming the approver on the sign-off is the Technical Lead's approval; the review and
         // the runbook validation are for a person to tick (in the console).
@@ -123,20 +187,51 @@ fn signoff(a: &ReportArgs, store: &EventStore) -> Result<String, CliError> {
 /// part: a new temporary file in the same directory (the same file system, so the rename is
 /// atomic), written and synced, then renamed over `path`. On any failure the temporary file is
 /// removed and `path` is untouched.
+///
+/// Only a regular file is written, or a new one made: a symbolic link at `path` is refused
+/// rather than followed or replaced, and so are directories, devices (`/dev/null`, `/dev/full`),
+/// FIFOs and sockets. An existing file keeps its permission bits (a 0600 report stays 0600).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+    let permissions = match fs::symlink_metadata(path) {
+        Ok(meta) => {
+            let kind = meta.file_type();
+            let refuse = |what: &str| {
+                Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{what}; --out writes only regular files"),
+                ))
+            };
+            if kind.is_symlink() {
+                return refuse("is a symbolic link, which is not followed");
+            }
+            if kind.is_dir() {
+                return refuse("is a directory");
+            }
+            if !kind.is_file() {
+                return refuse("is a device, FIFO or socket, not a regular file");
+            }
+            Some(meta.permissions())
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    // `.NAME.XXXXXX.tmp`, created new (never an existing file) and removed when dropped.
+    // `.NAME.XXXXXX.tmp`, created new (never an existing file) and removed when dropped, so
+    // nothing stays behind on failure.
     let mut file = tempfile::Builder::new()
         .prefix(&format!(".{}.", name.to_string_lossy()))
         .suffix(".tmp")
         .tempfile_in(dir)?;
     file.write_all(bytes)?;
+    if let Some(p) = permissions {
+        file.as_file().set_permissions(p)?;
+    }
     file.as_file().sync_all()?;
     file.persist(path).map_err(|e| e.error)?;
     // Make the rename durable too; not every platform can sync a directory, so best effort.

@@ -41,6 +41,36 @@ pub fn parse_f64(text: &str) -> Option<f64> {
     Some(if negative { -magnitude } else { magnitude })
 }
 
+/// Why a text is not a `double precision` as PostgreSQL's `float8in` reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Float8Error {
+    /// Not a number at all.
+    Syntax,
+    /// A number too large (it would round to infinity) or too small (it would round to zero
+    /// from non-zero digits) for `double precision`.
+    OutOfRange,
+}
+
+/// Reads `text` as PostgreSQL's `float8in` does: surrounding white space allowed, `Infinity`,
+/// `inf` and `NaN` in any case with an optional sign, and a finite number correctly rounded
+/// ([`parse_f64`]). A written number that rounds to infinity (`1e999`) or to zero from non-zero
+/// digits (`1e-999`) is out of range, as in PostgreSQL ("is out of range for type double
+/// precision"); subnormal results (`1e-310`) are accepted, as there.
+pub fn parse_float8(text: &str) -> Result<f64, Float8Error> {
+    let t = text.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c'));
+    let value = parse_f64(t).ok_or(Float8Error::Syntax)?;
+    let unsigned = t.trim_start_matches(['+', '-']);
+    if unsigned.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return Ok(value);
+    }
+    let mantissa = unsigned.split(['e', 'E']).next().unwrap_or("");
+    let nonzero = mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b));
+    if value.is_infinite() || (value == 0.0 && nonzero) {
+        return Err(Float8Error::OutOfRange);
+    }
+    Ok(value)
+}
+
 /// `inf`, `infinity` and `nan`, in any case.
 fn named(text: &[u8]) -> Option<f64> {
     let is = |word: &str| text.eq_ignore_ascii_case(word.as_bytes());
@@ -554,5 +584,39 @@ mod tests {
             let std = text.parse::<f64>().ok().map(f64::to_bits);
             assert_eq!(parse_f64(&text).map(f64::to_bits), std, "{text}");
         }
+    }
+
+    #[test]
+    fn float8in_range_rules() {
+        let check = |text: &str, expected: Result<f64, Float8Error>| {
+            let got = parse_float8(text);
+            match (got, expected) {
+                (Ok(a), Ok(b)) => assert!(
+                    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                    "{text:?}: {a:e}"
+                ),
+                (a, b) => assert_eq!(a, b, "{text:?}"),
+            }
+        };
+        check("1e999", Err(Float8Error::OutOfRange));
+        check("-1e999", Err(Float8Error::OutOfRange));
+        check("1.7976931348623159e308", Err(Float8Error::OutOfRange));
+        check("1e-999", Err(Float8Error::OutOfRange));
+        check("-2e-324", Err(Float8Error::OutOfRange));
+        check("1e-310", Ok(1e-310));
+        check("3e-324", Ok(5e-324));
+        check("0e-999", Ok(0.0));
+        check("-0.000", Ok(-0.0));
+        check(" 12.5\n", Ok(12.5));
+        // Found by fuzzing: C's white space includes the vertical tab and the form feed.
+        check("2.003e-722\x0b", Err(Float8Error::OutOfRange));
+        check("\x0c1.5\x0b", Ok(1.5));
+        check("Infinity", Ok(f64::INFINITY));
+        check("-inf", Ok(f64::NEG_INFINITY));
+        check("NaN", Ok(f64::NAN));
+        check("1.7976931348623157e308", Ok(f64::MAX));
+        check("", Err(Float8Error::Syntax));
+        check("1e", Err(Float8Error::Syntax));
+        check("0x10", Err(Float8Error::Syntax));
     }
 }

@@ -43,7 +43,8 @@ pub struct MetricsArgs {
     pub json: bool,
     /// The phase whose success criteria are evaluated (1, 2 or 3).
     pub phase: u8,
-    /// When that phase started; default: the first event's time.
+    /// When that phase started; default: the first event of the last stretch of events up to
+    /// `--now` without a gap longer than the phase (`phases::default_start`).
     pub phase_start: Option<Micros>,
     /// A `redis-cli INFO` text file to judge.
     pub redis_info: Option<String>,

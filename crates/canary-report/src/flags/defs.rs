@@ -165,7 +165,9 @@ pub const FLAGS: &[Flag] = &[
         value: Some("T"),
         missing: Some("--phase-start needs a time, e.g. 2025-10-16T18:35:00Z"),
         section: Section::Options,
-        doc: "when that phase started; default: the first event's time",
+        doc: "when that phase started; default: the first event of the\n\
+              last stretch of events up to --now without a gap longer\n\
+              than the phase (a stray far older row does not count)",
         update: |raw, v| {
             raw.phase_start = Some(time("--phase-start", v)?);
             Ok(())
@@ -228,7 +230,9 @@ pub const FLAGS: &[Flag] = &[
         missing: None,
         section: Section::Report,
         doc: "write the report to FILE atomically (a temporary file in the\n\
-              same directory, then renamed); default: stdout",
+              same directory, then renamed); only a regular file or a new\n\
+              one: symbolic links, directories and devices are refused;\n\
+              an existing file keeps its permissions; default: stdout",
         update: |raw, v| report(raw, "out", v),
     },
     Flag {
@@ -237,8 +241,8 @@ pub const FLAGS: &[Flag] = &[
         value: Some("D"),
         missing: None,
         section: Section::Report,
-        doc: "email: the date on it, e.g. 2025-10-17; default: the day the\n\
-              period ends",
+        doc: "email: the day it reports on, e.g. 2025-10-17 (the 24 h end\n\
+              at the midnight after it); default: the day the period ends",
         update: |raw, v| report(raw, "date", v),
     },
     Flag {

@@ -18,14 +18,18 @@ USAGE:
 
 COMMANDS:
     metrics         the verdict, the alerts that fired, and every metric of the window
-    check           one line with the verdict now, then the reason for each
+    check           one line with the verdict at --now, or now (--demo: at the
+                    end of its recorded day), then the reason for each
                     canary-against-control rule firing (endpoints, error types);
-                    exit status 0 On Track, 1 Issues Detected, 2 Rollback Required
-                    (for cron and CI); the verdict is the worst of the absolute
-                    rules and the canary-against-control (cohort) rules
+                    the window ends there unless --to is given; exit status
+                    0 On Track, 1 Issues Detected, 2 Rollback Required, 4 No Data
+                    (no event in the window) (for cron and CI); the verdict is the
+                    worst of the absolute rules and the canary-against-control
+                    (cohort) rules
     email           the daily status email (Markdown): status, the last 24 h's
                     metrics with targets, the alerts, next steps; the 24 h end
-                    at the end of the data unless --from/--to are given
+                    at the end of --date, at --now, or now (--demo: at the end
+                    of its recorded day) unless --from/--to are given
     signoff         the phase sign-off (Markdown): the transition criteria
                     filled from the data, approval block and notes
     grafana         an importable Grafana dashboard (JSON) of the main panels over
@@ -33,8 +37,9 @@ COMMANDS:
 ";
 
 const OUTRO: &str = "
-Exit status: 0 on success (check: 0/1/2 as above); 3 on bad input or a failed delivery,
-with one line on stderr that says what is wrong and where.
+Exit status: 0 on success; check: 0 On Track, 1 Issues Detected, 2 Rollback Required,
+4 No Data; 3 on bad input, a failed delivery or an output that cannot be written, with one
+line on stderr that says what is wrong and where (nothing is written then).
 ";
 
 /// Where a flag's text starts; a longer synopsis puts the text on the lines below it.
@@ -106,7 +111,7 @@ mod tests {
             "    --supabase-url URL\n                    a Supabase project (https://<project-ref>.supabase.co): reads\n"
         ));
         assert!(text.contains(
-            "    --phase-start T when that phase started; default: the first event's time\n"
+            "    --phase-start T when that phase started; default: the first event of the\n"
         ));
         assert!(text.contains(
             "    --dry-run       write the MIME message and the webhook payloads instead of\n                    sending them (to --out or stdout)\n\n    -h, --help      this text\n    -V, --version   the version\n\nExit status:"
