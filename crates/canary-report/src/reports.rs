@@ -14,7 +14,7 @@ use canary_core::event::MICROS_PER_HOUR;
 use canary_core::metrics::Window;
 use canary_core::phases;
 use canary_core::report::{
-    self, daily_email, email_subject, phase_signoff, ManualChecks, ReportData, SignoffInput,
+    daily_email, email_subject, phase_signoff, ManualChecks, ReportData, SignoffInput,
 };
 use canary_core::EventStore;
 
