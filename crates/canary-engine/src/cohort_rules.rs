@@ -6,7 +6,8 @@
 //! difference only when it is both larger than a margin that matters for a phase change (the
 //! guide's Phase 2 criteria: P50 and P95 no more than 10 % slower, error rate no more than 0.5
 //! points higher) and statistically significant, so that a huge N does not turn 1 ms into an
-//! alert and a tiny N does not decide the verdict.
+//! alert and a tiny N does not decide the verdict. `docs/metrics.md#alerts` describes the rules
+//! for users; this module documents how they are computed.
 //!
 //! # Evaluation
 //!
