@@ -24,7 +24,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::alerts::{Alert, Level};
-use crate::cohort_rules::{CohortEvaluation, CohortMetric, CohortRules};
+use crate::cohort_rules::{
+    CohortEvaluation, CohortMetric, CohortRules, PHASE_ERROR_RATE_MARGIN_POINTS,
+    PHASE_SLOWDOWN_MARGIN,
+};
 use crate::event::{Micros, MICROS_PER_HOUR};
 use crate::metrics::{compute, Metrics, Window};
 use crate::store::EventStore;
@@ -34,12 +37,13 @@ use crate::time::{format_minute, from_datetime};
 const H: Micros = MICROS_PER_HOUR;
 
 /// "No performance degradation vs Phase 1": P50 and P95 at most this many times Phase 1's
-/// (the guide's alert threshold is "> 10 % slower").
-pub const MAX_SLOWDOWN_RATIO: f64 = 1.10;
+/// (the guide's alert threshold is "> 10 % slower"). The cohort rules warn at the same margin.
+pub const MAX_SLOWDOWN_RATIO: f64 = 1.0 + PHASE_SLOWDOWN_MARGIN;
 
 /// "Error rate stable vs Phase 1": at most this many percentage points above Phase 1's (the
-/// guide's alert threshold is "> 0.5 % increase", read as points of the rate).
-pub const MAX_ERROR_RATE_INCREASE_POINTS: f64 = 0.5;
+/// guide's alert threshold is "> 0.5 % increase", read as points of the rate). The cohort rules
+/// warn at the same margin.
+pub const MAX_ERROR_RATE_INCREASE_POINTS: f64 = PHASE_ERROR_RATE_MARGIN_POINTS;
 
 /// The feature flags of a phase (the guide's `fly secrets` of each phase).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -1565,6 +1569,33 @@ mod tests {
             vs(Values::default(), Some(base), DAY.to - 1),
             "error_rate_vs_previous",
             Pending,
+        );
+    }
+
+    #[test]
+    fn phase_limits_are_the_cohort_rules_warning_margins() {
+        // One source: a canary the phase comparison would fail raises a cohort warning.
+        let rules = crate::cohort_rules::default_cohort_rules();
+        let warning_limit = |metric| {
+            rules
+                .rules
+                .iter()
+                .find(|r| r.metric == metric && r.level == Level::Warning)
+                .map(|r| r.limit())
+        };
+        assert_eq!(MAX_SLOWDOWN_RATIO, 1.1);
+        assert_eq!(MAX_ERROR_RATE_INCREASE_POINTS, 0.5);
+        assert_eq!(
+            warning_limit(CohortMetric::P50Latency),
+            Some(MAX_SLOWDOWN_RATIO)
+        );
+        assert_eq!(
+            warning_limit(CohortMetric::P95Latency),
+            Some(MAX_SLOWDOWN_RATIO)
+        );
+        assert_eq!(
+            warning_limit(CohortMetric::ErrorRate),
+            Some(MAX_ERROR_RATE_INCREASE_POINTS)
         );
     }
 

@@ -6,7 +6,8 @@
 //! difference only when it is both larger than a margin that matters for a phase change (the
 //! guide's Phase 2 criteria: P50 and P95 no more than 10 % slower, error rate no more than 0.5
 //! points higher) and statistically significant, so that a huge N does not turn 1 ms into an
-//! alert and a tiny N does not decide the verdict.
+//! alert and a tiny N does not decide the verdict. `docs/metrics.md#alerts` describes the rules
+//! for users; this module documents how they are computed.
 //!
 //! # Evaluation
 //!
@@ -145,8 +146,17 @@ pub struct CohortRules {
     pub rules: Vec<CohortRule>,
 }
 
-/// The default cohort rules. Warning at the guide's Phase 2 margins (P50 and P95 at most 10 %
-/// slower, error rate at most 0.5 points higher; mem0 write failures at the error rate's 0.5);
+/// The guide's Phase 2 latency margin: P50 and P95 at most 10 % slower than the reference. The
+/// one source of the cohort rules' warning level and of the phase criteria against the previous
+/// phase (`canary_core::phases`), so a canary that would fail the phase change warns while it runs.
+pub const PHASE_SLOWDOWN_MARGIN: f64 = 0.10;
+
+/// The guide's Phase 2 error-rate margin: at most 0.5 percentage points above the reference.
+/// Shared like [`PHASE_SLOWDOWN_MARGIN`].
+pub const PHASE_ERROR_RATE_MARGIN_POINTS: f64 = 0.5;
+
+/// The default cohort rules. Warning at the guide's Phase 2 margins ([`PHASE_SLOWDOWN_MARGIN`],
+/// [`PHASE_ERROR_RATE_MARGIN_POINTS`]; mem0 write failures at the error rate's);
 /// critical and emergency at the margins where the absolute rules escalate by as much (P50
 /// warning 400 → critical 500 ms is 25 %, → emergency 1000 ms is 2.5×; error rate 1 → 2 → 5 %).
 pub fn default_cohort_rules() -> CohortRules {
@@ -163,15 +173,20 @@ pub fn default_cohort_rules() -> CohortRules {
         min_samples_per_side: cohort::MIN_SAMPLES_PER_SIDE,
         alpha: 1e-5,
         rules: vec![
-            rule(P50Latency, Warning, 0.10, Some(5)),
+            rule(P50Latency, Warning, PHASE_SLOWDOWN_MARGIN, Some(5)),
             rule(P50Latency, Critical, 0.25, Some(10)),
             rule(P50Latency, Emergency, 1.50, Some(5)),
-            rule(P95Latency, Warning, 0.10, Some(5)),
+            rule(P95Latency, Warning, PHASE_SLOWDOWN_MARGIN, Some(5)),
             rule(P95Latency, Critical, 0.25, Some(10)),
-            rule(ErrorRate, Warning, 0.5, Some(5)),
+            rule(ErrorRate, Warning, PHASE_ERROR_RATE_MARGIN_POINTS, Some(5)),
             rule(ErrorRate, Critical, 2.0, Some(5)),
             rule(ErrorRate, Emergency, 5.0, None),
-            rule(Mem0WriteSuccess, Warning, 0.5, Some(10)),
+            rule(
+                Mem0WriteSuccess,
+                Warning,
+                PHASE_ERROR_RATE_MARGIN_POINTS,
+                Some(10),
+            ),
             rule(Mem0WriteSuccess, Critical, 4.0, Some(5)),
             rule(Mem0WriteSuccess, Emergency, 9.0, None),
         ],
