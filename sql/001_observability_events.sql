@@ -1,5 +1,6 @@
--- Canary Console: the `observability_events` table (SPEC §1), the indexes its reads use, and who
--- may read it. Safe to run more than once. Apply it in Supabase's SQL editor (or with
+-- Canary Console: the `observability_events` table (its columns: docs/metrics.md#data), the
+-- indexes its reads use, and who may read it. Safe to run more than once. Apply it in
+-- Supabase's SQL editor (or with
 -- `psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f sql/001_observability_events.sql`); it expects the
 -- roles every Supabase project has: anon, authenticated, service_role.
 --

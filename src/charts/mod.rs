@@ -686,14 +686,7 @@ pub fn describe_periods(alerts: &[Alert], metrics: &[MetricId]) -> Vec<(Level, S
                 }
                 Some(u) => format!("{since}–{} UTC", format_utc(u, "%Y-%m-%d %H:%M")),
             };
-            let unit = a.metric.unit();
-            let worst = if unit == "%" {
-                canary_core::summary::format_pct(Some(a.worst_value))
-            } else if unit == "ms" {
-                canary_core::summary::format_ms(Some(a.worst_value))
-            } else {
-                format!("{} {unit}", a.worst_value)
-            };
+            let worst = canary_core::text::alert_worst(a);
             let who = if metrics.len() > 1 {
                 format!("{} ", a.metric.label())
             } else {

@@ -23,6 +23,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { launchChromium, openGuardedPage, saveScreenshot } from './browser.mjs';
+import { seededRandom } from './page-checks.mjs';
 
 const SITE_URL = process.env.CANARY_SITE_URL;
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -39,11 +40,7 @@ let origin;
 /** A deterministic two-hour export (PostgreSQL CSV) whose last 30 minutes fail 15 % of the
  * requests: the error-rate emergency is firing at its end, so the verdict is Rollback Required. */
 function rollbackCsv() {
-  let seed = 7;
-  const random = () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
+  const random = seededRandom(7);
   const lines = ['id,event_type,success,cache_hit,processing_time_ms,cache_key,details,created_at'];
   const start = Date.UTC(2026, 0, 5, 9, 0, 0);
   let id = 0;

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { launchChromium } from './browser.mjs';
-import { assertShowsCliNumbers } from './page-checks.mjs';
+import { assertShowsCliNumbers, seededRandom } from './page-checks.mjs';
 
 const SITE_URL = process.env.CANARY_SITE_URL;
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -25,11 +25,7 @@ const problems = [];
 /// A deterministic export of two hours: requests on two endpoints (one slow spell), cache
 /// accesses and mem0 writes, in PostgreSQL's CSV form.
 function exportCsv() {
-  let seed = 42;
-  const random = () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
+  const random = seededRandom(42);
   const lines = ['id,event_type,success,cache_hit,processing_time_ms,cache_key,details,created_at'];
   const start = Date.UTC(2026, 0, 5, 9, 0, 0);
   let id = 0;

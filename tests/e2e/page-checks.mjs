@@ -1,6 +1,16 @@
 // Checks several browser tests make of the page the same way.
 import assert from 'node:assert/strict';
 
+/// A deterministic generator of numbers in [0, 1) from `seed` (a linear congruential one), so
+/// the tests' generated exports are the same on every run.
+export function seededRandom(seed) {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+}
+
 /// Text with its white space folded, as a reader sees it.
 export function clean(text) {
   return (text ?? '').replace(/\s+/gu, ' ').trim();

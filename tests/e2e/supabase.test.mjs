@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { launchChromium } from './browser.mjs';
-import { assertShowsCliNumbers } from './page-checks.mjs';
+import { assertShowsCliNumbers, seededRandom } from './page-checks.mjs';
 
 const SITE_URL = process.env.CANARY_SITE_URL;
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -93,10 +93,7 @@ const quoted = (json) => `"${json.replaceAll('"', '""')}"`;
 /// Deterministic events from `firstId` on, every `step` seconds of [from, to): requests on two
 /// endpoints with a slow spell and errors, cache accesses and misses, mem0 writes.
 function eventsCsv(firstId, from, to, seed, step = 2) {
-  const random = () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
+  const random = seededRandom(seed);
   const lines = ['id,event_type,success,cache_hit,processing_time_ms,cache_key,details,created_at'];
   let id = firstId;
   for (let at = from; at < to; at += step * 1000) {
