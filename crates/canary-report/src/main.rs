@@ -2,6 +2,7 @@
 //! and CI. All computing happens in `canary-core`; this binary reads inputs, picks the window and
 //! prints.
 
+mod atomic_file;
 mod clock;
 mod delivery;
 mod error;

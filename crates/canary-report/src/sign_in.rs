@@ -10,11 +10,12 @@
 //!
 //! Never a secret key: the project key is the anon or publishable one, refused otherwise.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use canary_core::auth::{self, AuthRequest, Method, Session};
 use canary_core::supabase::SupabaseConfig;
+
+use crate::atomic_file::write_atomically;
 
 pub const EMAIL_VAR: &str = "SUPABASE_EMAIL";
 pub const PASSWORD_VAR: &str = "SUPABASE_PASSWORD";
@@ -140,7 +141,7 @@ pub fn sign_in(
                     ))
                 }
             };
-            write_atomically(path, &s.refresh_token).map_err(|e| {
+            write_token(path, &s.refresh_token).map_err(|e| {
                 format!("{REFRESH_FILE_VAR}: could not write the new refresh token to {shown} ({e}); the old one is spent, so sign in again with {EMAIL_VAR} and {PASSWORD_VAR}")
             })?;
             Ok(Some(s.access_token))
@@ -148,36 +149,10 @@ pub fn sign_in(
     }
 }
 
-/// Writes `text` to a temporary file beside `path` (readable by its owner only) and renames it
-/// over `path`: a reader, or a crash, sees the old token or the new one, never half of one.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let result = (|| {
-        let mut file = options.open(&temp)?;
-        file.write_all(text.as_bytes())?;
-        file.write_all(b"\n")?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
+/// Replaces the token file whole (owner-readable only): a reader, or a crash, sees the old
+/// token or the new one, never half of one.
+fn write_token(path: &Path, token: &str) -> std::io::Result<()> {
+    write_atomically(path, format!("{token}\n").as_bytes())
 }
 
 #[cfg(test)]
@@ -241,7 +216,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("refresh-token");
         std::fs::write(&path, "old\n").unwrap();
-        write_atomically(&path, "new").unwrap();
+        write_token(&path, "new").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
         #[cfg(unix)]
         {
