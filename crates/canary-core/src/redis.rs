@@ -496,7 +496,7 @@ mod tests {
     fn thresholds() {
         let cases: Vec<(String, Expected)> = vec![
             (info(0, 100, 0), health(0, Some(100), None, None, &[])),
-            // Exactly on a threshold is not above it (SPEC: strictly greater).
+            // Exactly on a threshold is not above it (docs/metrics.md#alerts: strictly greater).
             (info(70, 100, 0), health(70, Some(100), None, None, &[])),
             (
                 info(80, 100, 0),

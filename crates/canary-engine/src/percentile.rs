@@ -127,7 +127,7 @@ pub fn mean(values: impl IntoIterator<Item = f64>) -> Option<f64> {
 mod tests {
     use super::*;
 
-    /// Reference: sort, then the formula exactly as the SPEC writes it.
+    /// Reference: sort, then the formula exactly as docs/metrics.md#metrics writes it.
     fn reference_cont(values: &[f64], p: f64) -> Option<f64> {
         let mut v = values.to_vec();
         v.sort_by(cmp);

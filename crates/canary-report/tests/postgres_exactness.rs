@@ -22,7 +22,7 @@
 //! `CANARY_TEST_PG` is the libpq connection string; without it the tests FAIL (they never pass
 //! silently). `CANARY_PSQL` may name the `psql` binary (default: `psql` on PATH).
 //!
-//! Two deliberate adaptations of the SQL, both SPEC rules rather than choices of this test:
+//! Two deliberate adaptations of the SQL, both rules of docs/metrics.md rather than choices of this test:
 //! - docs/metrics.md#data: a NaN (or ±Infinity) `processing_time_ms` is "skipped from the metric it would
 //!   corrupt". PostgreSQL would let NaN poison `AVG`/`MAX` and shift `percentile_cont`, so after
 //!   the export the SQL side sets those values to null (`update … set processing_time_ms = null`).
