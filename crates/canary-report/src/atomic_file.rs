@@ -15,6 +15,25 @@ use std::path::Path;
 /// rather than followed or replaced, and so are directories, devices (`/dev/null`, `/dev/full`),
 /// FIFOs and sockets. An existing file keeps its permission bits (a 0600 report stays 0600).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_whole(path, bytes, Mode::KeepExisting)
+}
+
+/// [`write_atomically`] for a secret: the file is readable by its owner only (mode 0600 on
+/// Unix, as tempfile creates it), whatever mode a file it replaces had.
+pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_whole(path, bytes, Mode::OwnerOnly)
+}
+
+/// Which permission bits the new file gets.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// Those of the file it replaces (a new file: owner only).
+    KeepExisting,
+    /// Owner only.
+    OwnerOnly,
+}
+
+fn write_whole(path: &Path, bytes: &[u8], mode: Mode) -> io::Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
@@ -36,7 +55,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
             if !kind.is_file() {
                 return refuse("is a device, FIFO or socket, not a regular file");
             }
-            Some(meta.permissions())
+            (mode == Mode::KeepExisting).then(|| meta.permissions())
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
         Err(e) => return Err(e),

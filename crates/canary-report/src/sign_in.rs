@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use canary_core::auth::{self, AuthRequest, Method, Session};
 use canary_core::supabase::SupabaseConfig;
 
-use crate::atomic_file::write_atomically;
+use crate::atomic_file::write_private;
 
 pub const EMAIL_VAR: &str = "SUPABASE_EMAIL";
 pub const PASSWORD_VAR: &str = "SUPABASE_PASSWORD";
@@ -152,7 +152,7 @@ pub fn sign_in(
 /// Replaces the token file whole (owner-readable only): a reader, or a crash, sees the old
 /// token or the new one, never half of one.
 fn write_token(path: &Path, token: &str) -> std::io::Result<()> {
-    write_atomically(path, format!("{token}\n").as_bytes())
+    write_private(path, format!("{token}\n").as_bytes())
 }
 
 #[cfg(test)]
