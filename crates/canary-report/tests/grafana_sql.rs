@@ -67,7 +67,13 @@ impl Pg {
 
 /// A fresh database on the server of `CANARY_TEST_PG` (one per test, named after `tag`), with
 /// what a Supabase project provides and the migrations use, and the migrations applied.
+/// Roles are the cluster's, not a database's: two tests applying the migrations at once would
+/// both see `canary_grafana` missing and both create it. Setting up one database at a time
+/// avoids that race.
+static SETUP: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn database(tag: &str) -> Pg {
+    let _one_at_a_time = SETUP.lock().unwrap_or_else(|e| e.into_inner());
     let base = std::env::var("CANARY_TEST_PG").unwrap_or_else(|_| {
         panic!(
             "CANARY_TEST_PG is not set: this test runs the Grafana panels' SQL on PostgreSQL 15. \
