@@ -598,50 +598,91 @@ fn push_sample(
 
 /// Runs one rule over its samples: the alerts it fired and its state at the last sample.
 pub fn evaluate_rule(rule: &Rule, samples: &[Sample]) -> (Vec<Alert>, RuleState) {
-    let needed = rule.duration_minutes.map_or(1, |d| d as usize + 1);
-    let mut alerts = Vec::new();
+    let (periods, state) = fire_and_resolve(
+        samples.iter().map(|s| {
+            let breaching = s
+                .value
+                .filter(|&v| rule.comparator.breaches(v, rule.threshold));
+            (s.at, breaching, s.value.is_some())
+        }),
+        rule.duration_minutes,
+        |a, b| rule.comparator.worse(a, b),
+    );
+    let alerts = periods
+        .into_iter()
+        .map(|p| Alert {
+            metric: rule.metric.id(),
+            level: rule.level,
+            threshold: Some(rule.threshold),
+            since: to_datetime(p.since),
+            until: p.until.map(to_datetime),
+            worst_value: p.worst,
+        })
+        .collect();
+    (alerts, state)
+}
+
+/// One firing of a level: from the sample that completed its run to the first sample that did
+/// not breach (`None` while it still fires at the last sample), and the worst value meanwhile.
+pub(crate) struct FiringPeriod {
+    pub since: Micros,
+    pub until: Option<Micros>,
+    pub worst: f64,
+}
+
+/// The pending/firing/resolved state machine every windowed level runs (the guide's and the
+/// cohort rules alike; `docs/metrics.md#alerts`). Each sample is `(at, breaching value, has
+/// data)`: a breaching value extends the run and fires once the run spans `duration_minutes`
+/// (D + 1 samples; without a duration, the first breach fires); anything else ends the run and
+/// resolves a firing level. `worse` picks the worse of two values. Returns the firings and the
+/// state at the last sample.
+pub(crate) fn fire_and_resolve(
+    samples: impl IntoIterator<Item = (Micros, Option<f64>, bool)>,
+    duration_minutes: Option<u32>,
+    worse: impl Fn(f64, f64) -> f64,
+) -> (Vec<FiringPeriod>, RuleState) {
+    let needed = duration_minutes.map_or(1, |d| d as usize + 1);
+    let mut periods = Vec::new();
     let mut run = 0usize;
     let mut firing: Option<(Micros, f64)> = None;
-    let close = |since: Micros, worst: f64, until: Option<Micros>| Alert {
-        metric: rule.metric.id(),
-        level: rule.level,
-        threshold: Some(rule.threshold),
-        since: to_datetime(since),
-        until: until.map(to_datetime),
-        worst_value: worst,
-    };
-    for s in samples {
-        match s
-            .value
-            .filter(|&v| rule.comparator.breaches(v, rule.threshold))
-        {
+    let mut last_has_data = None;
+    for (at, breaching, has_data) in samples {
+        last_has_data = Some(has_data);
+        match breaching {
             Some(v) => {
                 run += 1;
                 firing = match firing {
-                    Some((since, worst)) => Some((since, rule.comparator.worse(worst, v))),
-                    None if run >= needed => Some((s.at, v)),
+                    Some((since, worst)) => Some((since, worse(worst, v))),
+                    None if run >= needed => Some((at, v)),
                     None => None,
                 };
             }
             None => {
                 run = 0;
                 if let Some((since, worst)) = firing.take() {
-                    alerts.push(close(since, worst, Some(s.at)));
+                    periods.push(FiringPeriod {
+                        since,
+                        until: Some(at),
+                        worst,
+                    });
                 }
             }
         }
     }
-    let state = match (firing, samples.last()) {
+    let state = match (firing, last_has_data) {
         (Some(_), _) => RuleState::Firing,
-        (None, None) => RuleState::NoData,
-        (None, Some(last)) if last.value.is_none() => RuleState::NoData,
-        (None, Some(_)) if run > 0 => RuleState::Pending,
-        (None, Some(_)) => RuleState::Normal,
+        (None, None | Some(false)) => RuleState::NoData,
+        (None, Some(true)) if run > 0 => RuleState::Pending,
+        (None, Some(true)) => RuleState::Normal,
     };
     if let Some((since, worst)) = firing {
-        alerts.push(close(since, worst, None));
+        periods.push(FiringPeriod {
+            since,
+            until: None,
+            worst,
+        });
     }
-    (alerts, state)
+    (periods, state)
 }
 
 /// Breaker alerts from its transitions: warning from a transition away from `closed` until it is

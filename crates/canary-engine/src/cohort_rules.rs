@@ -49,7 +49,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::alerts::{Alert, Evaluation, Level, MetricId, RuleState, RuleStatus, Status};
+use crate::alerts::{
+    fire_and_resolve, Alert, Evaluation, Level, MetricId, RuleState, RuleStatus, Status,
+};
 use crate::cohort::{self, CohortComparison};
 use crate::event::{from_datetime, to_datetime, EventType, Micros, MICROS_PER_MINUTE};
 use crate::metrics::{rate_pct, Groups, Window};
@@ -556,47 +558,29 @@ pub fn evaluate_cohort_rule(
     rule: &CohortRule,
     samples: &[CohortSample],
 ) -> (Vec<Alert>, RuleState) {
-    let needed = rule.duration_minutes.map_or(1, |d| d as usize + 1);
-    let mut alerts = Vec::new();
-    let mut run = 0usize;
-    let mut firing: Option<(Micros, f64)> = None;
-    let close = |since: Micros, worst: f64, until: Option<Micros>| Alert {
-        metric: rule.metric.id(),
-        level: rule.level,
-        threshold: Some(rule.limit()),
-        since: to_datetime(since),
-        until: until.map(to_datetime),
-        worst_value: worst,
-    };
-    for s in samples {
-        let (value, significant) = s.of(rule.metric);
-        match value.filter(|&v| breaches(rule, v, significant)) {
-            Some(v) => {
-                run += 1;
-                firing = match firing {
-                    Some((since, worst)) => Some((since, worst.max(v))),
-                    None if run >= needed => Some((s.at, v)),
-                    None => None,
-                };
-            }
-            None => {
-                run = 0;
-                if let Some((since, worst)) = firing.take() {
-                    alerts.push(close(since, worst, Some(s.at)));
-                }
-            }
-        }
-    }
-    let state = match (firing, samples.last()) {
-        (Some(_), _) => RuleState::Firing,
-        (None, None) => RuleState::NoData,
-        (None, Some(last)) if last.of(rule.metric).0.is_none() => RuleState::NoData,
-        (None, Some(_)) if run > 0 => RuleState::Pending,
-        (None, Some(_)) => RuleState::Normal,
-    };
-    if let Some((since, worst)) = firing {
-        alerts.push(close(since, worst, None));
-    }
+    let (periods, state) = fire_and_resolve(
+        samples.iter().map(|s| {
+            let (value, significant) = s.of(rule.metric);
+            (
+                s.at,
+                value.filter(|&v| breaches(rule, v, significant)),
+                value.is_some(),
+            )
+        }),
+        rule.duration_minutes,
+        f64::max,
+    );
+    let alerts = periods
+        .into_iter()
+        .map(|p| Alert {
+            metric: rule.metric.id(),
+            level: rule.level,
+            threshold: Some(rule.limit()),
+            since: to_datetime(p.since),
+            until: p.until.map(to_datetime),
+            worst_value: p.worst,
+        })
+        .collect();
     (alerts, state)
 }
 
