@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use canary_core::alerts::{Alert, MetricId, Rule};
 use canary_core::email_html::{body_markdown, email_fragment};
-use canary_core::grafana::{dashboard_json, dashboard_title};
+use canary_core::grafana::{dashboard_title, retitle};
 use canary_core::phases::PhaseDefinition;
 use canary_core::report::{
     daily_email, default_period, phase_signoff, ManualChecks, Override, ReportData,
@@ -26,6 +26,10 @@ use crate::clock;
 use crate::data::Dataset;
 use crate::storage::{self, keys, Area};
 use canary_core::markdown;
+
+/// The Grafana dashboard of the page's rule table (`canary_core::alerts::default_rules`, the
+/// table the dashboard hands every panel), made by `build.rs` with the core's own function.
+const GRAFANA_DASHBOARD: &str = include_str!(concat!(env!("OUT_DIR"), "/grafana-dashboard.json"));
 
 /// What a person types into the report forms; saved as typed.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -277,8 +281,6 @@ pub fn ReportPanel(
             status.set(Some(format!("The draft could not be saved: {e}")));
         }
     });
-    // The Grafana export draws its threshold lines from the same rules as the reports.
-    let dashboard_rules = rules.clone();
     let markdown_text = Memo::new(move |_| {
         render(
             tab.get(),
@@ -343,7 +345,7 @@ pub fn ReportPanel(
     };
     let save_dashboard = move |_| {
         let name = draft.get_untracked().name;
-        let json = dashboard_json(&dashboard_title(&name), &dashboard_rules);
+        let json = retitle(GRAFANA_DASHBOARD, &dashboard_title(&name));
         let file = "canary-grafana-dashboard.json";
         match download(file, &json, "application/json") {
             Ok(()) => status.set(Some(format!(

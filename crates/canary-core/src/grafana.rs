@@ -343,6 +343,18 @@ pub fn dashboard_json(title: &str, rules: &[Rule]) -> String {
     text
 }
 
+/// The title of a dashboard made ahead of time, to be given its real title by [`retitle`].
+pub const TEMPLATE_TITLE: &str = "Canary Console";
+
+/// [`dashboard_json`]'s text made with [`TEMPLATE_TITLE`], with `title` in its place instead:
+/// equal to `dashboard_json(title, rules)`. The page ships the dashboard of its one rule table
+/// as text made when it is built, so none of the code that assembles it is in the bundle.
+pub fn retitle(template: &str, title: &str) -> String {
+    // Top-level keys are indented two spaces; the panels' titles are nested deeper.
+    let line = |t: &str| format!("\n  \"title\": {},\n", serde_json::Value::from(t));
+    template.replacen(&line(TEMPLATE_TITLE), &line(title), 1)
+}
+
 /// The dashboard's title for a rollout `name`.
 pub fn dashboard_title(name: &str) -> String {
     let name: String = name
@@ -351,7 +363,7 @@ pub fn dashboard_title(name: &str) -> String {
         .collect();
     let name = name.trim();
     if name.is_empty() {
-        "Canary Console".to_owned()
+        TEMPLATE_TITLE.to_owned()
     } else {
         format!("Canary Console: {name}")
     }
@@ -440,6 +452,28 @@ mod tests {
             d["panels"][1]["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"]["mode"],
             "off"
         );
+    }
+
+    #[test]
+    fn a_template_retitled_equals_the_dashboard_made_with_the_title() {
+        let rules = default_rules();
+        let template = dashboard_json(TEMPLATE_TITLE, &rules);
+        for name in [
+            "",
+            "mem0-redis",
+            "Canary Console",
+            "quote \" backslash \\ slash /",
+            "tab\tnewline\n\u{7}bell",
+            "\u{202e}bidi ünïcødé 🚦",
+            "\"title\": \"x\",",
+        ] {
+            let title = dashboard_title(name);
+            assert_eq!(
+                retitle(&template, &title),
+                dashboard_json(&title, &rules),
+                "{title:?}"
+            );
+        }
     }
 
     #[test]
