@@ -44,8 +44,8 @@ fn loading_status(progress: Option<ReadProgress>, what: &'static str) -> impl In
 /// The whole Canary Console page.
 #[component]
 pub fn App() -> impl IntoView {
-    // Back from an OAuth (or magic link) sign-in: the code leaves the address bar first.
-    let redirect_code = session::take_redirect_code();
+    // Back from an OAuth or emailed-link sign-in: the code or token leaves the address bar first.
+    let landing = session::take_landing();
     let state = ConsoleState::from_page();
     provide_context(state);
     let source = state.source;
@@ -57,9 +57,9 @@ pub fn App() -> impl IntoView {
     });
     session::listen(auth);
     session::keep_fresh(project, auth);
-    if let Some(code) = redirect_code {
+    if let Some(landing) = landing {
         leptos::task::spawn_local(async move {
-            match session::finish_oauth(&code, auth).await {
+            match session::finish_landing(landing, auth).await {
                 Ok((url, key)) => {
                     let keys = SupabaseKeys { key, token: None };
                     let _ = storage::save(Area::Session, &keys::supabase_keys(&url), &keys);

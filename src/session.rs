@@ -109,10 +109,18 @@ pub async fn sign_in_with_password(
     keep(config.project_url(), request, remember, view).await
 }
 
-/// Emails a one-time code (and a link back to this page).
-pub async fn send_code(config: &SupabaseConfig, email: &str) -> Result<(), AuthError> {
-    let request = auth::send_email_code(config, email, &page_url())?;
-    net::done(&request).await
+/// Emails a one-time code and a link back to this page. The link comes back with `?code=`
+/// (PKCE), so the verifier is kept as for OAuth: the link may open in another tab.
+pub async fn send_code(
+    config: &SupabaseConfig,
+    key: &str,
+    email: &str,
+    remember: bool,
+) -> Result<(), String> {
+    let challenge = begin_pkce(config, key, remember)?;
+    let request =
+        auth::send_email_code(config, email, &page_url(), &challenge).map_err(|e| e.to_string())?;
+    net::done(&request).await.map_err(|e| e.to_string())
 }
 
 /// Checks the emailed code.
@@ -124,7 +132,10 @@ pub async fn verify_code(
     view: RwSignal<AuthView>,
 ) -> Result<SessionUser, AuthError> {
     let request = auth::verify_email_code(config, email, code);
-    keep(config.project_url(), request, remember, view).await
+    let user = keep(config.project_url(), request, remember, view).await?;
+    // Signed in with the typed code: the emailed link's verifier has no more use.
+    storage::remove(Area::Local, PKCE_KEY);
+    Ok(user)
 }
 
 /// A sign-in with PKCE on its way through the provider.
@@ -148,6 +159,23 @@ fn page_url() -> String {
         .unwrap_or_default()
 }
 
+/// Keeps a fresh PKCE verifier for a sign-in that comes back to this page; returns its
+/// challenge.
+fn begin_pkce(config: &SupabaseConfig, key: &str, remember: bool) -> Result<String, String> {
+    let random = net::random_bytes()
+        .ok_or("the browser gave no random numbers (crypto.getRandomValues), so a safe sign-in cannot start")?;
+    let verifier = auth::pkce_verifier(&random);
+    let challenge = auth::pkce_challenge(&verifier);
+    let pending = PendingPkce {
+        project: config.project_url().to_owned(),
+        key: key.to_owned(),
+        verifier,
+        remember,
+    };
+    storage::save(Area::Local, PKCE_KEY, &pending).map_err(|e| e.to_string())?;
+    Ok(challenge)
+}
+
 /// Starts an OAuth sign-in (e.g. `github`): keeps a fresh verifier, then leaves for the
 /// provider. Returns only on failure.
 pub fn start_oauth(
@@ -156,22 +184,8 @@ pub fn start_oauth(
     provider: &str,
     remember: bool,
 ) -> Result<(), String> {
-    let random = net::random_bytes()
-        .ok_or("the browser gave no random numbers (crypto.getRandomValues), so a safe sign-in cannot start")?;
-    let verifier = auth::pkce_verifier(&random);
-    let pending = PendingPkce {
-        project: config.project_url().to_owned(),
-        key: key.to_owned(),
-        verifier: verifier.clone(),
-        remember,
-    };
-    storage::save(Area::Local, PKCE_KEY, &pending).map_err(|e| e.to_string())?;
-    let url = auth::authorize_url(
-        config,
-        provider,
-        &page_url(),
-        &auth::pkce_challenge(&verifier),
-    );
+    let challenge = begin_pkce(config, key, remember)?;
+    let url = auth::authorize_url(config, provider, &page_url(), &challenge);
     web_sys::window()
         .ok_or("no browser window")?
         .location()
@@ -179,34 +193,69 @@ pub fn start_oauth(
         .map_err(|e| format!("the browser did not open the sign-in page: {e:?}"))
 }
 
-/// The `code` of an OAuth (or magic link) redirect back to this page, taken off the address bar
-/// at once (it is single-use and must not be bookmarked or shared).
-pub fn take_redirect_code() -> Option<String> {
+/// The decoded parameters of a query string or fragment (without its `?` or `#`).
+fn params(text: &str) -> Vec<(String, String)> {
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(text) else {
+        return Vec::new();
+    };
+    // A URLSearchParams iterates over its [name, value] pairs.
+    let Ok(Some(entries)) = js_sys::try_iter(&params) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pair = js_sys::Array::from(&entry);
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+        })
+        .collect()
+}
+
+/// What Supabase Auth brought back to this page (an OAuth or emailed-link sign-in, or its
+/// error), taken off the address bar at once: a code or token there is single-use and must
+/// not be bookmarked or shared.
+pub fn take_landing() -> Option<auth::Landing> {
     let window = web_sys::window()?;
     let location = window.location();
     let search = location.search().ok()?;
-    let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
-    let code = params.get("code")?;
-    params.delete("code");
-    let query = String::from(params.to_string());
+    let hash = location.hash().ok()?;
+    let fragment = params(hash.trim_start_matches('#'));
+    let landing = auth::read_landing(&params(&search), &fragment)?;
+    let query = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
+    for name in auth::LANDING_PARAMS {
+        query.delete(name);
+    }
+    let query = String::from(query.to_string());
     let path = location.pathname().ok()?;
-    let clean = if query.is_empty() {
+    let mut clean = if query.is_empty() {
         path
     } else {
         format!("{path}?{query}")
     };
+    // A fragment that carried the landing goes whole; any other is the page's own.
+    let landing_fragment = fragment
+        .iter()
+        .any(|(k, _)| k == "access_token" || auth::LANDING_PARAMS.contains(&k.as_str()));
+    if !landing_fragment {
+        clean.push_str(&hash);
+    }
     if let Ok(history) = window.history() {
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&clean));
     }
-    Some(code)
+    Some(landing)
 }
 
-/// Exchanges a redirect's code with the verifier kept when the sign-in started. Returns the
-/// project and key to read with.
-pub async fn finish_oauth(
-    code: &str,
+/// Finishes a sign-in that landed back on this page, for the project and key kept when it
+/// started (PKCE: the code with the kept verifier; the implicit flow: its refresh token, whose
+/// exchange also says who signed in). Returns the project and key to read with.
+pub async fn finish_landing(
+    landing: auth::Landing,
     view: RwSignal<AuthView>,
 ) -> Result<(String, String), String> {
+    if let auth::Landing::Failed(e) = &landing {
+        storage::remove(Area::Local, PKCE_KEY);
+        return Err(e.to_string());
+    }
     let pending = storage::load::<PendingPkce>(Area::Local, PKCE_KEY).ok_or(
         "this page was opened with a sign-in code, but no sign-in was started in this browser: start it again from the Supabase form",
     )?;
@@ -215,7 +264,11 @@ pub async fn finish_oauth(
     let config =
         crate::api::supabase_config(&pending.project, &pending.key, None, crate::clock::now())
             .map_err(|e| e.to_string())?;
-    let request = auth::pkce_grant(&config, code, &pending.verifier);
+    let request = match &landing {
+        auth::Landing::Code(code) => auth::pkce_grant(&config, code, &pending.verifier),
+        auth::Landing::RefreshToken(token) => Ok(auth::refresh_grant(&config, token)),
+        auth::Landing::Failed(e) => Err(e.clone()),
+    };
     keep(&pending.project, request, pending.remember, view)
         .await
         .map_err(|e| e.to_string())?;

@@ -68,13 +68,15 @@ pub fn SignInForm(
                     auth,
                 )
                 .await
-                .map(Some),
-                "send-code" => session::send_code(&config, &email_text)
+                .map(Some)
+                .map_err(|e| e.to_string()),
+                "send-code" => session::send_code(&config, &key_text, &email_text, remember)
                     .await
                     .map(|()| None),
                 _ => session::verify_code(&config, &email_text, &code_text, remember, auth)
                     .await
-                    .map(Some),
+                    .map(Some)
+                    .map_err(|e| e.to_string()),
             };
             busy.set(false);
             match outcome {
@@ -88,7 +90,7 @@ pub fn SignInForm(
                     code_sent.set(true);
                     message.set(Some(format!("A code is on its way to {}: type it below (or open the link in the email).", email_text.trim())));
                 }
-                Err(e) => message.set(Some(e.to_string())),
+                Err(e) => message.set(Some(e)),
             }
         });
     };

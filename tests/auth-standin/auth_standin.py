@@ -11,13 +11,19 @@ everything in memory.
   POST /auth/v1/token?grant_type=password       {email, password}
   POST /auth/v1/token?grant_type=refresh_token  {refresh_token}   single-use, rotating
   POST /auth/v1/token?grant_type=pkce           {auth_code, code_verifier}   S256 checked
-  POST /auth/v1/otp                             {email, create_user}  (rate limited per email)
+  POST /auth/v1/otp?redirect_to=…               {email, create_user, code_challenge?,
+                                                 code_challenge_method?}  (rate limited per email)
   POST /auth/v1/verify                          {type: "email", email, token}
+  GET  /auth/v1/verify?token=…&type=magiclink&redirect_to=…   the emailed link: redirects to
+       redirect_to?code=… (PKCE, when /otp had a challenge), else to redirect_to#access_token=…
+       (implicit flow); a used or unknown link to redirect_to with error=access_denied&
+       error_code=otp_expired (in the query for a PKCE link, whose token starts with pkce_, else in the fragment)
   GET  /auth/v1/authorize?provider=…&redirect_to=…&code_challenge=…&code_challenge_method=s256
        signs the OAuth test user in at once and redirects to redirect_to?code=…
   POST /auth/v1/logout                          Authorization: Bearer <access token>
 Every /auth/v1 endpoint but /authorize (a browser navigation) requires the `apikey` header.
-Test-only: GET /standin/codes?email=… (the last emailed code), GET /standin/stats.
+Test-only: GET /standin/codes?email=… (the last emailed code), GET /standin/links?email=… (the
+path of the last emailed link, as the email would carry it), GET /standin/stats.
 
 Access tokens are HS256 JWTs signed with CANARY_SUPABASE_JWT_SECRET, the secret PostgREST
 verifies, so a session from here reads through the local PostgREST exactly as a real one would.
@@ -57,6 +63,8 @@ STATE = {
     "refresh": {},  # refresh token -> {"session": id, "email": e, "used": bool}
     "sessions": set(),  # live session ids
     "codes": {},  # email -> (code, sent_at)
+    "links": {},  # link token -> (email, challenge or None, redirect_to)
+    "last_link": {},  # email -> link path
     "flows": {},  # auth code -> (challenge, email)
     "stats": {"refresh_ok": 0, "refresh_reused": 0, "password": 0, "otp_sent": 0, "verify": 0, "pkce": 0, "logout": 0},
 }
@@ -174,6 +182,12 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 code = STATE["codes"].get(query.get("email", ""), (None, 0))[0]
             return self.answer(200, {"code": code}) if code else self.answer(404, {"msg": "no code sent"})
+        if url.path == "/standin/links":
+            with LOCK:
+                path = STATE["last_link"].get(query.get("email", ""))
+            return self.answer(200, {"path": path}) if path else self.answer(404, {"msg": "no link sent"})
+        if url.path == "/auth/v1/verify":
+            return self.verify_link(query)
         if url.path == "/standin/stats":
             with LOCK:
                 return self.answer(200, dict(STATE["stats"]))
@@ -206,6 +220,7 @@ class Handler(BaseHTTPRequestHandler):
         if body is None:
             return self.error(400, "bad_json", "Could not parse request body as JSON")
         path = url.path[len("/auth/v1/"):]
+        self.query = query
         if path == "token":
             grant = query.get("grant_type")
             if grant == "password":
@@ -280,7 +295,50 @@ class Handler(BaseHTTPRequestHandler):
                                   f"For security purposes, you can only request this after {OTP_INTERVAL_S} seconds.")
             STATE["codes"][email] = (f"{secrets.randbelow(10**6):06d}", now)
             STATE["stats"]["otp_sent"] += 1
+            challenge = body.get("code_challenge") or None
+            if challenge and str(body.get("code_challenge_method", "")).lower() != "s256":
+                return self.error(400, "validation_failed", "code_challenge_method must be s256")
+            # As GoTrue marks them: a PKCE link's token starts with pkce_.
+            token = ("pkce_" if challenge else "") + secrets.token_hex(28)
+            redirect = self.query.get("redirect_to", "")
+            STATE["links"][token] = (email, challenge, redirect)
+            STATE["last_link"][email] = "/auth/v1/verify?" + urlencode(
+                {"token": token, "type": "magiclink", "redirect_to": redirect})
         return self.answer(200, {})
+
+    def redirect(self, location):
+        self.send_response(303)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def verify_link(self, query):
+        """The emailed link, opened in the browser: single-use, like GoTrue's."""
+        with LOCK:
+            link = STATE["links"].pop(query.get("token", ""), None)
+        redirect = link[2] if link else query.get("redirect_to", "")
+        if not redirect:
+            return self.error(400, "validation_failed", "redirect_to is required")
+        sep = "&" if "?" in redirect else "?"
+        if link is None or query.get("type") != "magiclink":
+            error = urlencode({"error": "access_denied", "error_code": "otp_expired",
+                               "error_description": "Email link is invalid or has expired"})
+            pkce = query.get("token", "").startswith("pkce_")
+            return self.redirect(f"{redirect}{sep}{error}" if pkce else f"{redirect}#{error}")
+        email, challenge, _ = link
+        with LOCK:
+            STATE["stats"]["verify"] += 1
+        if challenge:
+            code = str(uuid.uuid4())
+            with LOCK:
+                STATE["flows"][code] = (challenge, email)
+            return self.redirect(f"{redirect}{sep}{urlencode({'code': code})}")
+        answer = self.session(email)
+        fragment = urlencode({
+            "access_token": answer["access_token"], "expires_at": answer["expires_at"],
+            "expires_in": answer["expires_in"], "refresh_token": answer["refresh_token"],
+            "token_type": "bearer", "type": "magiclink"})
+        return self.redirect(f"{redirect}#{fragment}")
 
     def verify(self, body):
         email = str(body.get("email", "")).strip().lower()

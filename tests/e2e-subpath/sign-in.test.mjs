@@ -6,6 +6,10 @@
 // - email + password (and the messages for a wrong password and an unconfirmed email);
 // - a one-time code by email (the code read from the stand-in), the rate limit on asking again,
 //   and closed sign-ups for an unknown address;
+// - the emailed link, asked for with a PKCE challenge, landing back on the sub-path with ?code=
+//   (exchanged, removed from the address bar); the same link again says it is used up; a link
+//   of the implicit flow (#access_token=…, e.g. asked for by another client) signs in too and
+//   leaves no token in the address bar;
 // - GitHub through OAuth with PKCE: S256 challenge, redirect_to the page's own sub-path URL,
 //   the ?code= exchanged and removed from the address bar;
 // - refresh across expiry with 12-second tokens in two tabs sharing a remembered session: the
@@ -149,6 +153,95 @@ test('a one-time code by email: rate limited when asked again at once; closed si
     await page.click('[data-testid="sign-in-verify"]');
     await waitSignedIn(page);
     await waitRead(page);
+  } finally {
+    await context.close();
+  }
+});
+
+/// Asks for a code and link from the form, past the stand-in's per-email rate limit.
+async function sendCode(page) {
+  await page.fill('[data-testid="sign-in-email"]', MEMBER.email);
+  for (let attempt = 0; ; attempt += 1) {
+    await page.click('[data-testid="sign-in-send-code"]');
+    await page.waitForFunction(
+      () => /A code is on its way|rate limiting/.test(document.querySelector('[data-testid="sign-in-message"]')?.textContent ?? ''),
+      null,
+      { timeout: TIMEOUT_MS },
+    );
+    const text = await page.textContent('[data-testid="sign-in-message"]');
+    if (/A code is on its way/.test(text)) return;
+    assert.ok(attempt < 3, text);
+    await page.waitForTimeout(2_000);
+  }
+}
+
+const lastLink = async () => {
+  const answer = await fetch(`${stack.auth}/standin/links?email=${encodeURIComponent(MEMBER.email)}`);
+  assert.equal(answer.status, 200, 'the stand-in sent a link');
+  return `${stack.url}${(await answer.json()).path}`;
+};
+
+test('the emailed link lands back on the sub-path and signs in; used again, it says so', async () => {
+  const context = await browser.newContext();
+  try {
+    const { page, requests } = await open(context, '?range=24h');
+    await fillProject(page);
+    await sendCode(page);
+    const otp = requests.filter((u) => u.includes('/auth/v1/otp')).pop();
+    assert.equal(new URL(otp).searchParams.get('redirect_to'), SITE_URL, 'the link comes back to the page itself');
+    const link = await lastLink();
+    assert.match(new URL(link).searchParams.get('token'), /^pkce_/, 'asked for with a PKCE challenge');
+    const before = (await stats(stack.auth)).pkce;
+    // The link opened from the email: a navigation through Supabase Auth back to the page.
+    await page.goto(link, { waitUntil: 'load' });
+    await waitSignedIn(page);
+    await waitRead(page);
+    assert.ok(!page.url().includes('code='), `the code stays in the address bar: ${page.url()}`);
+    assert.ok(page.url().startsWith(SITE_URL), page.url());
+    assert.equal((await stats(stack.auth)).pkce, before + 1, 'the code was exchanged with the kept verifier');
+    assert.equal(await page.evaluate(() => localStorage.getItem('canary-console.supabase-pkce')), null, 'the verifier is not kept');
+
+    // The same link again (links work once): a clear message, nothing in the address bar.
+    const again = await context.newPage();
+    await again.goto(link, { waitUntil: 'load' });
+    await again.waitForFunction(
+      () => /Signing in did not finish: the sign-in link is invalid or has expired \(Email link is invalid or has expired\): a link works once/
+        .test(document.querySelector('[data-testid="auth-notice"]')?.textContent ?? ''),
+      null,
+      { timeout: TIMEOUT_MS },
+    );
+    assert.ok(!/error|code=/.test(again.url()), `the error stays in the address bar: ${again.url()}`);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a link of the implicit flow (#access_token=…) signs in and leaves no token in the address bar', async () => {
+  const context = await browser.newContext();
+  try {
+    const { page } = await open(context, '?range=24h');
+    await fillProject(page);
+    await sendCode(page);
+    // Another client of the project asks for a link without a challenge (the implicit flow).
+    let sent;
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      sent = await fetch(`${stack.url}/auth/v1/otp?redirect_to=${encodeURIComponent(SITE_URL)}`, {
+        method: 'POST',
+        headers: { apikey: stack.anon, 'content-type': 'application/json' },
+        body: JSON.stringify({ email: MEMBER.email, create_user: false }),
+      });
+      if (sent.status !== 429) break;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    assert.equal(sent.status, 200, await sent.text());
+    const link = await lastLink();
+    assert.doesNotMatch(new URL(link).searchParams.get('token'), /^pkce_/);
+    const before = (await stats(stack.auth)).refresh_ok;
+    await page.goto(link, { waitUntil: 'load' });
+    await waitSignedIn(page);
+    await waitRead(page);
+    assert.ok(!/access_token|refresh_token/.test(page.url()), `a token stays in the address bar: ${page.url()}`);
+    assert.equal((await stats(stack.auth)).refresh_ok, before + 1, "the link's refresh token was exchanged for the page's own session");
   } finally {
     await context.close();
   }

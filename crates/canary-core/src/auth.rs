@@ -3,7 +3,8 @@
 //! The page (`src/api/`) and the CLI send them with their own transports.
 //!
 //! Flows: email + password (`/token?grant_type=password`), a one-time code by email (`/otp`, then
-//! `/verify`), OAuth with PKCE (`/authorize` with an S256 challenge, back with `?code=`,
+//! `/verify` with the typed code, or the emailed link, which lands back on the page: see
+//! [`read_landing`]), OAuth with PKCE (`/authorize` with an S256 challenge, back with `?code=`,
 //! exchanged at `/token?grant_type=pkce`), refresh (`/token?grant_type=refresh_token`: the
 //! refresh token is single-use and rotates) and sign-out (`/logout`). Answer shapes follow
 //! Supabase Auth's OpenAPI description (`AccessTokenResponseSchema`, `ErrorSchema` with the
@@ -122,6 +123,8 @@ pub enum AuthError {
     SignupsClosed { detail: String },
     #[error("the OAuth sign-in could not be completed ({detail}): start it again from this page (the link works once, in the tab that started it)")]
     OAuthFailed { detail: String },
+    #[error("the sign-in link is invalid or has expired ({detail}): a link works once and for a limited time; ask for a new code on this page and use the newest email")]
+    LinkRejected { detail: String },
     #[error("Supabase Auth refused the project's key ({detail}): check the project URL and the anon or publishable key")]
     KeyRefused { detail: String },
     #[error("could not reach Supabase Auth at {url} ({detail}): check the network connection and the project URL")]
@@ -183,17 +186,25 @@ pub fn password_grant(
 }
 
 /// Asks Supabase Auth to email a one-time code (and magic link) to an existing user: the
-/// console never creates accounts (`create_user: false`).
+/// console never creates accounts (`create_user: false`). With the PKCE `challenge` the link
+/// lands back on `redirect_to` with `?code=`, exchanged by [`pkce_grant`] like an OAuth sign-in,
+/// so no token ever travels in the address bar.
 pub fn send_email_code(
     config: &SupabaseConfig,
     email: &str,
     redirect_to: &str,
+    challenge: &str,
 ) -> Result<AuthRequest, AuthError> {
     let email = required(email, "the email address")?;
     let mut request = post(
         config,
         "otp",
-        serde_json::json!({ "email": email, "create_user": false }),
+        serde_json::json!({
+            "email": email,
+            "create_user": false,
+            "code_challenge": challenge,
+            "code_challenge_method": "s256",
+        }),
     );
     request.url = format!("{}?redirect_to={}", request.url, encode(redirect_to));
     Ok(request)
@@ -289,6 +300,72 @@ fn encode(value: &str) -> String {
         }
     }
     out
+}
+
+/// What the address bar holds when Supabase Auth sends the browser back to the page.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Landing {
+    /// `?code=`: an OAuth sign-in or an emailed link asked for with a PKCE challenge; exchanged
+    /// by [`pkce_grant`] with the verifier kept when it started.
+    Code(String),
+    /// The implicit flow's `#access_token=…&refresh_token=…` (an emailed link asked for without
+    /// a challenge, e.g. by another client of the project): the refresh token is exchanged at
+    /// once by [`refresh_grant`], which also says who signed in.
+    RefreshToken(String),
+    /// Supabase Auth or the provider sent an error back instead.
+    Failed(AuthError),
+}
+
+/// The query parameters a landing uses; the page takes them (and a landing's fragment) off the
+/// address bar, since a code or token in it must not be bookmarked or shared.
+pub const LANDING_PARAMS: [&str; 4] = ["code", "error", "error_code", "error_description"];
+
+/// Reads a landing from the page's decoded query and fragment parameters (name, value), or
+/// `None` when the page was opened some other way.
+pub fn read_landing(query: &[(String, String)], fragment: &[(String, String)]) -> Option<Landing> {
+    let get = |params: &[(String, String)], name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+    };
+    for params in [query, fragment] {
+        if get(params, "error").is_some() || get(params, "error_code").is_some() {
+            let code = get(params, "error_code").unwrap_or_default();
+            let detail = get(params, "error_description")
+                .filter(|d| !d.is_empty())
+                .or_else(|| get(params, "error"))
+                .unwrap_or_else(|| code.clone());
+            let detail: String = detail
+                .chars()
+                .filter(|&c| !c.is_control() && !crate::report::is_invisible_format(c))
+                .take(200)
+                .collect();
+            return Some(Landing::Failed(match code.as_str() {
+                "otp_expired" => AuthError::LinkRejected { detail },
+                "signup_disabled" | "user_not_found" => AuthError::SignupsClosed { detail },
+                _ => AuthError::OAuthFailed { detail },
+            }));
+        }
+    }
+    if let Some(code) = get(query, "code") {
+        return Some(match code.is_empty() {
+            true => Landing::Failed(AuthError::OAuthFailed {
+                detail: "the address has an empty code".to_owned(),
+            }),
+            false => Landing::Code(code),
+        });
+    }
+    get(fragment, "access_token")?;
+    Some(
+        match get(fragment, "refresh_token").filter(|t| !t.is_empty()) {
+            Some(token) => Landing::RefreshToken(token),
+            None => Landing::Failed(AuthError::Malformed {
+                detail: "the sign-in link brought an access token without a refresh token"
+                    .to_owned(),
+            }),
+        },
+    )
 }
 
 /// Reads the answer to a sign-in, code check, PKCE exchange or refresh. `now` is Unix seconds
@@ -466,13 +543,22 @@ mod tests {
             .headers
             .contains(&("Authorization", "Bearer tok".into())));
         assert_eq!(out.body, None);
-        let otp =
-            send_email_code(&config(), "a@b.c", "https://o.github.io/canary-console/").unwrap();
+        let otp = send_email_code(
+            &config(),
+            "a@b.c",
+            "https://o.github.io/canary-console/",
+            "ch-_",
+        )
+        .unwrap();
         assert_eq!(
             otp.url,
             "https://abc.supabase.co/auth/v1/otp?redirect_to=https%3A%2F%2Fo.github.io%2Fcanary-console%2F"
         );
-        assert!(otp.body.unwrap().contains("\"create_user\":false"));
+        let body: Value = serde_json::from_str(otp.body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"email": "a@b.c", "create_user": false, "code_challenge": "ch-_", "code_challenge_method": "s256"})
+        );
         assert_eq!(
             authorize_url(&config(), "github", "https://o.github.io/canary-console/", "ch-_"),
             "https://abc.supabase.co/auth/v1/authorize?provider=github&redirect_to=https%3A%2F%2Fo.github.io%2Fcanary-console%2F&code_challenge=ch-_&code_challenge_method=s256"
@@ -501,6 +587,88 @@ mod tests {
             read_session(200, b"<html>", 0),
             Err(AuthError::Malformed { .. })
         ));
+    }
+
+    fn landing(query: &[(&str, &str)], fragment: &[(&str, &str)], expected: Option<&str>) {
+        let owned = |p: &[(&str, &str)]| -> Vec<(String, String)> {
+            p.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let got = read_landing(&owned(query), &owned(fragment)).map(|l| match l {
+            Landing::Code(c) => format!("code {c}"),
+            Landing::RefreshToken(t) => format!("refresh {t}"),
+            Landing::Failed(e) => format!("failed: {e}"),
+        });
+        match (got.as_deref(), expected) {
+            (Some(got), Some(want)) => assert!(
+                got.starts_with(want),
+                "{query:?} {fragment:?}:\n  got {got}"
+            ),
+            (got, want) => assert_eq!(got, want, "{query:?} {fragment:?}"),
+        }
+    }
+
+    #[test]
+    fn landings_are_read_from_the_query_and_the_fragment() {
+        // Opened some other way.
+        landing(&[], &[], None);
+        landing(&[("range", "24h"), ("source", "supabase")], &[], None);
+        landing(&[], &[("panel", "alerts")], None);
+        // PKCE: OAuth, or an emailed link asked for with a challenge.
+        landing(
+            &[("code", " 8f1e "), ("range", "24h")],
+            &[],
+            Some("code 8f1e"),
+        );
+        landing(
+            &[("code", "")],
+            &[],
+            Some(
+                "failed: the OAuth sign-in could not be completed (the address has an empty code)",
+            ),
+        );
+        // The implicit flow's tokens in the fragment.
+        landing(
+            &[],
+            &[
+                ("access_token", "a.b.c"),
+                ("expires_in", "3600"),
+                ("refresh_token", "r1"),
+                ("token_type", "bearer"),
+                ("type", "magiclink"),
+            ],
+            Some("refresh r1"),
+        );
+        landing(&[], &[("access_token", "a.b.c")], Some("failed: the answer of Supabase Auth is not what was expected (the sign-in link brought an access token without a refresh token)"));
+        // Errors, in the query (PKCE) or the fragment (implicit), win over anything else.
+        landing(
+            &[("error", "access_denied"), ("error_code", "otp_expired"), ("error_description", "Email link is invalid or has expired")],
+            &[],
+            Some("failed: the sign-in link is invalid or has expired (Email link is invalid or has expired): a link works once"),
+        );
+        landing(
+            &[("code", "x")],
+            &[
+                ("error", "access_denied"),
+                ("error_code", "otp_expired"),
+                ("error_description", ""),
+            ],
+            Some("failed: the sign-in link is invalid or has expired (access_denied)"),
+        );
+        landing(
+            &[
+                ("error", "access_denied"),
+                ("error_description", "The user denied the request\u{202e}"),
+            ],
+            &[],
+            Some("failed: the OAuth sign-in could not be completed (The user denied the request)"),
+        );
+        landing(
+            &[("error_code", "signup_disabled")],
+            &[],
+            Some("failed: this project does not let new users sign up (signup_disabled)"),
+        );
     }
 
     fn check(status: u16, body: &str, expected: &str) {
