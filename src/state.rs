@@ -88,7 +88,7 @@ impl UrlState {
             parts.push(format!("source={s}"));
         }
         if let Some(u) = &self.supabase_url {
-            parts.push(format!("supabase={}", js_encode(u)));
+            parts.push(format!("supabase={}", stdx::url::encode_component(u)));
         }
         if let Some(r) = self.range {
             parts.push(format!("range={}", r.code()));
@@ -105,20 +105,6 @@ impl UrlState {
             format!("?{}", parts.join("&"))
         }
     }
-}
-
-/// Percent-encoding for a query value (RFC 3986 unreserved characters kept).
-fn js_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(char::from(b))
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 /// Decodes percent-encoding (and `+` as space); invalid escapes are kept as written.

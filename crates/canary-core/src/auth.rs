@@ -206,7 +206,11 @@ pub fn send_email_code(
             "code_challenge_method": "s256",
         }),
     );
-    request.url = format!("{}?redirect_to={}", request.url, encode(redirect_to));
+    request.url = format!(
+        "{}?redirect_to={}",
+        request.url,
+        stdx::url::encode_component(redirect_to)
+    );
     Ok(request)
 }
 
@@ -270,9 +274,9 @@ pub fn authorize_url(
     format!(
         "{}/auth/v1/authorize?provider={}&redirect_to={}&code_challenge={}&code_challenge_method=s256",
         config.project_url(),
-        encode(provider),
-        encode(redirect_to),
-        encode(challenge)
+        stdx::url::encode_component(provider),
+        stdx::url::encode_component(redirect_to),
+        stdx::url::encode_component(challenge)
     )
 }
 
@@ -287,19 +291,6 @@ pub fn pkce_challenge(verifier: &str) -> String {
     use base64::Engine as _;
     use sha2::Digest as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier))
-}
-
-/// Percent-encoding of a query value (RFC 3986 unreserved characters kept).
-fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// What the address bar holds when Supabase Auth sends the browser back to the page.

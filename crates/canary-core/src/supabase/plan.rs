@@ -284,25 +284,14 @@ pub(super) const STREAMS: [Stream; 7] = [
     },
 ];
 
-/// Appends a `select` list (`->>` is percent-encoded: `>` may not appear raw in a URL).
+/// Appends a `select` list: the commas between columns literal, each column percent-encoded
+/// (`>` may not appear raw in a URL; PostgREST decodes the value before it parses the list).
 pub(super) fn push_select(url: &mut String, cols: &[Col]) {
     for (i, col) in cols.iter().enumerate() {
         if i > 0 {
             url.push(',');
         }
-        push_encoded(url, col.select());
-    }
-}
-
-/// Appends `value` to a query string, percent-encoding what PostgREST's query parser would
-/// misread (`+` would become a space, `&` would end the value).
-pub(super) fn push_encoded(out: &mut String, value: &str) {
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~:,()*".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
+        stdx::url::push_component(url, col.select());
     }
 }
 

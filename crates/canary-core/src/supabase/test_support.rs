@@ -92,7 +92,8 @@ impl Fake {
         let mut filters: Vec<Filter> = Vec::new();
         for param in query.split('&') {
             let (name, value) = param.split_once('=').unwrap();
-            let value = value.replace("%2B", "+").replace("%20", " ");
+            // As PostgREST does: the value is percent-decoded before its syntax is read.
+            let value = percent_decode(value);
             match (name, value.split_once('.').unwrap_or((&value, ""))) {
                 ("select", _) => {
                     select = value
@@ -337,4 +338,21 @@ pub(super) fn direct_store(rows: &[EventRow<'static>], from: Micros, to: Micros)
     }
     drop(batch);
     store
+}
+
+/// Decodes `%XX` escapes (as a server reads a query value); the fake's URLs are well formed.
+fn percent_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(u8::from_str_radix(&value[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
 }
