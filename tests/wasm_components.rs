@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use canary_console::components::success_metrics::SuccessMetrics;
 use canary_console::components::toolbar::Toolbar;
+use canary_console::state::{query_params, UrlState};
 use canary_core::analysis::RangeChoice;
 use canary_core::demo::{generate, DemoConfig};
 use canary_core::metrics::{compute, Window};
@@ -148,4 +149,77 @@ async fn toolbar_custom_range_is_validated_before_it_is_used() {
         }]
     );
     assert!(texts(&root, ".field-error").is_empty());
+}
+
+/// The page's URL state, read and written with the browser's `URLSearchParams`.
+fn check_url(query: &str, expected: UrlState) {
+    let got = UrlState::parse(query);
+    assert_eq!(got, expected, "{query}");
+    assert_eq!(
+        UrlState::parse(&got.to_query()),
+        got,
+        "round trip of {query}"
+    );
+}
+
+#[wasm_bindgen_test]
+fn url_state_table() {
+    check_url("", UrlState::default());
+    check_url(
+        "?source=demo&range=4h&phase=2",
+        UrlState {
+            source: Some("demo".into()),
+            range: Some(RangeChoice::Last4Hours),
+            phase: Some(2),
+            ..UrlState::default()
+        },
+    );
+    check_url(
+        "?source=supabase&supabase=https%3A%2F%2Fabc.supabase.co%2Fa+b&range=phase",
+        UrlState {
+            source: Some("supabase".into()),
+            supabase_url: Some("https://abc.supabase.co/a b".into()),
+            range: Some(RangeChoice::ThisPhase),
+            ..UrlState::default()
+        },
+    );
+    assert_eq!(
+        UrlState {
+            source: Some("supabase".into()),
+            supabase_url: Some("https://abc.supabase.co/?x=1&y".into()),
+            events: Some(5),
+            ..UrlState::default()
+        }
+        .to_query(),
+        "?source=supabase&supabase=https%3A%2F%2Fabc.supabase.co%2F%3Fx%3D1%26y&events=5"
+    );
+    assert_eq!(UrlState::default().to_query(), "");
+    // Unknown or invalid values are ignored, never trusted.
+    check_url(
+        "?source=file&phase=9&range=forever&key=abc&events=0",
+        UrlState::default(),
+    );
+    check_url(
+        "?supabase=%zz",
+        UrlState {
+            supabase_url: Some("%zz".into()),
+            ..UrlState::default()
+        },
+    );
+}
+
+#[wasm_bindgen_test]
+fn query_params_decode_as_the_browser_does() {
+    assert_eq!(
+        query_params("#access_token=a.b&refresh_token=r%2B1+x&empty=&=v&k"),
+        [
+            ("access_token", "a.b"),
+            ("refresh_token", "r+1 x"),
+            ("empty", ""),
+            ("", "v"),
+            ("k", ""),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    );
+    assert!(query_params("").is_empty());
 }
