@@ -3,17 +3,17 @@
 //! and `signoff --demo` make them), (b) no data, (c) a store that breaches every alert rule and
 //! fails every criterion, and (d) hostile strings in every text the data or a person supplies.
 //!
-//! Every report is compared byte for byte with `tests/golden/<name>.md`; on a mismatch the test
-//! prints a line diff. After an intended change, rewrite the files and review the diff in git:
+//! Every report is compared byte for byte with `tests/golden/<name>.md` (expect-test); on a
+//! mismatch the test prints a diff. After an intended change, rewrite the files and review the
+//! diff in git:
 //!
-//!     UPDATE_GOLDEN=1 cargo test -p canary-core --test reports
+//!     UPDATE_EXPECT=1 cargo test -p canary-core --test reports
 //!
 //! Every report is also checked structurally: each table row has as many unescaped `|` as its
 //! header, and no heading is made by anything but the renderer; the hostile reports further
 //! contain no raw HTML tag and no Markdown link but the dashboard's.
 
 use std::borrow::Cow;
-use std::path::PathBuf;
 
 use canary_core::alerts::default_rules;
 use canary_core::demo::{generate, DemoConfig, PHASE1_START};
@@ -42,66 +42,10 @@ pub const DEMO_NOTES: &str =
 const HOSTILE: &str = "| x | <script>alert(1)</script> [link](http://evil) # heading\n\
 # second line\r\n```\n`tick` *b* _i_ ![img](x) <img src=x onerror=alert(1)> \\ &amp; ---";
 
-fn golden_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
-}
-
-/// A minimal line diff (longest common subsequence), `-` golden, `+` rendered.
-fn diff(expected: &str, actual: &str) -> String {
-    let a: Vec<&str> = expected.lines().collect();
-    let b: Vec<&str> = actual.lines().collect();
-    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j, mut out) = (0, 0, String::new());
-    while i < a.len() || j < b.len() {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
-            i += 1;
-            j += 1;
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            out.push_str(&format!("+{:>4} {}\n", j + 1, b[j]));
-            j += 1;
-        } else {
-            out.push_str(&format!("-{:>4} {}\n", i + 1, a[i]));
-            i += 1;
-        }
-    }
-    if out.is_empty() {
-        out.push_str(
-            "(the lines are equal; the files differ in line endings or a final newline)\n",
-        );
-    }
-    out
-}
-
-/// Compares `actual` with the golden file `name`, or rewrites it under `UPDATE_GOLDEN=1`.
+/// Compares `actual` with the golden file `tests/golden/<name>` (expect-test prints the diff;
+/// `UPDATE_EXPECT=1` rewrites the file).
 fn check_golden(name: &str, actual: &str) {
-    let path = golden_dir().join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
-        std::fs::create_dir_all(golden_dir()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; create it with UPDATE_GOLDEN=1 cargo test -p canary-core --test reports",
-            path.display()
-        )
-    });
-    assert!(
-        expected == actual,
-        "{name} differs from the golden file {} (- golden, + rendered):\n{}\n\
-         If the change is intended: UPDATE_GOLDEN=1 cargo test -p canary-core --test reports",
-        path.display(),
-        diff(&expected, actual)
-    );
+    expect_test::expect_file![format!("golden/{name}")].assert_eq(actual);
 }
 
 /// Number of `|` in `line` not escaped by a backslash.
