@@ -103,6 +103,22 @@ pub fn no_data_line(m: &Metrics) -> String {
     }
 }
 
+/// `check`'s line for a window with events but none a rule can judge at its end: too few (or
+/// none) in the trailing span before it, as when an export stopped. No verdict, and why.
+pub fn stale_line(m: &Metrics) -> String {
+    // The window's end is exclusive: its last instant is the one judged.
+    let end = m
+        .window
+        .to
+        .map(|to| time(to - chrono::TimeDelta::microseconds(1)))
+        .unwrap_or_default();
+    format!(
+        "No Data: fewer than {} events in the {} before {end}, too few for any rule to judge (is the export still running?); no verdict",
+        canary_core::alerts::MIN_SAMPLE_EVENTS,
+        canary_core::text::format_duration(canary_core::alerts::SAMPLE_SPAN),
+    )
+}
+
 /// What the readable report shows.
 pub struct Report<'a> {
     pub source: &'a str,

@@ -17,7 +17,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use canary_core::alerts::{self, Status};
+use canary_core::alerts::{self, RuleState, Status};
 use canary_core::analysis::{analyse_window, assess_phase, Analysis};
 use canary_core::cohort::CohortComparison;
 use canary_core::cohort_rules::{CohortCall, CohortEvaluation};
@@ -201,7 +201,8 @@ fn metrics_command(a: &MetricsArgs) -> Result<(), CliError> {
 
 /// `canary-report check`: the verdict in one line (then the reason for each cohort rule
 /// firing), and the verdict as the exit status (0 On Track, 1 Issues Detected, 2 Rollback
-/// Required, 4 No Data) so cron and CI can alert on it. The verdict is the one at `--now`
+/// Required, 4 No Data: no events in the window, or none that a rule can judge at its end) so
+/// cron and CI can alert on it. The verdict is the one at `--now`
 /// (default: now): the window ends there unless `--to` is given.
 fn check_command(a: &MetricsArgs) -> Result<u8, CliError> {
     let run = analyse(a, DefaultEnd::Now)?;
@@ -210,6 +211,16 @@ fn check_command(a: &MetricsArgs) -> Result<u8, CliError> {
         return Ok(EXIT_NO_DATA);
     }
     let status = run.analysis.evaluation.status_now;
+    // Events, but none a rule can judge at the end of the window (an export that stopped, a
+    // window that ends after the data): no verdict, rather than "On Track" from silence.
+    let rules = &run.analysis.evaluation.rules;
+    if status == Status::OnTrack
+        && !rules.is_empty()
+        && rules.iter().all(|r| r.state == RuleState::NoData)
+    {
+        println!("{}", human::stale_line(&run.analysis.metrics));
+        return Ok(EXIT_NO_DATA);
+    }
     println!("{}", human::verdict_line(&run.analysis.evaluation));
     // Why: each cohort rule firing now, with the endpoints and error types behind it; and, once,
     // when the data has no cohort tags, that the absolute rules decided alone.

@@ -823,9 +823,23 @@ fn accepted_cases(cases: &mut Vec<Case>) {
     cases.push(status(
         "years 1 and 9999: check",
         file(&two_far),
+        &[
+            "check",
+            "--input",
+            "{input}",
+            "--now",
+            "9999-12-31T23:59:59.999999Z",
+        ],
+        EXIT_NO_DATA,
+        "No Data: fewer than 20 events in the 5 min before 9999-12-31T23:59:59.999999Z",
+    ));
+    // Two rows are too few to judge anywhere; now lies between them.
+    cases.push(status(
+        "years 1 and 9999: check now",
+        file(&two_far),
         &["check", "--input", "{input}"],
-        EXIT_OK,
-        "On Track",
+        EXIT_NO_DATA,
+        "No Data: fewer than 20 events in the 5 min before",
     ));
     cases.push(status(
         "years 1 and 9999: email",
@@ -985,6 +999,27 @@ fn accepted_cases(cases: &mut Vec<Case>) {
         ],
         EXIT_NO_DATA,
         "No Data: no events from 2020-01-01T00:00:00Z",
+    ));
+    cases.push(status(
+        "stale export: check",
+        file(&format!("{HEADER}{}", ok_row(1, AT))),
+        &["check", "--input", "{input}", "--now", "2025-10-18T18:00:00Z"],
+        EXIT_NO_DATA,
+        "No Data: fewer than 20 events in the 5 min before 2025-10-18T18:00:00Z, too few for any rule to judge",
+    ));
+    let fresh: String = (1..=20).map(|i| ok_row(i, AT)).collect();
+    cases.push(status(
+        "fresh export: check",
+        file(&format!("{HEADER}{fresh}")),
+        &[
+            "check",
+            "--input",
+            "{input}",
+            "--now",
+            "2025-10-16T18:36:00Z",
+        ],
+        EXIT_OK,
+        "On Track",
     ));
     cases.push(status(
         "empty JSON array: check",

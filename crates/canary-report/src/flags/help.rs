@@ -23,7 +23,8 @@ COMMANDS:
                     canary-against-control rule firing (endpoints, error types);
                     the window ends there unless --to is given; exit status
                     0 On Track, 1 Issues Detected, 2 Rollback Required, 4 No Data
-                    (no event in the window) (for cron and CI); the verdict is the
+                    (no event in the window, or fewer than 20 in its last 5
+                    minutes: too few to judge) (for cron and CI); the verdict is the
                     worst of the absolute rules and the canary-against-control
                     (cohort) rules
     email           the daily status email (Markdown): status, the last 24 h's
