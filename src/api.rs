@@ -399,19 +399,23 @@ pub struct Refreshed {
     pub newest_id: Option<i64>,
 }
 
-/// Brings `store` (rows of `[from, to)` read earlier) up to date: fetches only the rows with
-/// an id above `store.max_id()` (two requests for a typical refresh), appends them, then drops
-/// the rows older than `from` (a window that ends now moves on). On an error the store is as it
-/// was. An empty store gets a full read.
+/// Brings `store` (rows of `[from, to)` read by reads the last of which started at
+/// `last_read_started`) up to date: fetches the rows above the core's refresh cursor (the new
+/// rows and an overlap read again, so rows whose transaction committed late are not missed;
+/// the store drops the rows it holds), appends them, then drops the rows older than `from` (a
+/// window that ends now moves on). On an error the store is as it was. An empty store gets a
+/// full read.
 pub async fn refresh_supabase(
     config: &SupabaseConfig,
     store: &mut EventStore,
     from: Option<Micros>,
     to: Option<Micros>,
+    last_read_started: Micros,
     on_progress: impl FnMut(ReadProgress) -> ControlFlow<()>,
 ) -> Result<Refreshed, SupabaseReadError> {
     check_not_expired(config, crate::clock::now())?;
-    let mut read = PagedRead::new(config, ReadPlan::refresh(from, to, store.max_id()));
+    let plan = ReadPlan::refresh(from, to, store, last_read_started);
+    let mut read = PagedRead::new(config, plan);
     let before = store.len();
     drive(&mut read, store, config, on_progress).await?;
     let appended = (store.len() - before) as u64;

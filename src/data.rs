@@ -1,9 +1,10 @@
 //! Where the app's events come from. Loading is async (a file is read, Supabase is paged), so the
 //! app reads it through a `LocalResource`; parsing and all numbers are the core's.
 //!
-//! A Supabase data set keeps how it was read ([`ReadSpan`], the checked configuration), so a
-//! refresh of it fetches only the rows newer than those held and drops those that left the
-//! window, instead of reading the whole window again.
+//! A Supabase data set keeps how it was read ([`ReadSpan`], the checked configuration, when the
+//! read began), so a refresh of it fetches only the rows above the core's refresh cursor (the
+//! new rows and an overlap where late commits may land) and drops those that left the window,
+//! instead of reading the whole window again.
 
 use std::fmt;
 use std::ops::ControlFlow;
@@ -156,6 +157,9 @@ struct LiveRead {
     span: ReadSpan,
     /// Checked once at connect; re-checked for expiry before every read.
     config: SupabaseConfig,
+    /// The clock when the last read that succeeded began: how far back a refresh must look
+    /// for rows whose transaction committed late.
+    started: Micros,
 }
 
 /// A loaded data set.
@@ -316,6 +320,7 @@ async fn read(
         source: source.clone(),
         span,
         config,
+        started: now,
     });
     Ok(data)
 }
@@ -338,12 +343,14 @@ async fn refresh(
         _ => Ok(live.config.clone()),
     };
     let outcome = match config {
-        Ok(config) => api::refresh_supabase(&config, &mut store, from, to, on_progress).await,
+        Ok(config) => {
+            api::refresh_supabase(&config, &mut store, from, to, live.started, on_progress).await
+        }
         Err(LoadError::Supabase(message)) => Err(SupabaseReadError::Stale(message)),
         Err(e) => Err(SupabaseReadError::Stale(e.to_string())),
     };
-    let (range_end, warnings) = match outcome {
-        Ok(refreshed) => (crate::clock::now(), refreshed.warnings),
+    let (range_end, warnings, started) = match outcome {
+        Ok(refreshed) => (crate::clock::now(), refreshed.warnings, now),
         Err(SupabaseReadError::Cancelled) => {
             return Err(supabase_failed(SupabaseReadError::Cancelled))
         }
@@ -353,6 +360,7 @@ async fn refresh(
                 "The refresh at {} UTC failed, so the data shown is from the read before: {e}",
                 format_minute(now)
             )],
+            live.started,
         ),
     };
     Ok(Dataset {
@@ -361,7 +369,10 @@ async fn refresh(
         range_end,
         live: true,
         warnings,
-        live_read: Some(live.clone()),
+        live_read: Some(LiveRead {
+            started,
+            ..live.clone()
+        }),
     })
 }
 

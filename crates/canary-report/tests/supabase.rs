@@ -712,7 +712,7 @@ fn paging_past_the_cap_and_during_inserts_loses_and_doubles_nothing() {
         insert_batch(i);
     }
     // A refresh picks up the rest, exactly.
-    let plan = ReadPlan::refresh(Some(start), Some(end), store.max_id());
+    let plan = ReadPlan::refresh(Some(start), Some(end), &store, now_micros());
     let refresh = read_into(&mut store, &config, plan, &no_tamper);
     refresh.result.expect("refresh");
     assert_eq!(sorted(&store), in_slot(""));
@@ -745,7 +745,7 @@ fn an_incremental_refresh_reads_only_the_new_rows() {
     // 1,000 new rows; the window moves an hour on.
     slot.load(&stack, &new);
     let from = start + H;
-    let plan = ReadPlan::refresh(Some(from), None, store.max_id());
+    let plan = ReadPlan::refresh(Some(from), None, &store, now_micros());
     let refresh = read_into(&mut store, &config, plan, &no_tamper);
     let refresh = refresh.result.expect("refresh");
     store.retain_from(from);
@@ -776,6 +776,181 @@ fn an_incremental_refresh_reads_only_the_new_rows() {
         serde_json::to_string(&canary_core::metrics::compute(&fresh, window)).unwrap()
     );
     assert_eq!(store.ids(), fresh.ids());
+}
+
+/// Starts `psql` on `script` in the background (a writer of the table), as the superuser.
+fn spawn_sql(stack: &Stack, script: String) -> std::thread::JoinHandle<()> {
+    let (psql, db) = (stack.psql.clone(), stack.db.clone());
+    std::thread::spawn(move || {
+        let mut child = Command::new(&psql)
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &db, "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("psql runs");
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(script.as_bytes()).expect("script");
+        drop(stdin);
+        let out = child.wait_with_output().expect("psql ends");
+        assert!(
+            out.status.success(),
+            "a writer failed: {}",
+            text(&out.stderr)
+        );
+    })
+}
+
+#[test]
+#[ignore = "needs the local Supabase stack: scripts/test.sh starts one"]
+fn refreshes_lose_no_row_of_transactions_that_commit_late() {
+    let stack = Stack::from_env();
+    let slot = Slot::new(&stack, 6);
+    // Ids from a sequence, handed out at insert as the table's identity does; `created_at`
+    // the table's default, now(): the transaction's start.
+    let seq = "canary_test_late_commit_seq";
+    stack.sql(&format!(
+        "drop sequence if exists {seq}; create sequence {seq} start {};\n\
+         insert into observability_events (id, event_type, success, processing_time_ms, details, created_at) \
+         select nextval('{seq}'), 'request_completed', true, g % 300, '{{\"endpoint\": \"/old\"}}', \
+         now() - interval '40 minutes' + g * interval '10 ms' from generate_series(1, 3000) g;",
+        slot.id_base() + 1
+    ));
+    let insert = |rows: u32, endpoint: &str| {
+        format!(
+            "insert into observability_events (id, event_type, success, processing_time_ms, details) \
+             select nextval('{seq}'), 'request_completed', g % 7 <> 0, g % 500, '{{\"endpoint\": \"{endpoint}\"}}' \
+             from generate_series(1, {rows}) g;\n"
+        )
+    };
+    let committed = || -> Vec<i64> {
+        stack
+            .sql(&format!(
+                "select id from observability_events where id > {} and id < {} order by id",
+                slot.id_base(),
+                slot.id_base() + ID_STRIDE
+            ))
+            .lines()
+            .map(|l| l.parse().expect("id"))
+            .collect()
+    };
+    let config = stack.user_config(&stack.url);
+    let from = now_micros() - H;
+    let small_pages = |plan: ReadPlan| ReadPlan {
+        page_size: 150,
+        ..plan
+    };
+    // The page's read: a full read, then refreshes with the core's cursor. Beside it, the
+    // cursor refreshes used to take (the newest id held), to show the race is real.
+    let mut started = now_micros();
+    let mut store = EventStore::new();
+    let full = read_into(
+        &mut store,
+        &config,
+        small_pages(ReadPlan::window(Some(from), None)),
+        &no_tamper,
+    );
+    full.result.expect("full read");
+    let mut newest_only = store.clone();
+    assert_eq!(slot.ids_in(&store), committed());
+
+    // Writers: three steady ones committing 20 rows at a time, and six transactions that each
+    // insert, stay open across several refreshes (2 to 7 s), insert more, then commit.
+    let mut writers = Vec::new();
+    for w in 0..3 {
+        let mut script = String::new();
+        for i in 0..60 {
+            script.push_str(&insert(20, &format!("/steady{w}")));
+            script.push_str(&format!("select pg_sleep(0.{});\n", 1 + (i + w) % 3));
+        }
+        writers.push(spawn_sql(&stack, script));
+    }
+    for t in 0..6 {
+        let script = format!(
+            "select pg_sleep({});\nbegin;\n{}select pg_sleep({});\n{}commit;\n",
+            t,
+            insert(30, &format!("/late{t}")),
+            2 + t,
+            insert(10, &format!("/late{t}"))
+        );
+        writers.push(spawn_sql(&stack, script));
+    }
+    let refresh = |store: &mut EventStore, plan: ReadPlan| {
+        read_into(store, &config, small_pages(plan), &no_tamper)
+            .result
+            .expect("refresh");
+        store.retain_from(from);
+    };
+    let mut refreshes = 0;
+    let mut checked_late = false;
+    while writers.iter().any(|w| !w.is_finished()) || refreshes < 3 {
+        std::thread::sleep(Duration::from_millis(700));
+        // Every row committed before the refresh begins must be held after it.
+        let before = committed();
+        let this_start = now_micros();
+        let plan = ReadPlan::refresh(Some(from), None, &store, started);
+        refresh(&mut store, plan);
+        started = this_start;
+        let held = slot.ids_in(&store);
+        let missing: Vec<&i64> = before
+            .iter()
+            .filter(|id| held.binary_search(id).is_err())
+            .collect();
+        assert!(missing.is_empty(), "refresh {refreshes} lost {missing:?}");
+        assert_eq!(
+            store.load_notes().duplicate_ids,
+            0,
+            "the overlap is not a data problem"
+        );
+        let plan = ReadPlan {
+            after_id: newest_only.max_id(),
+            estimate: false,
+            ..ReadPlan::window(Some(from), None)
+        };
+        refresh(&mut newest_only, plan);
+        refreshes += 1;
+        checked_late |= before.len() > 3000 + 6 * 40;
+    }
+    for w in writers {
+        w.join().expect("writer");
+    }
+    let plan = ReadPlan::refresh(Some(from), None, &store, started);
+    refresh(&mut store, plan);
+    let plan = ReadPlan {
+        after_id: newest_only.max_id(),
+        estimate: false,
+        ..ReadPlan::window(Some(from), None)
+    };
+    refresh(&mut newest_only, plan);
+    let all = committed();
+    assert_eq!(all.len(), 3000 + 3 * 60 * 20 + 6 * 40);
+    assert!(refreshes >= 8 && checked_late, "{refreshes} refreshes");
+    assert_eq!(slot.ids_in(&store), all, "rows lost or doubled");
+    let lost = all.len() - slot.ids_in(&newest_only).len();
+    assert!(
+        lost > 0,
+        "the newest-id cursor lost nothing: the writers did not race the refreshes"
+    );
+    // The refreshed store equals a full read now.
+    let mut fresh = EventStore::new();
+    read_into(
+        &mut fresh,
+        &config,
+        ReadPlan::window(Some(from), None),
+        &no_tamper,
+    )
+    .result
+    .expect("fresh read");
+    let window = canary_core::Window::new(from, Micros::MAX);
+    assert_eq!(
+        serde_json::to_string(&canary_core::metrics::compute(&store, window)).unwrap(),
+        serde_json::to_string(&canary_core::metrics::compute(&fresh, window)).unwrap()
+    );
+    eprintln!(
+        "{refreshes} refreshes during the writes; the newest-id cursor lost {lost} of {} rows",
+        all.len()
+    );
+    stack.sql(&format!("drop sequence {seq};"));
 }
 
 /// One error case: the project URL, the key (and user token), how the request is tampered
@@ -893,6 +1068,14 @@ fn every_error_is_produced_for_real_and_says_what_to_do() {
         let message = result.expect_err(expected).to_string();
         assert!(message.starts_with(expected), "{message}");
     }
+}
+
+/// The clock, as the core's times (the demo slots lie in the past: no refresh overlap holds them).
+fn now_micros() -> Micros {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_micros() as Micros
 }
 
 fn now() -> i64 {

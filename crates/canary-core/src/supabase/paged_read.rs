@@ -67,8 +67,7 @@ pub struct PagedRead {
     phase: Phase,
     /// Last id of the current stream.
     cursor: Option<i64>,
-    /// The newest id in the read's filter when the probe ran (or the plan's `after_id` when
-    /// there was none): the bound of every stream, and the next refresh's cursor.
+    /// The newest id in the read's filter when the probe ran: the bound of every stream.
     newest_id: Option<i64>,
     /// `id <= upper_id` on every stream.
     upper_id: Option<i64>,
@@ -99,7 +98,7 @@ impl PagedRead {
             table_url: config.table_url(),
             headers: config.auth_headers(),
             role: config.role().to_owned(),
-            newest_id: plan.after_id,
+            newest_id: None,
             plan,
             phase: Phase::Probe,
             cursor: None,
@@ -313,6 +312,10 @@ impl PagedRead {
                 self.after_probe();
             }
             Phase::Stream(k) => {
+                if self.plan.after_id.is_some() {
+                    // A refresh reads an overlap again (see `refresh_cursor`).
+                    batch.expect_rereads();
+                }
                 let only = self.stream(k).only();
                 let mut last = None;
                 let decoded = decode_page(self.plan.format, text, &mut |wire| {
@@ -470,8 +473,7 @@ impl PagedRead {
     }
 
     /// The newest id the read covers (fixed by its first request: rows committed later are
-    /// left whole to the next refresh), or the plan's `after_id` when nothing newer came: the
-    /// cursor of the next incremental refresh.
+    /// left whole to the next refresh), `None` when it found no rows.
     pub fn newest_id(&self) -> Option<i64> {
         self.newest_id
     }
