@@ -5,7 +5,9 @@
 //! Supabase: the requests, paging, retries, row conversion and error wording are the core's
 //! sans-IO [`PagedRead`] (the CLI's transport, `canary-report`'s `net/supabase.rs`, drives the
 //! same one); this module only sends them with `fetch`, waits where the core says, and reports
-//! progress. The key never leaves the request headers: not in a URL, a log or an error.
+//! progress. A full read goes through the exact read's functions where the project has them
+//! (`sql/006_exact_read.sql`: one URL, large pages, the window's id range in parts read at the
+//! same time), else through the table. The key never leaves the request headers: not in a URL, a log or an error.
 
 pub mod auth;
 
@@ -13,7 +15,8 @@ use std::ops::ControlFlow;
 
 use canary_core::supabase::team::{membership_request, read_membership};
 use canary_core::supabase::{
-    PagedRead, Progress, ReadPlan, ReadWarning, Request, SupabaseConfig, SupabaseError,
+    exact_extent_request, read_exact_extent, ExactExtent, PagedRead, Progress, ReadPlan,
+    ReadWarning, Request, SupabaseConfig, SupabaseError,
 };
 use canary_core::{EventStore, Micros};
 
@@ -355,6 +358,24 @@ pub async fn read_supabase(
     check_not_expired(config, crate::clock::now())?;
     check_membership(config).await?;
     let mut store = EventStore::new();
+    // The exact read's functions (sql/006_exact_read.sql) when the project has them and the
+    // window has rows; else the table, page by page (its warnings say why a window is empty).
+    if let Some(extent) = exact_extent(config, from, to).await? {
+        let mut reads: Vec<PagedRead> = extent
+            .plans(from, to, EXACT_READ_PARTS)
+            .into_iter()
+            .map(|plan| PagedRead::new(config, plan))
+            .collect();
+        if !reads.is_empty() {
+            drive_parts(&mut reads, &mut store, config, extent.rows, on_progress).await?;
+            let newest_id = reads.iter().filter_map(PagedRead::newest_id).max();
+            return Ok(SupabaseRead {
+                store,
+                warnings: Vec::new(),
+                newest_id,
+            });
+        }
+    }
     let mut read = PagedRead::new(config, ReadPlan::window(from, to));
     drive(&mut read, &mut store, config, on_progress).await?;
     Ok(SupabaseRead {
@@ -366,6 +387,29 @@ pub async fn read_supabase(
             .collect(),
         newest_id: read.newest_id(),
     })
+}
+
+/// Parts of a window the exact read fetches at the same time: the browser keeps six
+/// connections per origin, and the database answers each part's pages on its own.
+const EXACT_READ_PARTS: usize = 4;
+
+/// The window's extent from `canary_exact_extent`, or `None` when the project lacks the
+/// exact read's functions or cannot answer now (the table read then goes on and reports).
+async fn exact_extent(
+    config: &SupabaseConfig,
+    from: Option<Micros>,
+    to: Option<Micros>,
+) -> Result<Option<ExactExtent>, SupabaseReadError> {
+    let Ok(answer) = send(&exact_extent_request(config, from, to)).await else {
+        return Ok(None);
+    };
+    let content_type = answer
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.as_str());
+    read_exact_extent(config, answer.status, content_type, &answer.body)
+        .map_err(|e| supabase_error(e, Some(config)))
 }
 
 /// Asks the project whether the caller is a team member before a full read, so a non-member,
@@ -467,6 +511,80 @@ async fn drive(
     Ok(())
 }
 
+/// The transport loop of a read in parts (the exact read's id ranges): each part's requests go
+/// out as the previous answer of that part is in, so the parts' requests overlap, into one
+/// batch (rows arrive in any order; the batch restores time order once). The first failure
+/// stops every part, and the store keeps nothing of the read.
+async fn drive_parts(
+    reads: &mut [PagedRead],
+    store: &mut EventStore,
+    config: &SupabaseConfig,
+    estimate: u64,
+    on_progress: impl FnMut(ReadProgress) -> ControlFlow<()>,
+) -> Result<(), SupabaseReadError> {
+    use std::cell::{Cell, RefCell};
+    let batch = RefCell::new(store.batch());
+    let rows: Vec<Cell<u64>> = reads.iter().map(|_| Cell::new(0)).collect();
+    let stopped = Cell::new(false);
+    let on_progress = RefCell::new(on_progress);
+    let parts = reads.iter_mut().zip(&rows).map(|(read, part_rows)| {
+        let (batch, stopped, on_progress, rows) = (&batch, &stopped, &on_progress, &rows);
+        async move {
+            while let Some(request) = read.next_request() {
+                if stopped.get() {
+                    return Ok(());
+                }
+                if request.delay_ms > 0 {
+                    sleep_ms(request.delay_ms).await;
+                }
+                let answer = send(&request).await;
+                if stopped.get() {
+                    return Ok(());
+                }
+                let mut batch = batch.borrow_mut();
+                let progress = match answer {
+                    Ok(answer) => {
+                        let headers: Vec<(&str, &str)> = answer
+                            .headers
+                            .iter()
+                            .map(|(k, v)| (k.as_str(), v.as_str()))
+                            .collect();
+                        read.on_response(answer.status, &headers, &answer.body, &mut batch)
+                    }
+                    Err(message) => read.on_transport_error(&message, &mut batch),
+                };
+                let progress = match progress {
+                    Ok(p) => p,
+                    Err(e) => {
+                        stopped.set(true);
+                        return Err(supabase_error(e, Some(config)));
+                    }
+                };
+                part_rows.set(progress.rows);
+                let total = ReadProgress {
+                    rows: rows.iter().map(Cell::get).sum(),
+                    estimate: Some(estimate),
+                };
+                if (on_progress.borrow_mut())(total).is_break() {
+                    stopped.set(true);
+                    batch.discard();
+                    return Err(SupabaseReadError::Cancelled);
+                }
+            }
+            Ok(())
+        }
+    });
+    let outcomes = futures::future::join_all(parts).await;
+    let mut batch = batch.into_inner();
+    match outcomes.into_iter().find(Result::is_err) {
+        Some(Err(e)) => {
+            batch.discard();
+            Err(e)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// An HTTP answer as the core digests it.
 struct Answer {
     status: u16,
@@ -474,20 +592,32 @@ struct Answer {
     body: Vec<u8>,
 }
 
-/// One GET with the core's headers. An `Err` is a failure without an HTTP answer: `fetch`
-/// rejects with a TypeError alike for an unreachable server, a CORS refusal and a dropped
-/// connection, and the core reports it as such (retried first, like a 5xx).
+/// One GET (or, with a body, one POST) with the core's headers. An `Err` is a failure without
+/// an HTTP answer: `fetch` rejects with a TypeError alike for an unreachable server, a CORS
+/// refusal and a dropped connection, and the core reports it as such (retried first, like a
+/// 5xx).
 async fn send(request: &Request) -> Result<Answer, String> {
     let deadline = Deadline::start();
     let signal = deadline.signal();
-    let mut builder = gloo_net::http::Request::get(&request.url)
+    let builder = match request.body {
+        None => gloo_net::http::Request::get(&request.url),
+        Some(_) => gloo_net::http::Request::post(&request.url),
+    };
+    let mut builder = builder
         // Every answer is read fresh: a cached page would hide new rows from a refresh.
         .cache(web_sys::RequestCache::NoStore)
         .abort_signal(signal.as_ref());
     for (name, value) in &request.headers {
         builder = builder.header(name, value);
     }
-    let response = builder.send().await.map_err(|e| {
+    let sent = match &request.body {
+        None => builder.send().await,
+        Some(body) => match builder.body(body.as_str()) {
+            Ok(post) => post.send().await,
+            Err(e) => Err(e),
+        },
+    };
+    let response = sent.map_err(|e| {
         if deadline.expired() {
             timed_out()
         } else {

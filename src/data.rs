@@ -99,20 +99,18 @@ pub enum ReadSpan {
 }
 
 impl ReadSpan {
-    /// The hours every "last N hours" choice is served from, so switching among them needs no
-    /// new read.
+    /// The hours a live source reads when no range says otherwise.
     pub const RECENT_HOURS: i64 = 24;
 
-    /// What a range choice needs read: the last 24 hours for "last 1 h / 4 h / 24 h"; the phase's
+    /// What a range choice needs read: the last hour for "last 1 h" (no more: a wall screen
+    /// on the last hour reads and holds an hour, not a day), likewise 4 h and 24 h; the phase's
     /// own window when it has a start, else the whole table (the phase then starts at the first
     /// event); a custom range as given.
     pub fn for_range(range: RangeChoice, phase: Option<&PhaseDefinition>) -> ReadSpan {
         match range {
-            RangeChoice::LastHour | RangeChoice::Last4Hours | RangeChoice::Last24Hours => {
-                ReadSpan::Recent {
-                    hours: ReadSpan::RECENT_HOURS,
-                }
-            }
+            RangeChoice::LastHour => ReadSpan::Recent { hours: 1 },
+            RangeChoice::Last4Hours => ReadSpan::Recent { hours: 4 },
+            RangeChoice::Last24Hours => ReadSpan::Recent { hours: 24 },
             RangeChoice::ThisPhase => match phase.and_then(PhaseDefinition::window) {
                 Some(w) => ReadSpan::Fixed {
                     from: Some(w.from),
@@ -421,15 +419,15 @@ mod tests {
     #[test]
     fn read_span_table() {
         let h = MICROS_PER_HOUR;
-        let recent = ReadSpan::Recent { hours: 24 };
-        for range in [
-            RangeChoice::LastHour,
-            RangeChoice::Last4Hours,
-            RangeChoice::Last24Hours,
+        for (range, hours) in [
+            (RangeChoice::LastHour, 1),
+            (RangeChoice::Last4Hours, 4),
+            (RangeChoice::Last24Hours, 24),
         ] {
-            assert_eq!(ReadSpan::for_range(range, None), recent, "{range:?}");
+            let span = ReadSpan::for_range(range, None);
+            assert_eq!(span, ReadSpan::Recent { hours }, "{range:?}");
+            assert_eq!(span.bounds(100 * h), (Some((100 - hours) * h), None));
         }
-        assert_eq!(recent.bounds(100 * h), (Some(76 * h), None));
         let custom = RangeChoice::Custom { from: 5, to: 9 };
         let fixed = ReadSpan::for_range(custom, None);
         assert_eq!(fixed.bounds(100 * h), (Some(5), Some(9)));

@@ -40,7 +40,8 @@ use canary_core::event::{EventRow, Micros, MICROS_PER_HOUR};
 use canary_core::read::{csv_header, write_csv_row};
 use canary_core::supabase::team::{membership_request, read_membership, Membership};
 use canary_core::supabase::{
-    PagedRead, Progress, ReadPlan, Request, SupabaseConfig, SupabaseError, WireFormat,
+    exact_extent_request, read_exact_extent, ExactExtent, PagedRead, Progress, ReadPlan, Request,
+    SupabaseConfig, SupabaseError, WireFormat,
 };
 use canary_core::time::{format_postgres, format_rfc3339};
 use canary_core::EventStore;
@@ -293,11 +294,23 @@ fn read_into(
     while let Some(mut request) = read.next_request() {
         tamper(&mut request);
         std::thread::sleep(Duration::from_millis(request.delay_ms));
-        let mut call = agent.get(&request.url);
-        for (name, value) in &request.headers {
-            call = call.header(*name, value);
-        }
-        result = match call.call() {
+        let answer = match &request.body {
+            None => {
+                let mut call = agent.get(&request.url);
+                for (name, value) in &request.headers {
+                    call = call.header(*name, value);
+                }
+                call.call()
+            }
+            Some(body) => {
+                let mut call = agent.post(&request.url);
+                for (name, value) in &request.headers {
+                    call = call.header(*name, value);
+                }
+                call.send(body.as_str())
+            }
+        };
+        result = match answer {
             Ok(mut response) => {
                 let status = response.status().as_u16();
                 let headers: Vec<(String, String)> = response
@@ -776,6 +789,95 @@ fn an_incremental_refresh_reads_only_the_new_rows() {
         serde_json::to_string(&canary_core::metrics::compute(&fresh, window)).unwrap()
     );
     assert_eq!(store.ids(), fresh.ids());
+}
+
+/// Asks `canary_exact_extent` (sql/006_exact_read.sql) through the gateway.
+fn exact_extent(
+    config: &SupabaseConfig,
+    from: Option<Micros>,
+    to: Option<Micros>,
+) -> Option<ExactExtent> {
+    let request = exact_extent_request(config, from, to);
+    let mut call = ureq::post(&request.url)
+        .config()
+        .http_status_as_error(false)
+        .build();
+    for (name, value) in &request.headers {
+        call = call.header(*name, value);
+    }
+    let mut response = call
+        .send(request.body.as_deref().unwrap_or(""))
+        .expect("an answer");
+    let status = response.status().as_u16();
+    let body = response.body_mut().read_to_vec().expect("body");
+    read_exact_extent(config, status, Some("application/json"), &body).expect("extent")
+}
+
+#[test]
+#[ignore = "needs the local Supabase stack: scripts/test.sh starts one"]
+fn the_exact_read_through_the_functions_equals_the_table_read() {
+    let stack = Stack::from_env();
+    let slot = Slot::new(&stack, 7);
+    let rows = slot.rows(120_000);
+    slot.load(&stack, &rows);
+    let config = stack.user_config(&stack.url);
+    let start = rows[0].created_at;
+    let end = rows.iter().map(|r| r.created_at).max().expect("rows") + 1;
+    let mut parts_seen = Vec::new();
+    for (from, to) in [(start, end), (start + 5 * H, start + 17 * H)] {
+        let mut table = EventStore::new();
+        let read = read_into(
+            &mut table,
+            &config,
+            ReadPlan::window(Some(from), Some(to)),
+            &no_tamper,
+        );
+        let table_read = read.result.expect("table read");
+        let extent = exact_extent(&config, Some(from), Some(to)).expect("the functions exist");
+        assert_eq!(extent.rows, table_read.rows, "{extent:?}");
+        let plans = extent.plans(Some(from), Some(to), 4);
+        // Parts of at least 50,000 rows, at most the four asked for.
+        assert_eq!(plans.len() as u64, extent.rows.div_ceil(50_000).min(4));
+        // The parts one after the other here; the page reads them at the same time.
+        parts_seen.push(plans.len());
+        let mut exact = EventStore::new();
+        let (mut requests, mut bytes, mut got) = (0, 0, 0);
+        for plan in plans {
+            let part = read_into(&mut exact, &config, plan, &no_tamper);
+            let progress = part.result.expect("exact part");
+            assert!(part.read.warnings().is_empty() || progress.rows == 0);
+            requests += progress.requests;
+            bytes += progress.bytes;
+            got += progress.rows;
+        }
+        assert_eq!(got, extent.rows);
+        assert_eq!(exact.ids(), table.ids(), "the same rows, in the same order");
+        assert_eq!(exact.load_notes(), table.load_notes());
+        let window = canary_core::Window::new(from, to);
+        assert_eq!(
+            serde_json::to_string(&canary_core::metrics::compute(&exact, window)).unwrap(),
+            serde_json::to_string(&canary_core::metrics::compute(&table, window)).unwrap()
+        );
+        // Pages of 10,000 rows, not the project's 1,000; fewer bytes than the table's CSV.
+        assert!(
+            requests * 4 < table_read.requests,
+            "{requests} requests, the table read {}",
+            table_read.requests
+        );
+        assert!(
+            bytes < table_read.bytes,
+            "{bytes} bytes, the table read {}",
+            table_read.bytes
+        );
+        eprintln!(
+            "exact read of {} rows: {requests} requests, {bytes} bytes; table read: {} requests, {} bytes",
+            extent.rows, table_read.requests, table_read.bytes
+        );
+    }
+    assert!(parts_seen[0] >= 2, "the whole day in parts: {parts_seen:?}");
+    // A project without the functions: the caller reads the table instead.
+    let missing = stack.user_config(&format!("{}/scenario/missing", stack.url));
+    assert_eq!(exact_extent(&missing, None, None), None);
 }
 
 /// Starts `psql` on `script` in the background (a writer of the table), as the superuser.

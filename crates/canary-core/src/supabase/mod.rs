@@ -79,6 +79,7 @@
 
 mod config;
 mod errors;
+mod exact;
 mod keys;
 mod paged_read;
 mod plan;
@@ -90,6 +91,10 @@ mod wire;
 
 pub use config::SupabaseConfig;
 pub use errors::{ReadWarning, SupabaseError};
+pub use exact::{
+    exact_extent_request, read_exact_extent, ExactExtent, EXACT_MIGRATION, EXACT_PAGE_FUNCTION,
+    EXACT_PAGE_ROWS,
+};
 pub use keys::{ApiKey, JwtClaims, KeyKind};
 pub use paged_read::{PagedRead, Progress, Retry};
 pub use plan::{Backoff, ReadPlan, Request, WireFormat};
