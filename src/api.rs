@@ -603,10 +603,14 @@ async fn send(request: &Request) -> Result<Answer, String> {
         None => gloo_net::http::Request::get(&request.url),
         Some(_) => gloo_net::http::Request::post(&request.url),
     };
-    let mut builder = builder
+    let mut builder = match request.body {
         // Every answer is read fresh: a cached page would hide new rows from a refresh.
-        .cache(web_sys::RequestCache::NoStore)
-        .abort_signal(signal.as_ref());
+        None => builder.cache(web_sys::RequestCache::NoStore),
+        // A POST's answer is never cached, and `no-store` would also make Chromium skip its
+        // CORS preflight cache: the exact read's POSTs to one URL share one preflight.
+        Some(_) => builder,
+    }
+    .abort_signal(signal.as_ref());
     for (name, value) in &request.headers {
         builder = builder.header(name, value);
     }

@@ -6,9 +6,10 @@
 //! the migration answers the extent question with "no such function": the caller reads the
 //! table as before.
 
-use serde::Deserialize;
+use serde_json::Value;
 
 use super::errors::classify;
+use super::keys::json_from_bytes;
 use super::plan::ReadPlan;
 use super::{Request, SupabaseConfig, SupabaseError};
 use crate::event::Micros;
@@ -25,7 +26,7 @@ pub const EXACT_PAGE_ROWS: usize = 10_000;
 const MIN_PART_ROWS: u64 = 50_000;
 
 /// The window's rows as `canary_exact_extent` counted them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ExactExtent {
     /// Lowest and highest id in the window (`None`: no rows).
     pub first: Option<i64>,
@@ -67,9 +68,18 @@ pub fn read_exact_extent(
     body: &[u8],
 ) -> Result<Option<ExactExtent>, SupabaseError> {
     if (200..300).contains(&status) {
-        let extent = std::str::from_utf8(body)
-            .ok()
-            .and_then(|text| serde_json::from_str::<ExactExtent>(text).ok());
+        // Read through `Value` rather than a derived visitor: the bundle has its code already.
+        let extent = json_from_bytes(body).and_then(|answer| {
+            let id = |key: &str| match answer.get(key)? {
+                Value::Null => Some(None),
+                v => v.as_i64().map(Some),
+            };
+            Some(ExactExtent {
+                first: id("first")?,
+                last: id("last")?,
+                rows: answer.get("rows")?.as_u64()?,
+            })
+        });
         return match extent {
             Some(extent) => Ok(Some(extent)),
             None => Err(SupabaseError::Malformed {
