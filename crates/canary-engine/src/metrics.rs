@@ -87,7 +87,7 @@ pub struct EndpointLatency {
     pub p99_ms: Option<f64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ErrorRate {
     pub requests: u64,
     pub failures: u64,
