@@ -18,8 +18,8 @@
 # - Supabase's roles: anon, authenticated, service_role (BYPASSRLS) and authenticator (the login
 #   PostgREST uses, which switches to the JWT's role), Supabase's default privileges, the part of
 #   the auth schema the migrations use (auth.users with four test users, auth.uid(), auth.jwt()),
-#   then sql/001_observability_events.sql and sql/002_team_access.sql exactly as a user applies
-#   them, with oncall@example.com made a team member.
+#   then sql/001_observability_events.sql, sql/002_team_access.sql and sql/004_rollups.sql
+#   exactly as a user applies them, with oncall@example.com made a team member.
 # - PostgREST 12.0.2 with db-max-rows = 1000 (Supabase's default cap), db-anon-role = anon, a
 #   random HS256 JWT secret, schemas public plus three scenario schemas (below).
 # - nginx answering 401 when the `apikey` header is missing or an unknown `sb_` key is sent, and
@@ -153,6 +153,9 @@ SQL
   _supa_psql -f "$_SUPA_ROOT/sql/002_team_access.sql" || return 1
   _supa_psql -f "$_SUPA_ROOT/sql/002_team_access.sql" || return 1
   _supa_psql -c "select canary_private.add_team_member('oncall@example.com', 'approver');" >/dev/null || return 1
+  # The rollups (and their pg_cron job where the server preloads pg_cron), twice as well.
+  _supa_psql -f "$_SUPA_ROOT/sql/004_rollups.sql" || return 1
+  _supa_psql -f "$_SUPA_ROOT/sql/004_rollups.sql" || return 1
   _supa_psql <<'SQL' || return 1
 -- scenario "missing": a schema the API exposes, without the table.
 create schema canary_missing;
