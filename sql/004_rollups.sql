@@ -56,13 +56,13 @@ grant usage on schema canary_private to authenticated;
 
 create or replace function canary_private.float8_bits(v double precision)
 returns bigint
-language sql immutable strict parallel safe
+language sql immutable parallel safe
 as $$ select ('x' || encode(float8send(v), 'hex'))::bit(64)::bigint $$;
 
 -- The mantissa bits of the doubles nearest to 2^(j/64), j = 0…63 (MANTISSA_BOUNDS in the code).
 create or replace function canary_private.latency_bucket_of_bits(b bigint)
 returns integer
-language sql immutable strict parallel safe
+language sql immutable parallel safe
 as $$
   select case
     when (b >> 52) & 2047 = 2047 then null
@@ -76,7 +76,7 @@ $$;
 
 create or replace function canary_private.latency_bucket(v double precision)
 returns integer
-language sql immutable strict parallel safe
+language sql immutable parallel safe
 as $$ select canary_private.latency_bucket_of_bits(canary_private.float8_bits(v)) $$;
 
 -- ------------------------------------------------------------------------------ the tables
@@ -142,6 +142,26 @@ create table if not exists canary_private.rollup_dirty (minute timestamptz not n
 alter table canary_private.rollup_dirty enable row level security;
 revoke all on table canary_private.rollup_dirty from public, anon, authenticated;
 
+-- The hourly level covers the hours before this time (whole hours that ended before the last
+-- refresh); the RPCs read minutes after it. A single row.
+create table if not exists canary_private.rollup_state (
+  singleton      boolean     primary key default true check (singleton),
+  hours_complete timestamptz not null default '-infinity'
+);
+insert into canary_private.rollup_state default values on conflict do nothing;
+alter table canary_private.rollup_state enable row level security;
+revoke all on table canary_private.rollup_state from public, anon, authenticated;
+
+create or replace function canary_private.rollup_hours_complete()
+returns timestamptz
+language sql
+stable
+security definer
+set search_path = ''
+as $$ select s.hours_complete from canary_private.rollup_state s $$;
+revoke all on function canary_private.rollup_hours_complete() from public, anon;
+grant execute on function canary_private.rollup_hours_complete() to authenticated;
+
 -- The failures of a window (error breakdowns) and the newest requests are read from the rows:
 -- an index on failures keeps that a small read on any window.
 create index if not exists observability_events_failures_idx
@@ -198,6 +218,8 @@ as $$
 declare
   epoch constant timestamptz := timestamptz '1970-01-01 00:00:00+00';
   now_minute timestamptz := date_bin('1 minute', clock_timestamp(), epoch);
+  now_hour timestamptz;
+  v_complete timestamptz;
   v_minutes timestamptz[];
   v_hours timestamptz[];
 begin
@@ -211,13 +233,11 @@ begin
                            now_minute, interval '1 minute')
     where p_recent_minutes > 0
   ) x;
-  if cardinality(v_minutes) = 0 then
-    return 0;
-  end if;
-
   delete from public.canary_rollup_minute where minute = any (v_minutes);
   insert into public.canary_rollup_minute
-  with ev as (
+  -- Materialized: the bits are computed once per row (an inlined latency_bucket would
+  -- compute them once per use).
+  with ev as materialized (
     select date_bin('1 minute', e.created_at, epoch) as minute,
            e.created_at = date_bin('1 minute', e.created_at, epoch) as on_minute,
            e.event_type,
@@ -229,6 +249,7 @@ begin
                 then (e.details ->> 'canary')::boolean end as cohort,
            e.success, e.cache_hit,
            e.processing_time_ms as t,
+           canary_private.float8_bits(e.processing_time_ms) as bits,
            coalesce(e.processing_time_ms > '-infinity' and e.processing_time_ms < 'infinity', false) as finite
     from unnest(v_minutes) as d (minute)
     join public.observability_events e
@@ -237,7 +258,7 @@ begin
   by_bucket as (
     select minute, on_minute, event_type, label, cohort,
            case when event_type = 'request_completed' and finite
-                then canary_private.latency_bucket(t) end as k,
+                then canary_private.latency_bucket_of_bits(bits) end as k,
            count(*) as events,
            count(*) filter (where success) as successes,
            count(*) filter (where not success) as failures,
@@ -265,7 +286,20 @@ begin
   from by_bucket
   group by 1, 2, 3, 4, 5;
 
-  select array_agg(distinct date_bin('1 hour', m, epoch)) into v_hours from unnest(v_minutes) m;
+  -- Hours are computed once they have ended (the current hour changes every minute, and the
+  -- RPCs read its minutes): those of the refreshed minutes, and every hour that ended since the
+  -- last run.
+  now_hour := date_bin('1 hour', now_minute, epoch);
+  select hours_complete into v_complete from canary_private.rollup_state for update;
+  select coalesce(array_agg(distinct h), '{}') into v_hours
+  from (
+    select date_bin('1 hour', m, epoch) as h from unnest(v_minutes) m
+    union
+    select generate_series(greatest(v_complete, now_hour - interval '48 hours'),
+                           now_hour - interval '1 hour', interval '1 hour')
+    where v_complete < now_hour
+  ) x
+  where h < now_hour;
   delete from public.canary_rollup_hour where hour = any (v_hours);
   insert into public.canary_rollup_hour
   with src as (
@@ -297,6 +331,7 @@ begin
   from c
   left join h on h.hour = c.hour and h.event_type = c.event_type
              and h.label is not distinct from c.label and h.cohort is not distinct from c.cohort;
+  update canary_private.rollup_state set hours_complete = now_hour;
   return cardinality(v_minutes);
 end
 $$;
@@ -313,6 +348,7 @@ begin
   perform pg_advisory_xact_lock(hashtextextended('canary_private.refresh_rollups', 0));
   delete from public.canary_rollup_minute;
   delete from public.canary_rollup_hour;
+  update canary_private.rollup_state set hours_complete = '-infinity';
   insert into canary_private.rollup_dirty (minute)
   select distinct date_bin('1 minute', created_at, timestamptz '1970-01-01 00:00:00+00')
   from public.observability_events;
@@ -380,7 +416,7 @@ begin
   if h0 < p_from then
     h0 := h0 + interval '1 hour';
   end if;
-  h1 := greatest(date_bin('1 hour', p_to, epoch), h0);
+  h1 := greatest(least(date_bin('1 hour', p_to, epoch), canary_private.rollup_hours_complete()), h0);
   return query
   with src as (
     select r.event_type, r.label, r.cohort, r.events, r.successes, r.failures, r.hits, r.misses,

@@ -754,3 +754,12 @@ pub fn rollup_rows(store: &EventStore, window: Window, per_minute: bool) -> Vec<
     }
     out
 }
+
+/// The error rate of `requests` with `failures` (the last-1000 figure of a database answer).
+pub fn rate_of(requests: u64, failures: u64) -> ErrorRate {
+    ErrorRate {
+        requests,
+        failures,
+        error_rate_pct: rate_pct(failures, requests),
+    }
+}
