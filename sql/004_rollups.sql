@@ -19,16 +19,18 @@
 -- sql/002_team_access.sql); the RPCs below are `security invoker`, so they read with the
 -- caller's rights and policies: a non-member gets no rows from them either.
 --
--- The RPCs (PostgREST: POST /rest/v1/rpc/<name> with a JSON body of the arguments; times are
--- timestamptz text, windows are half-open [p_from, p_to)):
+-- The RPCs (PostgREST: GET /rest/v1/rpc/<name>?p_from=…&p_to=… (they are stable) or POST with
+-- a JSON body; times are timestamptz text, windows half-open [p_from, p_to)). Each returns one
+-- JSON value (an array of objects where rows are listed), so Supabase's cap on the rows of an
+-- answer (db-max-rows, 1000 by default) never cuts one short:
 --
 --   canary_rollup_totals(p_from, p_to)   whole minutes only (else error 22023)
---     → rows (event_type, label, cohort, <counters>, hist_keys, hist_counts): one per event
+--     → [{event_type, label, cohort, <counters>, hist_keys, hist_counts}]: one per event
 --       type, label and cohort, summed over the window (hours where whole hours fit, minutes at
 --       the edges). label: details->>'endpoint' of requests, details->>'cache_key_prefix' of
 --       cache lookups, else null; cohort: details.canary where it is a JSON boolean, else null.
 --   canary_rollup_minutes(p_from, p_to)  whole minutes only
---     → rows (minute_end, event_type, cohort, <counters>, hist_keys, hist_counts) for
+--     → [{minute_end, event_type, cohort, <counters>, hist_keys, hist_counts}] for
 --       request_completed, cache_access and mem0_write, one per minute (minute_end − 1 min,
 --       minute_end] (the buckets of the alert samples), event type and cohort.
 --   <counters> = events, successes, failures, hits, misses, times, null_times,
@@ -40,7 +42,7 @@
 --   canary_window_groups(p_from, p_to)   any window → json {errors_by_type: [{error_type,
 --       error_message, occurrences, last_seen}], mem0_failures_by_type: [{error_type, failures,
 --       avg_time_ms, last_failure}], last_1000_requests: {requests, failures}}: exact.
---   canary_exact_rows(p_from, p_to)      any window → rows of observability_events: every
+--   canary_exact_rows(p_from, p_to)      any window → [rows of observability_events]: every
 --       circuit-breaker transition before p_to, and the cache_miss rows in the window of the
 --       keys with more than 10 misses inside some 15 minutes (stampede candidates).
 --   canary_rollup_extent()               → json {from, to, events}: the whole minutes holding
@@ -391,15 +393,9 @@ end
 $$;
 grant execute on function canary_private.require_whole_minutes(timestamptz, timestamptz) to authenticated;
 
+drop function if exists public.canary_rollup_totals(timestamptz, timestamptz);
 create or replace function public.canary_rollup_totals(p_from timestamptz, p_to timestamptz)
-returns table (
-  event_type text, label text, cohort boolean,
-  events bigint, successes bigint, failures bigint, hits bigint, misses bigint, times bigint,
-  null_times bigint, nonfinite_times bigint, negative_times bigint, slow bigint,
-  time_sum double precision, time_min double precision, time_max double precision,
-  miss_times bigint, miss_time_sum double precision,
-  hist_keys integer[], hist_counts bigint[]
-)
+returns json
 language plpgsql
 stable
 security invoker
@@ -417,7 +413,7 @@ begin
     h0 := h0 + interval '1 hour';
   end if;
   h1 := greatest(least(date_bin('1 hour', p_to, epoch), canary_private.rollup_hours_complete()), h0);
-  return query
+  return (
   with src as (
     select r.event_type, r.label, r.cohort, r.events, r.successes, r.failures, r.hits, r.misses,
            r.times, r.null_times, r.nonfinite_times, r.negative_times, r.slow, r.time_sum,
@@ -452,26 +448,22 @@ begin
     ) b
     group by 1, 2, 3
   )
-  select c.event_type, c.label, c.cohort, c.events, c.successes, c.failures, c.hits, c.misses,
-         c.times, c.null_times, c.nonfinite_times, c.negative_times, c.slow, c.time_sum,
-         c.time_min, c.time_max, c.miss_times, c.miss_time_sum,
-         coalesce(h.hist_keys, '{}'), coalesce(h.hist_counts, '{}')
-  from c
-  left join h on h.event_type = c.event_type and h.label is not distinct from c.label
-             and h.cohort is not distinct from c.cohort
-  order by 1, 2, 3;
+  select coalesce(json_agg(t order by t.event_type, t.label, t.cohort), '[]'::json)
+  from (
+    select c.event_type, c.label, c.cohort, c.events, c.successes, c.failures, c.hits, c.misses,
+           c.times, c.null_times, c.nonfinite_times, c.negative_times, c.slow, c.time_sum,
+           c.time_min, c.time_max, c.miss_times, c.miss_time_sum,
+           coalesce(h.hist_keys, '{}') as hist_keys, coalesce(h.hist_counts, '{}') as hist_counts
+    from c
+    left join h on h.event_type = c.event_type and h.label is not distinct from c.label
+               and h.cohort is not distinct from c.cohort
+  ) t);
 end
 $$;
 
+drop function if exists public.canary_rollup_minutes(timestamptz, timestamptz);
 create or replace function public.canary_rollup_minutes(p_from timestamptz, p_to timestamptz)
-returns table (
-  minute_end timestamptz, event_type text, cohort boolean,
-  events bigint, successes bigint, failures bigint, hits bigint, misses bigint, times bigint,
-  null_times bigint, nonfinite_times bigint, negative_times bigint, slow bigint,
-  time_sum double precision, time_min double precision, time_max double precision,
-  miss_times bigint, miss_time_sum double precision,
-  hist_keys integer[], hist_counts bigint[]
-)
+returns json
 language plpgsql
 stable
 security invoker
@@ -479,7 +471,7 @@ set search_path = ''
 as $$
 begin
   perform canary_private.require_whole_minutes(p_from, p_to);
-  return query
+  return (
   with src as (
     select case when r.on_minute then r.minute else r.minute + interval '1 minute' end as minute_end,
            r.*
@@ -508,14 +500,16 @@ begin
     ) b
     group by 1, 2, 3
   )
-  select c.minute_end, c.event_type, c.cohort, c.events, c.successes, c.failures, c.hits,
-         c.misses, c.times, c.null_times, c.nonfinite_times, c.negative_times, c.slow,
-         c.time_sum, c.time_min, c.time_max, c.miss_times, c.miss_time_sum,
-         coalesce(h.hist_keys, '{}'), coalesce(h.hist_counts, '{}')
-  from c
-  left join h on h.minute_end = c.minute_end and h.event_type = c.event_type
-             and h.cohort is not distinct from c.cohort
-  order by 1, 2, 3;
+  select coalesce(json_agg(t order by t.minute_end, t.event_type, t.cohort), '[]'::json)
+  from (
+    select c.minute_end, c.event_type, c.cohort, c.events, c.successes, c.failures, c.hits,
+           c.misses, c.times, c.null_times, c.nonfinite_times, c.negative_times, c.slow,
+           c.time_sum, c.time_min, c.time_max, c.miss_times, c.miss_time_sum,
+           coalesce(h.hist_keys, '{}') as hist_keys, coalesce(h.hist_counts, '{}') as hist_counts
+    from c
+    left join h on h.minute_end = c.minute_end and h.event_type = c.event_type
+               and h.cohort is not distinct from c.cohort
+  ) t);
 end
 $$;
 
@@ -566,8 +560,9 @@ as $$
   )
 $$;
 
+drop function if exists public.canary_exact_rows(timestamptz, timestamptz);
 create or replace function public.canary_exact_rows(p_from timestamptz, p_to timestamptz)
-returns setof public.observability_events
+returns json
 language sql
 stable
 security invoker
@@ -590,15 +585,17 @@ as $$
       from misses m
     ) w
     where w.in_span > 10
+  ),
+  picked as (
+    select e.*
+    from public.observability_events e
+    where e.event_type = 'circuit_breaker_state_change' and e.created_at < p_to
+    union all
+    select m.*
+    from misses m
+    where exists (select 1 from stampeding k where k.cache_key is not distinct from m.cache_key)
   )
-  select e.*
-  from public.observability_events e
-  where e.event_type = 'circuit_breaker_state_change' and e.created_at < p_to
-  union all
-  select m.*
-  from misses m
-  where exists (select 1 from stampeding k where k.cache_key is not distinct from m.cache_key)
-  order by created_at, id
+  select coalesce(json_agg(p order by p.created_at, p.id), '[]'::json) from picked p
 $$;
 
 create or replace function public.canary_rollup_extent()
@@ -654,3 +651,6 @@ begin
   end if;
 end
 $$;
+
+-- PostgREST (Supabase's Data API) reloads its schema cache, so the RPCs answer at once.
+notify pgrst, 'reload schema';

@@ -93,6 +93,12 @@ impl RollupRead {
         self.window
     }
 
+    /// The totals read so far (empty before the first answer): their events count the
+    /// window's rows, which decides whether reading the rows instead is worth it.
+    pub fn totals(&self) -> &[RollupRow] {
+        self.totals.as_deref().unwrap_or(&[])
+    }
+
     /// The four requests; they are independent and may be sent at once.
     pub fn requests(&self, config: &SupabaseConfig) -> Vec<Request> {
         RPCS.iter()
