@@ -239,6 +239,10 @@ http {
   }
   proxy_hide_header Access-Control-Allow-Origin;
   proxy_hide_header Access-Control-Expose-Headers;
+  # Answers larger than the memory buffers stream through instead of going to a temporary file:
+  # the workers (user nobody) cannot write under this root-owned directory, and nginx then cut
+  # such answers short (a 7-day rollup answer of several MB ended early).
+  proxy_max_temp_file_size 0;
 
   upstream postgrest { server $upstream; keepalive 8; }
   upstream auth_standin { server 127.0.0.1:$auth_port; }
