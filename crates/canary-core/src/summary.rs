@@ -100,6 +100,11 @@ fn critical_rule(rules: &[Rule], metric: WindowedMetric) -> String {
 /// The success-metrics rows with the alert thresholds of `rules`.
 pub fn success_rows_with(m: &Metrics, rules: &[Rule]) -> Vec<SuccessRow> {
     let threshold = |metric| critical_rule(rules, metric);
+    // Percentiles from the rollups carry their bound: `≈ 512 ms (±1 %)`.
+    let format_ms = |v: Option<f64>| match m.window.percentile_relative_error {
+        Some(e) => format_bounded_ms(v, e),
+        None => format_ms(v),
+    };
     let breaker = &m.circuit_breaker;
     let breaker_closed = breaker.current_state == "closed" && breaker.transitions.is_empty();
     vec![

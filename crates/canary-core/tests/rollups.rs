@@ -388,3 +388,52 @@ fn cohorts_from_binned_counts_agree() {
         assert_eq!(approx.verdict, exact.verdict);
     }
 }
+
+/// Percentiles from rollups carry their bound wherever they are worded: the success table (the
+/// email and the page) and the phase criteria (the sign-off) say "≈ … ms (±1 %)"; exact
+/// metrics say nothing of the kind and their JSON has no bound.
+#[test]
+fn bounded_percentiles_say_so_in_every_wording() {
+    use canary_core::phases::{default_phases, evaluate_criteria};
+    use canary_core::summary::success_rows;
+    let store = busy_day(3, Vec::new());
+    let window = Window::whole(&store).unwrap();
+    let exact = compute(&store, Some(window));
+    let m = metrics_from_rollups(
+        &rollup_rows(&store, window, false),
+        &exact_parts(&store, window),
+        window,
+    );
+    assert_eq!(
+        m.window.percentile_relative_error,
+        Some(RELATIVE_ERROR_BOUND)
+    );
+    let rows = success_rows(&m);
+    let p50 = rows.iter().find(|r| r.id == "p50_latency").unwrap();
+    assert!(
+        p50.measured.starts_with("≈ ") && p50.measured.ends_with(" ms (±1 %)"),
+        "{}",
+        p50.measured
+    );
+    let exact_rows = success_rows(&exact);
+    let exact_p50 = exact_rows.iter().find(|r| r.id == "p50_latency").unwrap();
+    assert!(!exact_p50.measured.contains('≈'), "{}", exact_p50.measured);
+    let error = rows.iter().find(|r| r.id == "error_rate").unwrap();
+    assert!(
+        !error.measured.contains('≈'),
+        "rates are exact: {}",
+        error.measured
+    );
+    let mut phase = default_phases().remove(0);
+    phase.start = Some(window.from);
+    let criteria = evaluate_criteria(&phase, &m, &[], phase.window().unwrap(), window.to, None);
+    let shown: Vec<String> = criteria.iter().map(|c| format!("{:?}", c)).collect();
+    assert!(
+        shown
+            .iter()
+            .any(|c| c.contains("≈ ") && c.contains("(±1 %)")),
+        "{shown:?}"
+    );
+    let json = serde_json::to_string(&exact.window).unwrap();
+    assert!(!json.contains("percentile_relative_error"), "{json}");
+}

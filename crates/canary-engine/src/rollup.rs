@@ -365,6 +365,7 @@ pub fn metrics_from_rollups(rows: &[RollupRow], exact: &ExactParts, window: Wind
             from: Some(to_datetime(window.from)),
             to: Some(to_datetime(window.to)),
             events,
+            percentile_relative_error: Some(RELATIVE_ERROR_BOUND),
             notes: notes(rows),
         },
         latency,
