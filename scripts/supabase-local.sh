@@ -18,7 +18,8 @@
 # - Supabase's roles: anon, authenticated, service_role (BYPASSRLS) and authenticator (the login
 #   PostgREST uses, which switches to the JWT's role), Supabase's default privileges, the part of
 #   the auth schema the migrations use (auth.users with four test users, auth.uid(), auth.jwt()),
-#   then sql/001_observability_events.sql, sql/002_team_access.sql and sql/006_exact_read.sql
+#   then sql/001_observability_events.sql, sql/002_team_access.sql, sql/004_rollups.sql and
+#   sql/006_exact_read.sql
 #   exactly as a user applies them, with oncall@example.com made a team member.
 # - PostgREST 12.0.2 with db-max-rows = 1000 (Supabase's default cap), db-anon-role = anon, a
 #   random HS256 JWT secret, schemas public plus three scenario schemas (below).
@@ -157,6 +158,9 @@ SQL
   _supa_psql -f "$_SUPA_ROOT/sql/006_exact_read.sql" || return 1
   _supa_psql -f "$_SUPA_ROOT/sql/006_exact_read.sql" || return 1
   _supa_psql -c "select canary_private.add_team_member('oncall@example.com', 'approver');" >/dev/null || return 1
+  # The rollups (and their pg_cron job where the server preloads pg_cron), twice as well.
+  _supa_psql -f "$_SUPA_ROOT/sql/004_rollups.sql" || return 1
+  _supa_psql -f "$_SUPA_ROOT/sql/004_rollups.sql" || return 1
   _supa_psql <<'SQL' || return 1
 -- scenario "missing": a schema the API exposes, without the table.
 create schema canary_missing;
@@ -244,6 +248,10 @@ http {
   }
   proxy_hide_header Access-Control-Allow-Origin;
   proxy_hide_header Access-Control-Expose-Headers;
+  # Answers larger than the memory buffers stream through instead of going to a temporary file:
+  # the workers (user nobody) cannot write under this root-owned directory, and nginx then cut
+  # such answers short (a 7-day rollup answer of several MB ended early).
+  proxy_max_temp_file_size 0;
 
   upstream postgrest { server $upstream; keepalive 8; }
   upstream auth_standin { server 127.0.0.1:$auth_port; }

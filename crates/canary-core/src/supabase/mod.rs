@@ -84,6 +84,7 @@ mod keys;
 mod paged_read;
 mod plan;
 mod refresh;
+pub mod rollups;
 pub mod team;
 #[cfg(test)]
 mod test_support;
