@@ -13,6 +13,9 @@ pub mod auth;
 
 use std::ops::ControlFlow;
 
+use canary_core::metrics::{Metrics, Window};
+use canary_core::rollup::metrics_from_rollups;
+use canary_core::supabase::rollups::{RollupRead, RollupWindow};
 use canary_core::supabase::team::{membership_request, read_membership};
 use canary_core::supabase::{
     exact_extent_request, read_exact_extent, ExactExtent, PagedRead, Progress, ReadPlan,
@@ -346,17 +349,31 @@ pub struct SupabaseRead {
     pub newest_id: Option<i64>,
 }
 
-/// Reads the rows of `[from, to)` (either side open) into a new store, reporting progress
-/// after every answer; `on_progress` returning `Break` stops the read
-/// ([`SupabaseReadError::Cancelled`]).
+/// Reads the rows of `[from, to)` (either side open; `to` defaults to `now`) into a new store,
+/// reporting progress after every answer; `on_progress` returning `Break` stops the read
+/// ([`SupabaseReadError::Cancelled`]). Unless `exact_only`, first the window's metrics from
+/// the rollups (`sql/004_rollups.sql`) go to `on_estimate`, a few requests whatever the
+/// window's length, while the rows are still to come (a project without the rollups gives
+/// none).
 pub async fn read_supabase(
     config: &SupabaseConfig,
     from: Option<Micros>,
     to: Option<Micros>,
+    now: Micros,
+    exact_only: bool,
+    on_estimate: impl FnOnce(Metrics),
     on_progress: impl FnMut(ReadProgress) -> ControlFlow<()>,
 ) -> Result<SupabaseRead, SupabaseReadError> {
     check_not_expired(config, crate::clock::now())?;
     check_membership(config).await?;
+    if let Some(window) = from.and_then(|from| Window::new(from, to.unwrap_or(now))) {
+        if !exact_only {
+            if let Ok(rollups) = read_rollups(config, window).await {
+                let w = rollups.window;
+                on_estimate(metrics_from_rollups(&rollups.totals, &rollups.exact, w));
+            }
+        }
+    }
     let mut store = EventStore::new();
     // The exact read's functions (sql/006_exact_read.sql) when the project has them and the
     // window has rows; else the table, page by page (its warnings say why a window is empty).
@@ -387,6 +404,29 @@ pub async fn read_supabase(
             .collect(),
         newest_id: read.newest_id(),
     })
+}
+
+/// The rollups of `window` (widened to whole minutes): their four requests at once.
+async fn read_rollups(
+    config: &SupabaseConfig,
+    window: Window,
+) -> Result<RollupWindow, SupabaseError> {
+    let mut read = RollupRead::new(window);
+    let requests = read.requests(config);
+    let answers = futures::future::join_all(requests.iter().map(send)).await;
+    for (index, answer) in answers.into_iter().enumerate() {
+        let answer = answer.map_err(|detail| SupabaseError::Network {
+            url: config.project_url().to_owned(),
+            detail,
+        })?;
+        let content_type = answer
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.as_str());
+        read.on_response(config, index, answer.status, content_type, &answer.body)?;
+    }
+    read.finish()
 }
 
 /// Parts of a window the exact read fetches at the same time: the browser keeps six

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use canary_core::demo::{generate, DemoConfig};
 use canary_core::event::MICROS_PER_HOUR;
+use canary_core::metrics::Metrics;
 use canary_core::phases::PhaseDefinition;
 use canary_core::read::{read_export, Format};
 use canary_core::supabase::SupabaseConfig;
@@ -250,6 +251,8 @@ pub async fn load(
     source: DataSource,
     span: Option<ReadSpan>,
     previous: Option<Arc<Dataset>>,
+    exact_only: bool,
+    on_estimate: impl FnOnce(Metrics),
     on_progress: impl FnMut(ReadProgress) -> ControlFlow<()>,
 ) -> Result<Arc<Dataset>, LoadError> {
     let now = crate::clock::now();
@@ -271,9 +274,18 @@ pub async fn load(
                     return Ok(Arc::new(refresh(previous, live, on_progress).await?));
                 }
             }
-            return read(&source, url, keys, span, now, on_progress)
-                .await
-                .map(Arc::new);
+            return read(
+                &source,
+                url,
+                keys,
+                span,
+                now,
+                exact_only,
+                on_estimate,
+                on_progress,
+            )
+            .await
+            .map(Arc::new);
         }
     };
     dataset(&source, store, now).map(Arc::new)
@@ -297,18 +309,22 @@ fn current_config(
     api::supabase_config(url, &keys.key, token.as_deref(), now).map_err(supabase_failed)
 }
 
-/// A full read of a Supabase source.
+/// A full read of a Supabase source (first the rollups' numbers to `on_estimate`, unless
+/// `exact_only`).
+#[allow(clippy::too_many_arguments)]
 async fn read(
     source: &DataSource,
     url: &str,
     keys: &SupabaseKeys,
     span: ReadSpan,
     now: Micros,
+    exact_only: bool,
+    on_estimate: impl FnOnce(Metrics),
     on_progress: impl FnMut(ReadProgress) -> ControlFlow<()>,
 ) -> Result<Dataset, LoadError> {
     let config = current_config(url, keys, now)?;
     let (from, to) = span.bounds(now);
-    let read = api::read_supabase(&config, from, to, on_progress)
+    let read = api::read_supabase(&config, from, to, now, exact_only, on_estimate, on_progress)
         .await
         .map_err(supabase_failed)?;
     // "Last N hours" ends when the read ends, so rows written while it paged are inside it.
