@@ -240,15 +240,16 @@ begin
   -- Materialized: the bits are computed once per row (an inlined latency_bucket would
   -- compute them once per use).
   with ev as materialized (
-    select date_bin('1 minute', e.created_at, epoch) as minute,
-           e.created_at = date_bin('1 minute', e.created_at, epoch) as on_minute,
+    select d.minute,
+           e.created_at = d.minute as on_minute,
            e.event_type,
            case e.event_type
              when 'request_completed' then e.details ->> 'endpoint'
              when 'cache_access' then e.details ->> 'cache_key_prefix'
            end as label,
-           case when jsonb_typeof(e.details -> 'canary') = 'boolean'
-                then (e.details ->> 'canary')::boolean end as cohort,
+           -- details.canary where it is a JSON boolean (one lookup).
+           case e.details -> 'canary' when 'true'::jsonb then true when 'false'::jsonb then false
+           end as cohort,
            e.success, e.cache_hit,
            e.processing_time_ms as t,
            canary_private.float8_bits(e.processing_time_ms) as bits,
