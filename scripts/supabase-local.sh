@@ -18,15 +18,17 @@
 # - Supabase's roles: anon, authenticated, service_role (BYPASSRLS) and authenticator (the login
 #   PostgREST uses, which switches to the JWT's role), Supabase's default privileges, the part of
 #   the auth schema the migrations use (auth.users with four test users, auth.uid(), auth.jwt()),
-#   then sql/001_observability_events.sql and sql/002_team_access.sql exactly as a user applies
-#   them, with oncall@example.com made a team member.
+#   then sql/001_observability_events.sql, sql/002_team_access.sql, sql/004_rollups.sql and
+#   sql/006_exact_read.sql
+#   exactly as a user applies them, with oncall@example.com made a team member.
 # - PostgREST 12.0.2 with db-max-rows = 1000 (Supabase's default cap), db-anon-role = anon, a
 #   random HS256 JWT secret, schemas public plus three scenario schemas (below).
 # - nginx answering 401 when the `apikey` header is missing or an unknown `sb_` key is sent, and
 #   turning the publishable key into the anon JWT when no Authorization header is given, as
 #   Supabase's gateway does. CORS is the gateway's too, as at Supabase: preflights get 204 there,
 #   and every answer (its own 401/429/502 included) carries `Access-Control-Allow-Origin: *` and
-#   exposes `Content-Range`, so a page on another origin reads rows and errors alike.
+#   exposes `Content-Range`, so a page on another origin reads rows and errors alike. Answers are
+#   gzipped for clients that accept it, as Supabase's are.
 #
 # Exported for the tests (crates/canary-report/tests/supabase.rs) and the benchmark:
 #   CANARY_SUPABASE_URL            project URL (http://127.0.0.1:PORT); REST under /rest/v1/
@@ -152,7 +154,13 @@ SQL
   _supa_psql -f "$_SUPA_ROOT/sql/001_observability_events.sql" || return 1
   _supa_psql -f "$_SUPA_ROOT/sql/002_team_access.sql" || return 1
   _supa_psql -f "$_SUPA_ROOT/sql/002_team_access.sql" || return 1
+  # The page's exact read (two functions), twice as well.
+  _supa_psql -f "$_SUPA_ROOT/sql/006_exact_read.sql" || return 1
+  _supa_psql -f "$_SUPA_ROOT/sql/006_exact_read.sql" || return 1
   _supa_psql -c "select canary_private.add_team_member('oncall@example.com', 'approver');" >/dev/null || return 1
+  # The rollups (and their pg_cron job where the server preloads pg_cron), twice as well.
+  _supa_psql -f "$_SUPA_ROOT/sql/004_rollups.sql" || return 1
+  _supa_psql -f "$_SUPA_ROOT/sql/004_rollups.sql" || return 1
   _supa_psql <<'SQL' || return 1
 -- scenario "missing": a schema the API exposes, without the table.
 create schema canary_missing;
@@ -198,6 +206,10 @@ http {
   uwsgi_temp_path $CANARY_SUPA_DIR/nginx-tmp/uwsgi;
   scgi_temp_path $CANARY_SUPA_DIR/nginx-tmp/scgi;
   default_type application/json;
+  # Answers compressed when the client accepts it, as Supabase's gateway serves them.
+  gzip on;
+  gzip_proxied any;
+  gzip_types application/json text/csv;
 
   # 1 when the key check fails: no apikey (CORS preflights carry none and pass), or an sb_ key
   # this project does not know.
@@ -236,6 +248,10 @@ http {
   }
   proxy_hide_header Access-Control-Allow-Origin;
   proxy_hide_header Access-Control-Expose-Headers;
+  # Answers larger than the memory buffers stream through instead of going to a temporary file:
+  # the workers (user nobody) cannot write under this root-owned directory, and nginx then cut
+  # such answers short (a 7-day rollup answer of several MB ended early).
+  proxy_max_temp_file_size 0;
 
   upstream postgrest { server $upstream; keepalive 8; }
   upstream auth_standin { server 127.0.0.1:$auth_port; }
@@ -283,6 +299,7 @@ http {
       proxy_set_header Connection "";
       proxy_set_header Authorization \$canary_auth;
       proxy_set_header Accept-Profile canary_\$canary_scenario;
+      proxy_set_header Content-Profile canary_\$canary_scenario;
       proxy_pass http://postgrest/\$canary_path\$is_args\$args;
     }
     # Supabase Auth: the stand-in of tests/auth-standin (it checks the apikey itself, and

@@ -14,7 +14,8 @@
 #                Grafana panel's SQL (macros expanded as Grafana does) against the console
 #   7 supabase   PostgreSQL + PostgREST 12.0.2 + nginx on loopback (scripts/supabase-local.sh)
 #                + tests/sql/team_access.sql (the RLS policies in plain SQL)
-#                + crates/canary-report/tests/supabase.rs; the stack stays up for step 9
+#                + crates/canary-report/tests/supabase.rs and rollups_db.rs (pg_cron running the
+#                rollup job, the RPCs with RLS); the stack stays up for step 9
 #   7b delivery  the CLI's email over SMTP against aiosmtpd (plain, STARTTLS + AUTH, TLS, and
 #                the failures), chat webhooks against a local HTTP server, the HTML screenshotted
 #                in Chromium (tests/delivery/, Python in .tools/venv-delivery)
@@ -170,6 +171,9 @@ supabase_start
   2>&1 | tee "$LOG_DIR/team-access-sql.log"
 run_tests supabase cargo \
   cargo test --release -p canary-report --test supabase -- --include-ignored
+# The rollups of sql/004_rollups.sql: pg_cron's job, recomputation, RPCs with RLS, the CLI's path.
+run_tests rollups-db cargo \
+  cargo test --release -p canary-report --test rollups_db -- --include-ignored --nocapture
 # Kept running for the page's Supabase test in step 9 (the CANARY_SUPABASE_* and CANARY_SUPA_DIR
 # variables supabase_start exported reach node); cleanup stops it on a failure in between.
 export CANARY_PSQL="${CANARY_PSQL:-$CANARY_PG_BIN/psql}"

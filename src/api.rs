@@ -5,15 +5,21 @@
 //! Supabase: the requests, paging, retries, row conversion and error wording are the core's
 //! sans-IO [`PagedRead`] (the CLI's transport, `canary-report`'s `net/supabase.rs`, drives the
 //! same one); this module only sends them with `fetch`, waits where the core says, and reports
-//! progress. The key never leaves the request headers: not in a URL, a log or an error.
+//! progress. A full read goes through the exact read's functions where the project has them
+//! (`sql/006_exact_read.sql`: one URL, large pages, the window's id range in parts read at the
+//! same time), else through the table. The key never leaves the request headers: not in a URL, a log or an error.
 
 pub mod auth;
 
 use std::ops::ControlFlow;
 
+use canary_core::metrics::{Metrics, Window};
+use canary_core::rollup::metrics_from_rollups;
+use canary_core::supabase::rollups::{RollupRead, RollupWindow};
 use canary_core::supabase::team::{membership_request, read_membership};
 use canary_core::supabase::{
-    PagedRead, Progress, ReadPlan, ReadWarning, Request, SupabaseConfig, SupabaseError,
+    exact_extent_request, read_exact_extent, ExactExtent, PagedRead, Progress, ReadPlan,
+    ReadWarning, Request, SupabaseConfig, SupabaseError,
 };
 use canary_core::{EventStore, Micros};
 
@@ -343,18 +349,50 @@ pub struct SupabaseRead {
     pub newest_id: Option<i64>,
 }
 
-/// Reads the rows of `[from, to)` (either side open) into a new store, reporting progress
-/// after every answer; `on_progress` returning `Break` stops the read
-/// ([`SupabaseReadError::Cancelled`]).
+/// Reads the rows of `[from, to)` (either side open; `to` defaults to `now`) into a new store,
+/// reporting progress after every answer; `on_progress` returning `Break` stops the read
+/// ([`SupabaseReadError::Cancelled`]). Unless `exact_only`, first the window's metrics from
+/// the rollups (`sql/004_rollups.sql`) go to `on_estimate`, a few requests whatever the
+/// window's length, while the rows are still to come (a project without the rollups gives
+/// none).
 pub async fn read_supabase(
     config: &SupabaseConfig,
     from: Option<Micros>,
     to: Option<Micros>,
+    now: Micros,
+    exact_only: bool,
+    on_estimate: impl FnOnce(Metrics),
     on_progress: impl FnMut(ReadProgress) -> ControlFlow<()>,
 ) -> Result<SupabaseRead, SupabaseReadError> {
     check_not_expired(config, crate::clock::now())?;
     check_membership(config).await?;
+    if let Some(window) = from.and_then(|from| Window::new(from, to.unwrap_or(now))) {
+        if !exact_only {
+            if let Ok(rollups) = read_rollups(config, window).await {
+                let w = rollups.window;
+                on_estimate(metrics_from_rollups(&rollups.totals, &rollups.exact, w));
+            }
+        }
+    }
     let mut store = EventStore::new();
+    // The exact read's functions (sql/006_exact_read.sql) when the project has them and the
+    // window has rows; else the table, page by page (its warnings say why a window is empty).
+    if let Some(extent) = exact_extent(config, from, to).await? {
+        let mut reads: Vec<PagedRead> = extent
+            .plans(from, to, EXACT_READ_PARTS)
+            .into_iter()
+            .map(|plan| PagedRead::new(config, plan))
+            .collect();
+        if !reads.is_empty() {
+            drive_parts(&mut reads, &mut store, config, extent.rows, on_progress).await?;
+            let newest_id = reads.iter().filter_map(PagedRead::newest_id).max();
+            return Ok(SupabaseRead {
+                store,
+                warnings: Vec::new(),
+                newest_id,
+            });
+        }
+    }
     let mut read = PagedRead::new(config, ReadPlan::window(from, to));
     drive(&mut read, &mut store, config, on_progress).await?;
     Ok(SupabaseRead {
@@ -366,6 +404,52 @@ pub async fn read_supabase(
             .collect(),
         newest_id: read.newest_id(),
     })
+}
+
+/// The rollups of `window` (widened to whole minutes): their four requests at once.
+async fn read_rollups(
+    config: &SupabaseConfig,
+    window: Window,
+) -> Result<RollupWindow, SupabaseError> {
+    let mut read = RollupRead::new(window);
+    let requests = read.requests(config);
+    let answers = futures::future::join_all(requests.iter().map(send)).await;
+    for (index, answer) in answers.into_iter().enumerate() {
+        let answer = answer.map_err(|detail| SupabaseError::Network {
+            url: config.project_url().to_owned(),
+            detail,
+        })?;
+        let content_type = answer
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.as_str());
+        read.on_response(config, index, answer.status, content_type, &answer.body)?;
+    }
+    read.finish()
+}
+
+/// Parts of a window the exact read fetches at the same time: the browser keeps six
+/// connections per origin, and the database answers each part's pages on its own.
+const EXACT_READ_PARTS: usize = 4;
+
+/// The window's extent from `canary_exact_extent`, or `None` when the project lacks the
+/// exact read's functions or cannot answer now (the table read then goes on and reports).
+async fn exact_extent(
+    config: &SupabaseConfig,
+    from: Option<Micros>,
+    to: Option<Micros>,
+) -> Result<Option<ExactExtent>, SupabaseReadError> {
+    let Ok(answer) = send(&exact_extent_request(config, from, to)).await else {
+        return Ok(None);
+    };
+    let content_type = answer
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.as_str());
+    read_exact_extent(config, answer.status, content_type, &answer.body)
+        .map_err(|e| supabase_error(e, Some(config)))
 }
 
 /// Asks the project whether the caller is a team member before a full read, so a non-member,
@@ -399,19 +483,23 @@ pub struct Refreshed {
     pub newest_id: Option<i64>,
 }
 
-/// Brings `store` (rows of `[from, to)` read earlier) up to date: fetches only the rows with
-/// an id above `store.max_id()` (two requests for a typical refresh), appends them, then drops
-/// the rows older than `from` (a window that ends now moves on). On an error the store is as it
-/// was. An empty store gets a full read.
+/// Brings `store` (rows of `[from, to)` read by reads the last of which started at
+/// `last_read_started`) up to date: fetches the rows above the core's refresh cursor (the new
+/// rows and an overlap read again, so rows whose transaction committed late are not missed;
+/// the store drops the rows it holds), appends them, then drops the rows older than `from` (a
+/// window that ends now moves on). On an error the store is as it was. An empty store gets a
+/// full read.
 pub async fn refresh_supabase(
     config: &SupabaseConfig,
     store: &mut EventStore,
     from: Option<Micros>,
     to: Option<Micros>,
+    last_read_started: Micros,
     on_progress: impl FnMut(ReadProgress) -> ControlFlow<()>,
 ) -> Result<Refreshed, SupabaseReadError> {
     check_not_expired(config, crate::clock::now())?;
-    let mut read = PagedRead::new(config, ReadPlan::refresh(from, to, store.max_id()));
+    let plan = ReadPlan::refresh(from, to, store, last_read_started);
+    let mut read = PagedRead::new(config, plan);
     let before = store.len();
     drive(&mut read, store, config, on_progress).await?;
     let appended = (store.len() - before) as u64;
@@ -463,6 +551,80 @@ async fn drive(
     Ok(())
 }
 
+/// The transport loop of a read in parts (the exact read's id ranges): each part's requests go
+/// out as the previous answer of that part is in, so the parts' requests overlap, into one
+/// batch (rows arrive in any order; the batch restores time order once). The first failure
+/// stops every part, and the store keeps nothing of the read.
+async fn drive_parts(
+    reads: &mut [PagedRead],
+    store: &mut EventStore,
+    config: &SupabaseConfig,
+    estimate: u64,
+    on_progress: impl FnMut(ReadProgress) -> ControlFlow<()>,
+) -> Result<(), SupabaseReadError> {
+    use std::cell::{Cell, RefCell};
+    let batch = RefCell::new(store.batch());
+    let rows: Vec<Cell<u64>> = reads.iter().map(|_| Cell::new(0)).collect();
+    let stopped = Cell::new(false);
+    let on_progress = RefCell::new(on_progress);
+    let parts = reads.iter_mut().zip(&rows).map(|(read, part_rows)| {
+        let (batch, stopped, on_progress, rows) = (&batch, &stopped, &on_progress, &rows);
+        async move {
+            while let Some(request) = read.next_request() {
+                if stopped.get() {
+                    return Ok(());
+                }
+                if request.delay_ms > 0 {
+                    sleep_ms(request.delay_ms).await;
+                }
+                let answer = send(&request).await;
+                if stopped.get() {
+                    return Ok(());
+                }
+                let mut batch = batch.borrow_mut();
+                let progress = match answer {
+                    Ok(answer) => {
+                        let headers: Vec<(&str, &str)> = answer
+                            .headers
+                            .iter()
+                            .map(|(k, v)| (k.as_str(), v.as_str()))
+                            .collect();
+                        read.on_response(answer.status, &headers, &answer.body, &mut batch)
+                    }
+                    Err(message) => read.on_transport_error(&message, &mut batch),
+                };
+                let progress = match progress {
+                    Ok(p) => p,
+                    Err(e) => {
+                        stopped.set(true);
+                        return Err(supabase_error(e, Some(config)));
+                    }
+                };
+                part_rows.set(progress.rows);
+                let total = ReadProgress {
+                    rows: rows.iter().map(Cell::get).sum(),
+                    estimate: Some(estimate),
+                };
+                if (on_progress.borrow_mut())(total).is_break() {
+                    stopped.set(true);
+                    batch.discard();
+                    return Err(SupabaseReadError::Cancelled);
+                }
+            }
+            Ok(())
+        }
+    });
+    let outcomes = futures::future::join_all(parts).await;
+    let mut batch = batch.into_inner();
+    match outcomes.into_iter().find(Result::is_err) {
+        Some(Err(e)) => {
+            batch.discard();
+            Err(e)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// An HTTP answer as the core digests it.
 struct Answer {
     status: u16,
@@ -470,20 +632,36 @@ struct Answer {
     body: Vec<u8>,
 }
 
-/// One GET with the core's headers. An `Err` is a failure without an HTTP answer: `fetch`
-/// rejects with a TypeError alike for an unreachable server, a CORS refusal and a dropped
-/// connection, and the core reports it as such (retried first, like a 5xx).
+/// One GET (or, with a body, one POST) with the core's headers. An `Err` is a failure without
+/// an HTTP answer: `fetch` rejects with a TypeError alike for an unreachable server, a CORS
+/// refusal and a dropped connection, and the core reports it as such (retried first, like a
+/// 5xx).
 async fn send(request: &Request) -> Result<Answer, String> {
     let deadline = Deadline::start();
     let signal = deadline.signal();
-    let mut builder = gloo_net::http::Request::get(&request.url)
+    let builder = match request.body {
+        None => gloo_net::http::Request::get(&request.url),
+        Some(_) => gloo_net::http::Request::post(&request.url),
+    };
+    let mut builder = match request.body {
         // Every answer is read fresh: a cached page would hide new rows from a refresh.
-        .cache(web_sys::RequestCache::NoStore)
-        .abort_signal(signal.as_ref());
+        None => builder.cache(web_sys::RequestCache::NoStore),
+        // A POST's answer is never cached, and `no-store` would also make Chromium skip its
+        // CORS preflight cache: the exact read's POSTs to one URL share one preflight.
+        Some(_) => builder,
+    }
+    .abort_signal(signal.as_ref());
     for (name, value) in &request.headers {
         builder = builder.header(name, value);
     }
-    let response = builder.send().await.map_err(|e| {
+    let sent = match &request.body {
+        None => builder.send().await,
+        Some(body) => match builder.body(body.as_str()) {
+            Ok(post) => post.send().await,
+            Err(e) => Err(e),
+        },
+    };
+    let response = sent.map_err(|e| {
         if deadline.expired() {
             timed_out()
         } else {

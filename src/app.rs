@@ -11,6 +11,7 @@ use crate::components::show_if::ShowIf;
 use crate::api::ReadProgress;
 use crate::components::account_status::AccountStatus;
 use crate::components::dashboard::Dashboard;
+use crate::components::fast_estimate::FastEstimate;
 use crate::components::source_picker::SourcePicker;
 use crate::components::toolbar::Toolbar;
 use crate::data::{load, progress_text, DataSource, Dataset, ReadSpan, SupabaseKeys};
@@ -18,9 +19,15 @@ use crate::session;
 use crate::state::ConsoleState;
 use crate::storage::{self, keys, Area};
 use canary_core::analysis::RangeChoice;
+use canary_core::metrics::Metrics;
 
-/// A read's progress bar: "N rows of about M" while Supabase pages, a plain bar otherwise.
-fn loading_status(progress: Option<ReadProgress>, what: &'static str) -> impl IntoView {
+/// A read's progress bar: "N rows of about M" while Supabase pages, a plain bar otherwise; above
+/// it the rollups' first numbers of the window, when they came.
+fn loading_status(
+    progress: Option<ReadProgress>,
+    estimate: Option<Arc<Metrics>>,
+    what: &'static str,
+) -> impl IntoView {
     let (value, max, text) = match progress {
         Some(p) => (
             Some(p.rows as f64),
@@ -34,6 +41,7 @@ fn loading_status(progress: Option<ReadProgress>, what: &'static str) -> impl In
         ),
     };
     view! {
+        {estimate.map(|m| view! { <FastEstimate metrics=Signal::stored(m) /> })}
         <div class="loading" data-testid="loading" role="status">
             <progress value=value max=max></progress>
             {text}
@@ -112,10 +120,17 @@ pub fn App() -> impl IntoView {
             state.progress.set(Some(p));
             ControlFlow::Continue(())
         };
+        let on_estimate = move |m: Metrics| {
+            if latest.get_value() == this {
+                state.estimate.set(Some(Arc::new(m)));
+            }
+        };
+        let exact_only = state.exact_only.get_untracked();
         async move {
-            let result = load(source, span, previous, on_progress).await;
+            let result = load(source, span, previous, exact_only, on_estimate, on_progress).await;
             if latest.get_value() == this {
                 state.progress.set(None);
+                state.estimate.set(None);
                 if let Ok(d) = &result {
                     shown.set_value(Some((tick, d.clone())));
                 }
@@ -125,7 +140,10 @@ pub fn App() -> impl IntoView {
     });
     // While data is shown and a Supabase read runs (another project, a refresh), a bar above
     // it says so; the first load shows it in the Transition's fallback instead.
-    let replacing = move || state.progress.get().is_some() && dataset.with(|d| d.is_some());
+    let replacing = move || {
+        (state.progress.get().is_some() || state.estimate.with(Option::is_some))
+            && dataset.with(|d| d.is_some())
+    };
     state.sync_url();
     state.start_auto_refresh(reload);
 
@@ -163,14 +181,16 @@ pub fn App() -> impl IntoView {
                 on_auto_refresh=Callback::new(move |m: u32| state.set_auto_refresh(m))
                 live=Signal::derive(move || source.get().is_live())
                 on_refresh=Callback::new(move |()| reload.update(|n| *n += 1))
+                exact_only=state.exact_only
+                on_exact_only=Callback::new(move |on: bool| state.exact_only.set(on))
             />
         </header>
         <main class="app-main">
             <ShowIf when=replacing>
-                {move || loading_status(state.progress.get(), "Reading Supabase")}
+                {move || loading_status(state.progress.get(), state.estimate.get(), "Reading Supabase")}
             </ShowIf>
             // The fallback is a closure, so its text follows the progress of the first load.
-            <Transition fallback=move || move || loading_status(state.progress.get(), "Loading events")>
+            <Transition fallback=move || move || loading_status(state.progress.get(), state.estimate.get(), "Loading events")>
                 <ErrorBoundary fallback=|errors| {
                     view! {
                         <div class="load-error" role="alert" data-testid="load-error">

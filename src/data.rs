@@ -1,9 +1,10 @@
 //! Where the app's events come from. Loading is async (a file is read, Supabase is paged), so the
 //! app reads it through a `LocalResource`; parsing and all numbers are the core's.
 //!
-//! A Supabase data set keeps how it was read ([`ReadSpan`], the checked configuration), so a
-//! refresh of it fetches only the rows newer than those held and drops those that left the
-//! window, instead of reading the whole window again.
+//! A Supabase data set keeps how it was read ([`ReadSpan`], the checked configuration, when the
+//! read began), so a refresh of it fetches only the rows above the core's refresh cursor (the
+//! new rows and an overlap where late commits may land) and drops those that left the window,
+//! instead of reading the whole window again.
 
 use std::fmt;
 use std::ops::ControlFlow;
@@ -11,6 +12,7 @@ use std::sync::Arc;
 
 use canary_core::demo::{generate, DemoConfig};
 use canary_core::event::MICROS_PER_HOUR;
+use canary_core::metrics::Metrics;
 use canary_core::phases::PhaseDefinition;
 use canary_core::read::{read_export, Format};
 use canary_core::supabase::SupabaseConfig;
@@ -98,20 +100,18 @@ pub enum ReadSpan {
 }
 
 impl ReadSpan {
-    /// The hours every "last N hours" choice is served from, so switching among them needs no
-    /// new read.
+    /// The hours a live source reads when no range says otherwise.
     pub const RECENT_HOURS: i64 = 24;
 
-    /// What a range choice needs read: the last 24 hours for "last 1 h / 4 h / 24 h"; the phase's
+    /// What a range choice needs read: the last hour for "last 1 h" (no more: a wall screen
+    /// on the last hour reads and holds an hour, not a day), likewise 4 h and 24 h; the phase's
     /// own window when it has a start, else the whole table (the phase then starts at the first
     /// event); a custom range as given.
     pub fn for_range(range: RangeChoice, phase: Option<&PhaseDefinition>) -> ReadSpan {
         match range {
-            RangeChoice::LastHour | RangeChoice::Last4Hours | RangeChoice::Last24Hours => {
-                ReadSpan::Recent {
-                    hours: ReadSpan::RECENT_HOURS,
-                }
-            }
+            RangeChoice::LastHour => ReadSpan::Recent { hours: 1 },
+            RangeChoice::Last4Hours => ReadSpan::Recent { hours: 4 },
+            RangeChoice::Last24Hours => ReadSpan::Recent { hours: 24 },
             RangeChoice::ThisPhase => match phase.and_then(PhaseDefinition::window) {
                 Some(w) => ReadSpan::Fixed {
                     from: Some(w.from),
@@ -156,6 +156,9 @@ struct LiveRead {
     span: ReadSpan,
     /// Checked once at connect; re-checked for expiry before every read.
     config: SupabaseConfig,
+    /// The clock when the last read that succeeded began: how far back a refresh must look
+    /// for rows whose transaction committed late.
+    started: Micros,
 }
 
 /// A loaded data set.
@@ -248,6 +251,8 @@ pub async fn load(
     source: DataSource,
     span: Option<ReadSpan>,
     previous: Option<Arc<Dataset>>,
+    exact_only: bool,
+    on_estimate: impl FnOnce(Metrics),
     on_progress: impl FnMut(ReadProgress) -> ControlFlow<()>,
 ) -> Result<Arc<Dataset>, LoadError> {
     let now = crate::clock::now();
@@ -269,9 +274,18 @@ pub async fn load(
                     return Ok(Arc::new(refresh(previous, live, on_progress).await?));
                 }
             }
-            return read(&source, url, keys, span, now, on_progress)
-                .await
-                .map(Arc::new);
+            return read(
+                &source,
+                url,
+                keys,
+                span,
+                now,
+                exact_only,
+                on_estimate,
+                on_progress,
+            )
+            .await
+            .map(Arc::new);
         }
     };
     dataset(&source, store, now).map(Arc::new)
@@ -295,18 +309,22 @@ fn current_config(
     api::supabase_config(url, &keys.key, token.as_deref(), now).map_err(supabase_failed)
 }
 
-/// A full read of a Supabase source.
+/// A full read of a Supabase source (first the rollups' numbers to `on_estimate`, unless
+/// `exact_only`).
+#[allow(clippy::too_many_arguments)]
 async fn read(
     source: &DataSource,
     url: &str,
     keys: &SupabaseKeys,
     span: ReadSpan,
     now: Micros,
+    exact_only: bool,
+    on_estimate: impl FnOnce(Metrics),
     on_progress: impl FnMut(ReadProgress) -> ControlFlow<()>,
 ) -> Result<Dataset, LoadError> {
     let config = current_config(url, keys, now)?;
     let (from, to) = span.bounds(now);
-    let read = api::read_supabase(&config, from, to, on_progress)
+    let read = api::read_supabase(&config, from, to, now, exact_only, on_estimate, on_progress)
         .await
         .map_err(supabase_failed)?;
     // "Last N hours" ends when the read ends, so rows written while it paged are inside it.
@@ -316,6 +334,7 @@ async fn read(
         source: source.clone(),
         span,
         config,
+        started: now,
     });
     Ok(data)
 }
@@ -338,12 +357,14 @@ async fn refresh(
         _ => Ok(live.config.clone()),
     };
     let outcome = match config {
-        Ok(config) => api::refresh_supabase(&config, &mut store, from, to, on_progress).await,
+        Ok(config) => {
+            api::refresh_supabase(&config, &mut store, from, to, live.started, on_progress).await
+        }
         Err(LoadError::Supabase(message)) => Err(SupabaseReadError::Stale(message)),
         Err(e) => Err(SupabaseReadError::Stale(e.to_string())),
     };
-    let (range_end, warnings) = match outcome {
-        Ok(refreshed) => (crate::clock::now(), refreshed.warnings),
+    let (range_end, warnings, started) = match outcome {
+        Ok(refreshed) => (crate::clock::now(), refreshed.warnings, now),
         Err(SupabaseReadError::Cancelled) => {
             return Err(supabase_failed(SupabaseReadError::Cancelled))
         }
@@ -353,6 +374,7 @@ async fn refresh(
                 "The refresh at {} UTC failed, so the data shown is from the read before: {e}",
                 format_minute(now)
             )],
+            live.started,
         ),
     };
     Ok(Dataset {
@@ -361,7 +383,10 @@ async fn refresh(
         range_end,
         live: true,
         warnings,
-        live_read: Some(live.clone()),
+        live_read: Some(LiveRead {
+            started,
+            ..live.clone()
+        }),
     })
 }
 
@@ -410,15 +435,15 @@ mod tests {
     #[test]
     fn read_span_table() {
         let h = MICROS_PER_HOUR;
-        let recent = ReadSpan::Recent { hours: 24 };
-        for range in [
-            RangeChoice::LastHour,
-            RangeChoice::Last4Hours,
-            RangeChoice::Last24Hours,
+        for (range, hours) in [
+            (RangeChoice::LastHour, 1),
+            (RangeChoice::Last4Hours, 4),
+            (RangeChoice::Last24Hours, 24),
         ] {
-            assert_eq!(ReadSpan::for_range(range, None), recent, "{range:?}");
+            let span = ReadSpan::for_range(range, None);
+            assert_eq!(span, ReadSpan::Recent { hours }, "{range:?}");
+            assert_eq!(span.bounds(100 * h), (Some((100 - hours) * h), None));
         }
-        assert_eq!(recent.bounds(100 * h), (Some(76 * h), None));
         let custom = RangeChoice::Custom { from: 5, to: 9 };
         let fixed = ReadSpan::for_range(custom, None);
         assert_eq!(fixed.bounds(100 * h), (Some(5), Some(9)));

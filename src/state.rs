@@ -2,6 +2,9 @@
 //! source, time range, phase definitions and the user's inputs. Each piece persists where it
 //! belongs: view choices in the URL (never a key), user inputs in localStorage.
 
+use std::sync::Arc;
+
+use canary_core::metrics::Metrics;
 use canary_core::phases::{default_phases, PhaseDefinition};
 use leptos::prelude::*;
 
@@ -27,6 +30,10 @@ pub struct ConsoleState {
     pub auto_refresh: RwSignal<u32>,
     /// The progress of the Supabase read under way (`None` when none is).
     pub progress: RwSignal<Option<ReadProgress>>,
+    /// The rollups' numbers of the window being read, shown until the exact read is in.
+    pub estimate: RwSignal<Option<Arc<Metrics>>>,
+    /// Skip the rollups' first numbers and wait for the exact read.
+    pub exact_only: RwSignal<bool>,
     /// A project the page's link named without a key remembered for it: the source picker
     /// opens its form with this URL and nothing else filled in.
     pub link_project: StoredValue<Option<String>>,
@@ -178,6 +185,8 @@ impl ConsoleState {
                 storage::load(Area::Local, keys::AUTO_REFRESH).unwrap_or(0),
             ),
             progress: RwSignal::new(None),
+            estimate: RwSignal::new(None),
+            exact_only: RwSignal::new(false),
             link_project: StoredValue::new(link_project),
             auth: RwSignal::new(Default::default()),
         }

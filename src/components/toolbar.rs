@@ -26,6 +26,11 @@ pub fn Toolbar(
     live: Signal<bool>,
     /// Called when the user asks for a refresh now.
     on_refresh: Callback<()>,
+    /// Whether a live source's reads skip the rollups' first numbers (exact numbers only).
+    #[prop(into)]
+    exact_only: Signal<bool>,
+    /// Called when the user changes that.
+    on_exact_only: Callback<bool>,
 ) -> impl IntoView {
     let custom_from = RwSignal::new(String::new());
     let custom_to = RwSignal::new(String::new());
@@ -140,6 +145,15 @@ pub fn Toolbar(
             <button type="button" disabled=move || !live.get() on:click=move |_| on_refresh.run(())>
                 "Refresh"
             </button>
+            <label title="For a Supabase source: wait for the exact read, without the first numbers from the rollups">
+                <input
+                    type="checkbox"
+                    data-testid="exact-only"
+                    prop:checked=move || exact_only.get()
+                    on:change=move |ev| on_exact_only.run(event_target_checked(&ev))
+                />
+                " Exact numbers only"
+            </label>
         </div>
     }
 }

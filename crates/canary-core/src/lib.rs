@@ -10,7 +10,9 @@
 
 // The store and the window computations live in `canary-engine`, built for speed inside the
 // size-optimised browser bundle; they are part of this crate's API as if defined here.
-pub use canary_engine::{alerts, cohort, cohort_rules, event, metrics, percentile, series, store};
+pub use canary_engine::{
+    alerts, cohort, cohort_rules, event, histogram, metrics, percentile, rollup, series, store,
+};
 
 pub mod analysis;
 pub mod auth;

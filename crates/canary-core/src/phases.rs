@@ -141,6 +141,17 @@ impl Measure {
         }
     }
 
+    /// [`Measure::format`], with the bound where the metrics' percentiles are estimates
+    /// (`≈ 512 ms (±1 %)`, docs/metrics.md#rollups-and-the-latency-histogram).
+    pub fn format_bounded(self, v: Option<f64>, relative_error: Option<f64>) -> String {
+        match (self, relative_error) {
+            (Measure::P50LatencyMs | Measure::P95LatencyMs | Measure::P99LatencyMs, Some(e)) => {
+                crate::summary::format_bounded_ms(v, e)
+            }
+            _ => self.format(v),
+        }
+    }
+
     fn unit(self) -> &'static str {
         match self {
             Measure::P50LatencyMs | Measure::P95LatencyMs | Measure::P99LatencyMs => "ms",
@@ -590,7 +601,7 @@ fn judge(
             plain(
                 Measured {
                     value: v,
-                    display: measure.format(v),
+                    display: measure.format_bounded(v, m.window.percentile_relative_error),
                 },
                 holds,
             )

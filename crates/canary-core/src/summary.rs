@@ -49,6 +49,15 @@ pub fn format_ms(v: Option<f64>) -> String {
     }
 }
 
+/// A latency known within `relative_error` (a percentile from the rollups' histograms), with
+/// its bound: `≈ 512 ms (±1 %)`; `format_ms`'s words when there is none.
+pub fn format_bounded_ms(v: Option<f64>, relative_error: f64) -> String {
+    match v {
+        Some(v) if v.is_finite() => format!("≈ {v:.0} ms (±{} %)", relative_error * 100.0),
+        _ => format_ms(None),
+    }
+}
+
 /// A percentage, two decimals: `98.76 %`.
 pub fn format_pct(v: Option<f64>) -> String {
     match v {
@@ -91,6 +100,11 @@ fn critical_rule(rules: &[Rule], metric: WindowedMetric) -> String {
 /// The success-metrics rows with the alert thresholds of `rules`.
 pub fn success_rows_with(m: &Metrics, rules: &[Rule]) -> Vec<SuccessRow> {
     let threshold = |metric| critical_rule(rules, metric);
+    // Percentiles from the rollups carry their bound: `≈ 512 ms (±1 %)`.
+    let format_ms = |v: Option<f64>| match m.window.percentile_relative_error {
+        Some(e) => format_bounded_ms(v, e),
+        None => format_ms(v),
+    };
     let breaker = &m.circuit_breaker;
     let breaker_closed = breaker.current_state == "closed" && breaker.transitions.is_empty();
     vec![
@@ -160,6 +174,18 @@ pub fn success_rows_with(m: &Metrics, rules: &[Rule]) -> Vec<SuccessRow> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bounded_ms_table() {
+        for (v, e, want) in [
+            (Some(512.3), 0.01, "≈ 512 ms (±1 %)"),
+            (Some(0.4), 0.01, "≈ 0 ms (±1 %)"),
+            (None, 0.01, "no data"),
+            (Some(f64::NAN), 0.01, "no data"),
+        ] {
+            assert_eq!(format_bounded_ms(v, e), want);
+        }
+    }
     use crate::metrics::compute;
     use crate::store::EventStore;
 

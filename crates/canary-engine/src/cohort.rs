@@ -248,21 +248,8 @@ pub(crate) fn mann_whitney_sorted(x: &[f64], y: &[f64]) -> MannWhitney {
 pub(crate) fn rank_test_sorted(x: &[f64], y: &[f64]) -> MannWhitney {
     debug_assert!(is_ascending(x) && is_ascending(y), "samples must be sorted");
     let (n1, n2) = (x.len(), y.len());
-    let none = MannWhitney {
-        n_canary: n1 as u64,
-        n_control: n2 as u64,
-        u_canary: None,
-        u_control: None,
-        sd_u: None,
-        z: None,
-        p_value: None,
-        rank_biserial: None,
-        hodges_lehmann_ms: None,
-        hodges_lehmann_low_ms: None,
-        hodges_lehmann_high_ms: None,
-    };
     if n1 == 0 || n2 == 0 {
-        return none;
+        return rank_test_from_counts(n1 as u64, n2 as u64, 0, 0);
     }
 
     // One merge over both sorted samples, a group of equal values at a time. U and the tie term
@@ -292,6 +279,29 @@ pub(crate) fn rank_test_sorted(x: &[f64], y: &[f64]) -> MannWhitney {
         tie_term += t * t * t - t;
     }
 
+    rank_test_from_counts(n1 as u64, n2 as u64, two_u, tie_term)
+}
+
+/// The rank test from its sufficient statistics: the sample sizes, twice the canary's U and the
+/// tie term `Σ(t³ − t)` over the groups of equal values. Shared by the test on values and the
+/// one on binned counts (`rollup::compare_cohorts`, where a bucket is a group of ties).
+pub(crate) fn rank_test_from_counts(n1: u64, n2: u64, two_u: u128, tie_term: u128) -> MannWhitney {
+    let none = MannWhitney {
+        n_canary: n1,
+        n_control: n2,
+        u_canary: None,
+        u_control: None,
+        sd_u: None,
+        z: None,
+        p_value: None,
+        rank_biserial: None,
+        hodges_lehmann_ms: None,
+        hodges_lehmann_low_ms: None,
+        hodges_lehmann_high_ms: None,
+    };
+    if n1 == 0 || n2 == 0 {
+        return none;
+    }
     let n1n2 = (n1 as u128) * (n2 as u128);
     let n = (n1 + n2) as u128;
     // Var(U) = n₁n₂/12 · ((n + 1) − Σ(t³ − t) / (n(n − 1))) = n₁n₂ · ((n+1)n(n−1) − Σ) / (12n(n−1)).

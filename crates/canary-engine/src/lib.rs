@@ -13,8 +13,10 @@ pub mod alerts;
 pub mod cohort;
 pub mod cohort_rules;
 pub mod event;
+pub mod histogram;
 pub mod metrics;
 pub mod percentile;
+pub mod rollup;
 pub mod series;
 pub mod store;
 

@@ -65,6 +65,10 @@ pub struct WindowInfo {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub events: u64,
+    /// `Some(e)` when the percentiles are estimates within the relative error `e` (from the
+    /// rollups' histograms, `rollup::metrics_from_rollups`); `None` when they are exact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub percentile_relative_error: Option<f64>,
     /// Messy data in the window: each line says what was seen and what was done with it.
     pub notes: Vec<String>,
 }
@@ -87,7 +91,7 @@ pub struct EndpointLatency {
     pub p99_ms: Option<f64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ErrorRate {
     pub requests: u64,
     pub failures: u64,
@@ -682,6 +686,7 @@ pub fn compute(store: &EventStore, window: Option<Window>) -> Metrics {
             from: window.map(|w| to_datetime(w.from)),
             to: window.map(|w| to_datetime(w.to)),
             events: rows.len() as u64,
+            percentile_relative_error: None,
             notes: quality.notes(store),
         },
         latency,

@@ -153,6 +153,7 @@ impl EventStore {
             start,
             unknown_types: HashMap::new(),
             notes_before,
+            rereads: false,
         }
     }
 
@@ -439,9 +440,12 @@ impl EventStore {
 
     /// Drops the rows with `created_at < from`: those a moving window has left, after an
     /// incremental refresh. The newest circuit-breaker transition before `from` stays, because
-    /// the breaker's state carries over into the window (docs/metrics.md#metrics). Returns how many rows were
-    /// dropped. Costs one move of the rows kept (no sorting, no re-reading); interned strings
-    /// and [`LoadNotes`] stay as loaded.
+    /// the breaker's state carries over into the window (docs/metrics.md#metrics). Returns how
+    /// many rows were dropped. Costs one move of the rows kept (no sorting, no re-reading).
+    /// The space goes with the rows, so a window that moves for days holds steady memory: spare
+    /// column capacity is released once it exceeds what the rows use, and the string table is
+    /// rebuilt once most of its strings (cache keys, messages) belong to dropped rows.
+    /// [`LoadNotes`] stay as loaded.
     pub fn retain_from(&mut self, from: Micros) -> usize {
         let cut = self.created_at.partition_point(|&t| t < from);
         let before = self.breaker.partition_point(|b| (b.row as usize) < cut);
@@ -484,7 +488,70 @@ impl EventStore {
         self.errors.retain_mut(|e| new_row(&mut e.row));
         self.breaker.retain_mut(|b| new_row(&mut b.row));
         self.flags_json.retain_mut(|(row, _)| new_row(row));
+        if self.id.capacity() > 2 * self.id.len() + 1024 {
+            self.shrink_to_fit();
+        }
+        self.compact_strings();
         dropped
+    }
+
+    /// Rebuilds the string table with only the strings rows still use, when fewer than half of
+    /// them are (so the cost, one pass over the rows, is paid at most once per doubling).
+    fn compact_strings(&mut self) {
+        let count = self.strings.strings.len();
+        if count < 1024 {
+            return;
+        }
+        let mut new_sym = vec![NULL_SYM; count];
+        let mut used = 0usize;
+        {
+            let mut mark = |sym: Sym| {
+                if let Some(slot) = new_sym.get_mut(sym as usize) {
+                    if *slot == NULL_SYM {
+                        *slot = 0;
+                        used += 1;
+                    }
+                }
+            };
+            self.label.iter().for_each(|&s| mark(s));
+            self.cache_key.iter().for_each(|&s| mark(s));
+            for e in &self.errors {
+                mark(e.error_type);
+                mark(e.error_message);
+            }
+            for b in &self.breaker {
+                mark(b.failure_count);
+                mark(b.success_count);
+            }
+        }
+        if 2 * used > count {
+            return;
+        }
+        let mut strings = Interner::default();
+        for (old, text) in std::mem::take(&mut self.strings.strings)
+            .into_iter()
+            .enumerate()
+        {
+            if new_sym[old] != NULL_SYM {
+                new_sym[old] = strings.intern(&text);
+            }
+        }
+        self.strings = strings;
+        let remap = |sym: &mut Sym| {
+            if *sym != NULL_SYM {
+                *sym = new_sym[*sym as usize];
+            }
+        };
+        self.label.iter_mut().for_each(remap);
+        self.cache_key.iter_mut().for_each(remap);
+        for e in &mut self.errors {
+            remap(&mut e.error_type);
+            remap(&mut e.error_message);
+        }
+        for b in &mut self.breaker {
+            remap(&mut b.failure_count);
+            remap(&mut b.success_count);
+        }
     }
 
     /// Removes rows from index `len` on (the rows a batch appended: they are still at the end).
@@ -528,48 +595,54 @@ impl EventStore {
     }
 
     /// Drops the rows appended from `start` on (still in input order) whose `id` an earlier
-    /// row already has, keeping the first as read, and notes them. Appends of new ids only (a
-    /// refresh, an export) sort just the appended ids; anything else sorts all ids once.
-    fn drop_duplicate_ids(&mut self, start: usize) {
+    /// row already has, keeping the first as read, and notes them, except (with `rereads`) the
+    /// rows that repeat a row held before the batch: a refresh re-reads an overlap on purpose.
+    /// Only ids at or above the smallest appended id can repeat one, so the cost follows the
+    /// appended rows and the held rows above them, plus one scan of the held ids.
+    fn drop_duplicate_ids(&mut self, start: usize, rereads: bool) {
         let new = &self.id[start..];
-        if new.is_empty() {
+        let Some(new_min) = new.iter().copied().min() else {
             return;
-        }
+        };
         let held_max = self.id[..start].iter().copied().max();
-        let new_min = new.iter().copied().min();
-        if held_max.is_none_or(|m| new_min.is_some_and(|n| n > m)) {
-            let ascending = new.windows(2).all(|w| w[0] < w[1]);
-            if ascending {
-                return;
-            }
-            let mut sorted = new.to_vec();
-            stdx::sort::sort_by_key(&mut sorted, |&id| id);
-            if sorted.windows(2).all(|w| w[0] < w[1]) {
-                return;
-            }
-        }
-        let mut order: Vec<u32> = (0..self.len() as u32).collect();
-        stdx::sort::sort_by_key(&mut order, |&i| (self.id[i as usize], i));
-        let mut remove = vec![false; self.len()];
-        let mut examples = Vec::new();
-        let mut dropped = 0u64;
-        for pair in order.windows(2) {
-            let (first, second) = (pair[0] as usize, pair[1] as usize);
-            if self.id[first] == self.id[second] {
-                // `order` keeps equal ids in row order, so `second` is the later row; earlier
-                // batches were already free of duplicates, so it is one of this batch.
-                remove[second] = true;
-                dropped += 1;
-                if examples.last() != Some(&self.id[second]) && examples.len() < 5 {
-                    examples.push(self.id[second]);
-                }
-            }
-        }
-        if dropped == 0 {
+        if held_max.is_none_or(|m| m < new_min) && new.windows(2).all(|w| w[0] < w[1]) {
             return;
         }
-        self.remove_rows(&remove);
-        self.notes.duplicate_ids += dropped;
+        // (id, row) of every row whose id may repeat another, in (id, row) order: equal ids
+        // in row order, so the second of a pair is the later row, one of this batch (earlier
+        // batches were already free of duplicates).
+        let mut candidates: Vec<(i64, u32)> = self.id[..start]
+            .iter()
+            .enumerate()
+            .filter(|(_, &id)| id >= new_min)
+            .chain(new.iter().enumerate().map(|(i, id)| (start + i, id)))
+            .map(|(row, &id)| (id, row as u32))
+            .collect();
+        stdx::sort::sort_by_key(&mut candidates, |&c| c);
+        let mut remove = vec![false; self.len() - start];
+        let mut examples = Vec::new();
+        let mut noted = 0u64;
+        for pair in candidates.windows(2) {
+            let ((first_id, first), (id, second)) = (pair[0], pair[1]);
+            if first_id != id {
+                continue;
+            }
+            remove[second as usize - start] = true;
+            if rereads && (first as usize) < start {
+                continue;
+            }
+            noted += 1;
+            if examples.last() != Some(&id) && examples.len() < 5 {
+                examples.push(id);
+            }
+        }
+        if remove.iter().any(|&r| r) {
+            self.remove_appended_rows(start, &remove);
+        }
+        if noted == 0 {
+            return;
+        }
+        self.notes.duplicate_ids += noted;
         let ex = &mut self.notes.duplicate_id_examples;
         ex.extend(examples);
         stdx::sort::sort_by_key(ex, |&id| id);
@@ -577,34 +650,38 @@ impl EventStore {
         ex.truncate(5);
     }
 
-    /// Removes the rows marked in `remove` (one flag per row), keeping the order of the rest.
-    fn remove_rows(&mut self, remove: &[bool]) {
+    /// Removes the appended rows (from `start` on) marked in `remove` (one flag per appended
+    /// row), keeping the order of the rest; the rows before `start` do not move.
+    fn remove_appended_rows(&mut self, start: usize, remove: &[bool]) {
         let mut new_row = vec![u32::MAX; remove.len()];
-        let mut kept = 0u32;
-        for (old, &gone) in remove.iter().enumerate() {
+        let mut kept = start as u32;
+        for (i, &gone) in remove.iter().enumerate() {
             if !gone {
-                new_row[old] = kept;
+                new_row[i] = kept;
                 kept += 1;
             }
         }
-        fn keep<T>(v: &mut Vec<T>, remove: &[bool]) {
+        fn keep<T>(v: &mut Vec<T>, start: usize, remove: &[bool]) {
             let mut i = 0;
-            v.retain(|_| {
+            let tail = v.split_off(start);
+            v.extend(tail.into_iter().filter(|_| {
                 i += 1;
                 !remove[i - 1]
-            });
+            }));
         }
-        keep(&mut self.id, remove);
-        keep(&mut self.created_at, remove);
-        keep(&mut self.processing_time_ms, remove);
-        keep(&mut self.event_type, remove);
-        keep(&mut self.flags, remove);
-        keep(&mut self.label, remove);
-        keep(&mut self.cache_key, remove);
+        keep(&mut self.id, start, remove);
+        keep(&mut self.created_at, start, remove);
+        keep(&mut self.processing_time_ms, start, remove);
+        keep(&mut self.event_type, start, remove);
+        keep(&mut self.flags, start, remove);
+        keep(&mut self.label, start, remove);
+        keep(&mut self.cache_key, start, remove);
         let remap = |row: &mut u32| {
-            let new = new_row[*row as usize];
-            *row = new;
-            new != u32::MAX
+            let Some(i) = (*row as usize).checked_sub(start) else {
+                return true;
+            };
+            *row = new_row[i];
+            *row != u32::MAX
         };
         self.errors.retain_mut(|e| remap(&mut e.row));
         self.breaker.retain_mut(|b| remap(&mut b.row));
@@ -626,6 +703,8 @@ pub struct Batch<'s> {
     unknown_types: HashMap<String, u64>,
     /// The load notes before this batch, restored by [`Batch::discard`].
     notes_before: LoadNotes,
+    /// Rows that repeat a held row are an expected re-read, not a data problem.
+    rereads: bool,
 }
 
 impl Batch<'_> {
@@ -642,6 +721,14 @@ impl Batch<'_> {
                 self.unknown_types.insert(name.to_owned(), 1);
             }
         }
+    }
+
+    /// Declares that this batch re-reads rows the store may already hold (an incremental
+    /// refresh reads an overlap again so that rows committed late are not missed): a row whose
+    /// id a row held before the batch has is dropped without a note in
+    /// [`LoadNotes::duplicate_ids`]. Ids repeated within the batch are still noted.
+    pub fn expect_rereads(&mut self) {
+        self.rereads = true;
     }
 
     /// Rows appended by this batch so far.
@@ -664,7 +751,7 @@ impl Drop for Batch<'_> {
             .into_iter()
             .collect();
         self.store.merge_unknown_types(counted);
-        self.store.drop_duplicate_ids(self.start);
+        self.store.drop_duplicate_ids(self.start, self.rereads);
         self.store.restore_order(self.start);
     }
 }
@@ -838,6 +925,67 @@ mod tests {
         }
     }
 
+    /// A window of `window` rows moving on for `rounds` refreshes of `step` new rows each, every
+    /// row with a cache key of its own: memory once the window is full stays within `growth`
+    /// of the first full window's (plus the string table's floor of 1,024 strings), and the
+    /// rows and their texts are the window's.
+    fn check_moving_window(window: i64, step: i64, rounds: i64, growth: f64) {
+        let keyed = |id: i64| {
+            let mut r = row(id, id * 10, if id % 3 == 0 { "/a" } else { "/b" });
+            r.cache_key = Some(Cow::Owned(format!("key-{id}")));
+            r.details.error_message = (id % 5 == 0).then(|| Cow::Owned(format!("boom {id}")));
+            r
+        };
+        let mut store = EventStore::new();
+        let mut full = None;
+        let mut last = 0;
+        for round in 0..rounds {
+            store.extend((last + 1..=last + step).map(keyed));
+            last += step;
+            store.retain_from((last - window + 1) * 10);
+            // The window (`window` rows) is full from round `window / step` on.
+            if round == window / step {
+                full = Some(store.heap_bytes());
+            }
+            if let Some(full) = full {
+                let now = store.heap_bytes();
+                assert!(
+                    now as f64 <= growth * full as f64 + 128.0 * 1024.0,
+                    "round {round}: {now} bytes, {full} when the window filled"
+                );
+                assert!(store.symbol_count() <= 2 * (2 * window as usize) + 1024 + 2);
+            }
+        }
+        let case = format!("window {window}, step {step}, {rounds} rounds");
+        assert_eq!(store.len() as i64, window, "{case}");
+        assert_eq!(store.ids()[0], last - window + 1, "{case}");
+        for i in 0..store.len() {
+            let id = store.id[i];
+            assert_eq!(
+                store.cache_key_text(i),
+                Some(format!("key-{id}").as_str()),
+                "{case}"
+            );
+            let want = if id % 3 == 0 { "/a" } else { "/b" };
+            assert_eq!(store.label_text(i), Some(want), "{case}");
+        }
+        for e in &store.errors {
+            let id = store.id[e.row as usize];
+            assert_eq!(
+                store.text(e.error_message),
+                Some(format!("boom {id}").as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn a_moving_window_frees_the_space_of_the_rows_it_drops() {
+        check_moving_window(1, 1, 3_000, 2.5);
+        check_moving_window(2_000, 100, 200, 2.5);
+        check_moving_window(10_000, 700, 100, 2.5);
+        check_moving_window(5_000, 5_000, 20, 2.5);
+    }
+
     #[test]
     fn discard_leaves_the_store_as_it_was() {
         let mut store = EventStore::new();
@@ -909,6 +1057,62 @@ mod tests {
         store.extend([row(6, 50, "/g"), row(5, 45, "/h")]);
         assert_eq!(store.len(), 6);
         assert_eq!(store.load_notes().duplicate_ids, 2);
+    }
+
+    /// A store of rows `held`, then one batch of `appended` (ids; times follow the ids), with or
+    /// without `expect_rereads`: the ids kept and the duplicates noted.
+    fn check_reread(held: &[i64], appended: &[i64], rereads: bool, ids: &[i64], noted: u64) {
+        let mut store = EventStore::new();
+        store.extend(held.iter().map(|&id| row(id, id * 10, "/a")));
+        {
+            let mut batch = store.batch();
+            if rereads {
+                batch.expect_rereads();
+            }
+            for &id in appended {
+                batch.push(&row(id, id * 10, "/b"));
+            }
+        }
+        let case = format!("held {held:?}, appended {appended:?}, rereads {rereads}");
+        assert_eq!(store.ids(), ids, "{case}");
+        assert_eq!(store.load_notes().duplicate_ids, noted, "{case}");
+        // The held row wins: its label is the held one.
+        for (i, id) in store.ids().iter().enumerate() {
+            let want = if held.contains(id) { "/a" } else { "/b" };
+            assert_eq!(store.label_text(i), Some(want), "{case}: id {id}");
+        }
+        // Sparse details follow their rows (row 2 has an error type).
+        let error_rows: Vec<i64> = store
+            .errors
+            .iter()
+            .map(|e| store.id[e.row as usize])
+            .collect();
+        let want: Vec<i64> = store.ids().iter().copied().filter(|&id| id == 2).collect();
+        assert_eq!(error_rows, want, "{case}");
+    }
+
+    #[test]
+    fn a_refresh_rereads_its_overlap_without_noting_duplicates() {
+        // Nothing held, nothing appended, no overlap.
+        check_reread(&[], &[], true, &[], 0);
+        check_reread(&[1, 2, 3], &[4, 5], true, &[1, 2, 3, 4, 5], 0);
+        // The overlap re-read, with a late row (4) among the new ones.
+        check_reread(
+            &[1, 2, 3, 5],
+            &[2, 3, 4, 5, 6],
+            true,
+            &[1, 2, 3, 4, 5, 6],
+            0,
+        );
+        // Out of order on the wire (streams per type).
+        check_reread(&[1, 2, 3, 5], &[6, 3, 4, 2], true, &[1, 2, 3, 4, 5, 6], 0);
+        // Only re-read rows: nothing new.
+        check_reread(&[1, 2, 3], &[1, 2, 3], true, &[1, 2, 3], 0);
+        // Without the declaration a repeated held id is a data problem, as before.
+        check_reread(&[1, 2, 3, 5], &[2, 3, 4], false, &[1, 2, 3, 4, 5], 2);
+        // An id repeated within the batch is one either way.
+        check_reread(&[1, 2], &[3, 3, 4], true, &[1, 2, 3, 4], 1);
+        check_reread(&[1, 2], &[2, 2, 4], true, &[1, 2, 4], 1);
     }
 
     #[test]

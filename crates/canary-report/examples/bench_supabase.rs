@@ -241,7 +241,12 @@ fn main() {
     for _ in 0..RUNS {
         let mut store = full.clone();
         let start = Instant::now();
-        let plan = ReadPlan::refresh(None, None, store.max_id());
+        // The demo day lies in the past: the refresh's overlap for late commits holds none of it.
+        let clock = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_micros() as i64;
+        let plan = ReadPlan::refresh(None, None, &store, clock);
         refresh = console_read(&agent, &config, plan, &mut store);
         times.push(start.elapsed().as_secs_f64());
     }

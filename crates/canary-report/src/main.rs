@@ -10,6 +10,7 @@ mod flags;
 mod human;
 mod net;
 mod reports;
+mod rollups;
 mod sign_in;
 mod source;
 
@@ -31,7 +32,7 @@ use crate::flags::{Command, MetricsArgs, Source};
 
 /// Exit status of `check` when its window holds no event at all (an export with only its
 /// header, a window beside the data): no verdict can be had, and cron must hear of it.
-const EXIT_NO_DATA: u8 = 4;
+pub(crate) const EXIT_NO_DATA: u8 = 4;
 
 fn main() -> ExitCode {
     match run() {
@@ -88,8 +89,40 @@ enum DefaultEnd {
     Now,
 }
 
-fn analyse(a: &MetricsArgs, end: DefaultEnd) -> Result<Run, CliError> {
-    let store = source::load(&a.source)?;
+/// What a run read: rows, or (a large Supabase window without `--exact`) the rollups.
+enum Input {
+    Rows(canary_core::EventStore),
+    Rollups(canary_core::supabase::rollups::RollupWindow),
+}
+
+/// Reads the run's input: a Supabase window of more than `EXACT_ROWS_LIMIT` rows from the
+/// rollups unless `--exact`, everything else row by row.
+fn load_input(a: &MetricsArgs, end: DefaultEnd) -> Result<Input, CliError> {
+    match &a.source {
+        Source::Supabase {
+            url,
+            from,
+            to,
+            exact: false,
+        } => {
+            let to = match end {
+                DefaultEnd::Now => Some(to.unwrap_or(run_now(a).saturating_add(1))),
+                DefaultEnd::DataEnd => *to,
+            };
+            Ok(match net::supabase::load_auto(url, *from, to)? {
+                net::supabase::Loaded::Rows(store) => Input::Rows(store),
+                net::supabase::Loaded::Rollups(r) => Input::Rollups(r),
+            })
+        }
+        source => Ok(Input::Rows(source::load(source)?)),
+    }
+}
+
+fn analyse(
+    a: &MetricsArgs,
+    end: DefaultEnd,
+    store: canary_core::EventStore,
+) -> Result<Run, CliError> {
     let whole = Window::whole(&store);
     let now = run_now(a);
     let judge_now = end == DefaultEnd::Now && !(a.source == Source::Demo && a.now.is_none());
@@ -164,7 +197,11 @@ struct CohortsJson<'a> {
 }
 
 fn metrics_command(a: &MetricsArgs) -> Result<(), CliError> {
-    let run = analyse(a, DefaultEnd::DataEnd)?;
+    let store = match load_input(a, DefaultEnd::DataEnd)? {
+        Input::Rows(store) => store,
+        Input::Rollups(r) => return rollups::metrics_command(a, &r, run_now(a)),
+    };
+    let run = analyse(a, DefaultEnd::DataEnd, store)?;
     let analysis = &run.analysis;
     let mut out = std::io::stdout().lock();
     if a.json {
@@ -205,7 +242,11 @@ fn metrics_command(a: &MetricsArgs) -> Result<(), CliError> {
 /// cron and CI can alert on it. The verdict is the one at `--now`
 /// (default: now): the window ends there unless `--to` is given.
 fn check_command(a: &MetricsArgs) -> Result<u8, CliError> {
-    let run = analyse(a, DefaultEnd::Now)?;
+    let store = match load_input(a, DefaultEnd::Now)? {
+        Input::Rows(store) => store,
+        Input::Rollups(r) => return Ok(rollups::check_command(a, &r, run_now(a))),
+    };
+    let run = analyse(a, DefaultEnd::Now, store)?;
     if run.analysis.metrics.window.events == 0 {
         println!("{}", human::no_data_line(&run.analysis.metrics));
         return Ok(EXIT_NO_DATA);

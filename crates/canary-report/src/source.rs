@@ -25,6 +25,6 @@ pub fn load(source: &Source) -> Result<EventStore, CliError> {
             })?;
             read_export(&text, Format::detect(path, &text)).map_err(|e| input_error(e.to_string()))
         }
-        Source::Supabase { url, from, to } => crate::net::supabase::load(url, *from, *to),
+        Source::Supabase { url, from, to, .. } => crate::net::supabase::load(url, *from, *to),
     }
 }

@@ -40,7 +40,8 @@ use canary_core::event::{EventRow, Micros, MICROS_PER_HOUR};
 use canary_core::read::{csv_header, write_csv_row};
 use canary_core::supabase::team::{membership_request, read_membership, Membership};
 use canary_core::supabase::{
-    PagedRead, Progress, ReadPlan, Request, SupabaseConfig, SupabaseError, WireFormat,
+    exact_extent_request, read_exact_extent, ExactExtent, PagedRead, Progress, ReadPlan, Request,
+    SupabaseConfig, SupabaseError, WireFormat,
 };
 use canary_core::time::{format_postgres, format_rfc3339};
 use canary_core::EventStore;
@@ -293,11 +294,23 @@ fn read_into(
     while let Some(mut request) = read.next_request() {
         tamper(&mut request);
         std::thread::sleep(Duration::from_millis(request.delay_ms));
-        let mut call = agent.get(&request.url);
-        for (name, value) in &request.headers {
-            call = call.header(*name, value);
-        }
-        result = match call.call() {
+        let answer = match &request.body {
+            None => {
+                let mut call = agent.get(&request.url);
+                for (name, value) in &request.headers {
+                    call = call.header(*name, value);
+                }
+                call.call()
+            }
+            Some(body) => {
+                let mut call = agent.post(&request.url);
+                for (name, value) in &request.headers {
+                    call = call.header(*name, value);
+                }
+                call.send(body.as_str())
+            }
+        };
+        result = match answer {
             Ok(mut response) => {
                 let status = response.status().as_u16();
                 let headers: Vec<(String, String)> = response
@@ -712,7 +725,7 @@ fn paging_past_the_cap_and_during_inserts_loses_and_doubles_nothing() {
         insert_batch(i);
     }
     // A refresh picks up the rest, exactly.
-    let plan = ReadPlan::refresh(Some(start), Some(end), store.max_id());
+    let plan = ReadPlan::refresh(Some(start), Some(end), &store, now_micros());
     let refresh = read_into(&mut store, &config, plan, &no_tamper);
     refresh.result.expect("refresh");
     assert_eq!(sorted(&store), in_slot(""));
@@ -745,7 +758,7 @@ fn an_incremental_refresh_reads_only_the_new_rows() {
     // 1,000 new rows; the window moves an hour on.
     slot.load(&stack, &new);
     let from = start + H;
-    let plan = ReadPlan::refresh(Some(from), None, store.max_id());
+    let plan = ReadPlan::refresh(Some(from), None, &store, now_micros());
     let refresh = read_into(&mut store, &config, plan, &no_tamper);
     let refresh = refresh.result.expect("refresh");
     store.retain_from(from);
@@ -776,6 +789,270 @@ fn an_incremental_refresh_reads_only_the_new_rows() {
         serde_json::to_string(&canary_core::metrics::compute(&fresh, window)).unwrap()
     );
     assert_eq!(store.ids(), fresh.ids());
+}
+
+/// Asks `canary_exact_extent` (sql/006_exact_read.sql) through the gateway.
+fn exact_extent(
+    config: &SupabaseConfig,
+    from: Option<Micros>,
+    to: Option<Micros>,
+) -> Option<ExactExtent> {
+    let request = exact_extent_request(config, from, to);
+    let mut call = ureq::post(&request.url)
+        .config()
+        .http_status_as_error(false)
+        .build();
+    for (name, value) in &request.headers {
+        call = call.header(*name, value);
+    }
+    let mut response = call
+        .send(request.body.as_deref().unwrap_or(""))
+        .expect("an answer");
+    let status = response.status().as_u16();
+    let body = response.body_mut().read_to_vec().expect("body");
+    read_exact_extent(config, status, Some("application/json"), &body).expect("extent")
+}
+
+#[test]
+#[ignore = "needs the local Supabase stack: scripts/test.sh starts one"]
+fn the_exact_read_through_the_functions_equals_the_table_read() {
+    let stack = Stack::from_env();
+    let slot = Slot::new(&stack, 7);
+    let rows = slot.rows(120_000);
+    slot.load(&stack, &rows);
+    let config = stack.user_config(&stack.url);
+    let start = rows[0].created_at;
+    let end = rows.iter().map(|r| r.created_at).max().expect("rows") + 1;
+    let mut parts_seen = Vec::new();
+    for (from, to) in [(start, end), (start + 5 * H, start + 17 * H)] {
+        let mut table = EventStore::new();
+        let read = read_into(
+            &mut table,
+            &config,
+            ReadPlan::window(Some(from), Some(to)),
+            &no_tamper,
+        );
+        let table_read = read.result.expect("table read");
+        let extent = exact_extent(&config, Some(from), Some(to)).expect("the functions exist");
+        assert_eq!(extent.rows, table_read.rows, "{extent:?}");
+        let plans = extent.plans(Some(from), Some(to), 4);
+        // Parts of at least 50,000 rows, at most the four asked for.
+        assert_eq!(plans.len() as u64, extent.rows.div_ceil(50_000).min(4));
+        // The parts one after the other here; the page reads them at the same time.
+        parts_seen.push(plans.len());
+        let mut exact = EventStore::new();
+        let (mut requests, mut bytes, mut got) = (0, 0, 0);
+        for plan in plans {
+            let part = read_into(&mut exact, &config, plan, &no_tamper);
+            let progress = part.result.expect("exact part");
+            assert!(part.read.warnings().is_empty() || progress.rows == 0);
+            requests += progress.requests;
+            bytes += progress.bytes;
+            got += progress.rows;
+        }
+        assert_eq!(got, extent.rows);
+        assert_eq!(exact.ids(), table.ids(), "the same rows, in the same order");
+        assert_eq!(exact.load_notes(), table.load_notes());
+        let window = canary_core::Window::new(from, to);
+        assert_eq!(
+            serde_json::to_string(&canary_core::metrics::compute(&exact, window)).unwrap(),
+            serde_json::to_string(&canary_core::metrics::compute(&table, window)).unwrap()
+        );
+        // Pages of 10,000 rows, not the project's 1,000; fewer bytes than the table's CSV.
+        assert!(
+            requests * 4 < table_read.requests,
+            "{requests} requests, the table read {}",
+            table_read.requests
+        );
+        assert!(
+            bytes < table_read.bytes,
+            "{bytes} bytes, the table read {}",
+            table_read.bytes
+        );
+        eprintln!(
+            "exact read of {} rows: {requests} requests, {bytes} bytes; table read: {} requests, {} bytes",
+            extent.rows, table_read.requests, table_read.bytes
+        );
+    }
+    assert!(parts_seen[0] >= 2, "the whole day in parts: {parts_seen:?}");
+    // A project without the functions: the caller reads the table instead.
+    let missing = stack.user_config(&format!("{}/scenario/missing", stack.url));
+    assert_eq!(exact_extent(&missing, None, None), None);
+}
+
+/// Starts `psql` on `script` in the background (a writer of the table), as the superuser.
+fn spawn_sql(stack: &Stack, script: String) -> std::thread::JoinHandle<()> {
+    let (psql, db) = (stack.psql.clone(), stack.db.clone());
+    std::thread::spawn(move || {
+        let mut child = Command::new(&psql)
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &db, "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("psql runs");
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(script.as_bytes()).expect("script");
+        drop(stdin);
+        let out = child.wait_with_output().expect("psql ends");
+        assert!(
+            out.status.success(),
+            "a writer failed: {}",
+            text(&out.stderr)
+        );
+    })
+}
+
+#[test]
+#[ignore = "needs the local Supabase stack: scripts/test.sh starts one"]
+fn refreshes_lose_no_row_of_transactions_that_commit_late() {
+    let stack = Stack::from_env();
+    let slot = Slot::new(&stack, 6);
+    // Ids from a sequence, handed out at insert as the table's identity does; `created_at`
+    // the table's default, now(): the transaction's start.
+    let seq = "canary_test_late_commit_seq";
+    stack.sql(&format!(
+        "drop sequence if exists {seq}; create sequence {seq} start {};\n\
+         insert into observability_events (id, event_type, success, processing_time_ms, details, created_at) \
+         select nextval('{seq}'), 'request_completed', true, g % 300, '{{\"endpoint\": \"/old\"}}', \
+         now() - interval '40 minutes' + g * interval '10 ms' from generate_series(1, 3000) g;",
+        slot.id_base() + 1
+    ));
+    let insert = |rows: u32, endpoint: &str| {
+        format!(
+            "insert into observability_events (id, event_type, success, processing_time_ms, details) \
+             select nextval('{seq}'), 'request_completed', g % 7 <> 0, g % 500, '{{\"endpoint\": \"{endpoint}\"}}' \
+             from generate_series(1, {rows}) g;\n"
+        )
+    };
+    let committed = || -> Vec<i64> {
+        stack
+            .sql(&format!(
+                "select id from observability_events where id > {} and id < {} order by id",
+                slot.id_base(),
+                slot.id_base() + ID_STRIDE
+            ))
+            .lines()
+            .map(|l| l.parse().expect("id"))
+            .collect()
+    };
+    let config = stack.user_config(&stack.url);
+    let from = now_micros() - H;
+    let small_pages = |plan: ReadPlan| ReadPlan {
+        page_size: 150,
+        ..plan
+    };
+    // The page's read: a full read, then refreshes with the core's cursor. Beside it, the
+    // cursor refreshes used to take (the newest id held), to show the race is real.
+    let mut started = now_micros();
+    let mut store = EventStore::new();
+    let full = read_into(
+        &mut store,
+        &config,
+        small_pages(ReadPlan::window(Some(from), None)),
+        &no_tamper,
+    );
+    full.result.expect("full read");
+    let mut newest_only = store.clone();
+    assert_eq!(slot.ids_in(&store), committed());
+
+    // Writers: three steady ones committing 20 rows at a time, and six transactions that each
+    // insert, stay open across several refreshes (2 to 7 s), insert more, then commit.
+    let mut writers = Vec::new();
+    for w in 0..3 {
+        let mut script = String::new();
+        for i in 0..60 {
+            script.push_str(&insert(20, &format!("/steady{w}")));
+            script.push_str(&format!("select pg_sleep(0.{});\n", 1 + (i + w) % 3));
+        }
+        writers.push(spawn_sql(&stack, script));
+    }
+    for t in 0..6 {
+        let script = format!(
+            "select pg_sleep({});\nbegin;\n{}select pg_sleep({});\n{}commit;\n",
+            t,
+            insert(30, &format!("/late{t}")),
+            2 + t,
+            insert(10, &format!("/late{t}"))
+        );
+        writers.push(spawn_sql(&stack, script));
+    }
+    let refresh = |store: &mut EventStore, plan: ReadPlan| {
+        read_into(store, &config, small_pages(plan), &no_tamper)
+            .result
+            .expect("refresh");
+        store.retain_from(from);
+    };
+    let mut refreshes = 0;
+    let mut checked_late = false;
+    while writers.iter().any(|w| !w.is_finished()) || refreshes < 3 {
+        std::thread::sleep(Duration::from_millis(700));
+        // Every row committed before the refresh begins must be held after it.
+        let before = committed();
+        let this_start = now_micros();
+        let plan = ReadPlan::refresh(Some(from), None, &store, started);
+        refresh(&mut store, plan);
+        started = this_start;
+        let held = slot.ids_in(&store);
+        let missing: Vec<&i64> = before
+            .iter()
+            .filter(|id| held.binary_search(id).is_err())
+            .collect();
+        assert!(missing.is_empty(), "refresh {refreshes} lost {missing:?}");
+        assert_eq!(
+            store.load_notes().duplicate_ids,
+            0,
+            "the overlap is not a data problem"
+        );
+        let plan = ReadPlan {
+            after_id: newest_only.max_id(),
+            estimate: false,
+            ..ReadPlan::window(Some(from), None)
+        };
+        refresh(&mut newest_only, plan);
+        refreshes += 1;
+        checked_late |= before.len() > 3000 + 6 * 40;
+    }
+    for w in writers {
+        w.join().expect("writer");
+    }
+    let plan = ReadPlan::refresh(Some(from), None, &store, started);
+    refresh(&mut store, plan);
+    let plan = ReadPlan {
+        after_id: newest_only.max_id(),
+        estimate: false,
+        ..ReadPlan::window(Some(from), None)
+    };
+    refresh(&mut newest_only, plan);
+    let all = committed();
+    assert_eq!(all.len(), 3000 + 3 * 60 * 20 + 6 * 40);
+    assert!(refreshes >= 8 && checked_late, "{refreshes} refreshes");
+    assert_eq!(slot.ids_in(&store), all, "rows lost or doubled");
+    let lost = all.len() - slot.ids_in(&newest_only).len();
+    assert!(
+        lost > 0,
+        "the newest-id cursor lost nothing: the writers did not race the refreshes"
+    );
+    // The refreshed store equals a full read now.
+    let mut fresh = EventStore::new();
+    read_into(
+        &mut fresh,
+        &config,
+        ReadPlan::window(Some(from), None),
+        &no_tamper,
+    )
+    .result
+    .expect("fresh read");
+    let window = canary_core::Window::new(from, Micros::MAX);
+    assert_eq!(
+        serde_json::to_string(&canary_core::metrics::compute(&store, window)).unwrap(),
+        serde_json::to_string(&canary_core::metrics::compute(&fresh, window)).unwrap()
+    );
+    eprintln!(
+        "{refreshes} refreshes during the writes; the newest-id cursor lost {lost} of {} rows",
+        all.len()
+    );
+    stack.sql(&format!("drop sequence {seq};"));
 }
 
 /// One error case: the project URL, the key (and user token), how the request is tampered
@@ -893,6 +1170,14 @@ fn every_error_is_produced_for_real_and_says_what_to_do() {
         let message = result.expect_err(expected).to_string();
         assert!(message.starts_with(expected), "{message}");
     }
+}
+
+/// The clock, as the core's times (the demo slots lie in the past: no refresh overlap holds them).
+fn now_micros() -> Micros {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_micros() as Micros
 }
 
 fn now() -> i64 {

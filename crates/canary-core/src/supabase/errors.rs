@@ -54,6 +54,8 @@ pub enum SupabaseError {
     Malformed { detail: String },
     #[error("the server answered {status}: {detail}")]
     Http { status: u16, detail: String },
+    #[error("the project has no rollups ({detail}): apply sql/004_rollups.sql (Supabase: SQL Editor → paste the file → Run), or read the rows with --exact")]
+    RollupsMissing { detail: String },
 }
 
 /// Something a finished read should tell the user, though it is not an error.

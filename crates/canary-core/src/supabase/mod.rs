@@ -13,8 +13,10 @@
 //!   [`Backoff`] on 429, 5xx and transport failures; typed [`SupabaseError`]s a user can act on,
 //!   and a [`ReadWarning`] when a read sees no rows (Row Level Security may hide them).
 //! - An incremental refresh is the same read with [`ReadPlan::refresh`]: only rows with an id
-//!   above the newest held; then [`EventStore::retain_from`](crate::store::EventStore::retain_from)
-//!   drops what left the window. Its cost grows with the new rows, not with the window.
+//!   above [`refresh_cursor`], which re-reads an overlap so that rows whose transaction
+//!   commits late (within [`LATE_COMMIT_MAX`] of their insert) are not missed; then
+//!   [`EventStore::retain_from`](crate::store::EventStore::retain_from) drops what left the
+//!   window. Its cost grows with the new rows and the overlap, not with the window.
 //!
 //! What goes over the wire:
 //! 0. Before a full read, the transports ask [`team::membership_request`]: with
@@ -36,10 +38,6 @@
 //!
 //! `scripts/bench-supabase.sh` measures the bytes per event of both formats against `select=*`
 //! JSON and the cost of a refresh against the full read (figures in the README).
-//!
-//! A limit: keyset paging by `id` assumes ids become visible in order. A row whose transaction
-//! commits after a later id was read (two writers racing) is missed by refreshes; a full read
-//! picks it up.
 //!
 //! # Driving a read (any transport)
 //!
@@ -81,10 +79,12 @@
 
 mod config;
 mod errors;
+mod exact;
 mod keys;
 mod paged_read;
 mod plan;
 mod refresh;
+pub mod rollups;
 pub mod team;
 #[cfg(test)]
 mod test_support;
@@ -92,10 +92,14 @@ mod wire;
 
 pub use config::SupabaseConfig;
 pub use errors::{ReadWarning, SupabaseError};
+pub use exact::{
+    exact_extent_request, read_exact_extent, ExactExtent, EXACT_MIGRATION, EXACT_PAGE_FUNCTION,
+    EXACT_PAGE_ROWS,
+};
 pub use keys::{ApiKey, JwtClaims, KeyKind};
 pub use paged_read::{PagedRead, Progress, Retry};
 pub use plan::{Backoff, ReadPlan, Request, WireFormat};
-pub use refresh::SMALL_READ_ROWS;
+pub use refresh::{refresh_cursor, CLOCK_SKEW_MAX, LATE_COMMIT_MAX, SMALL_READ_ROWS};
 
 /// The table read.
 pub const TABLE: &str = "observability_events";

@@ -2,7 +2,8 @@
 //! paging that holds when the server caps pages, bounded retries, typed errors.
 
 use super::errors::{classify, error_detail};
-use super::plan::{push_select, ReadPlan, Request, Stream, Types, STREAMS};
+use super::exact::EXACT_PAGE_FUNCTION;
+use super::plan::{push_select, ReadPlan, Request, Stream, Types, WireFormat, STREAMS};
 use super::refresh::{COMBINED, SMALL_READ_ROWS};
 use super::wire::{decode_page, event_row};
 use super::{ReadWarning, SupabaseConfig, SupabaseError};
@@ -61,14 +62,15 @@ const BREAKER_STREAM: usize = 4;
 #[derive(Clone, Debug)]
 pub struct PagedRead {
     table_url: String,
+    /// `canary_exact_page`'s URL (reads with [`ReadPlan::rpc`]).
+    rpc_url: String,
     headers: Vec<(&'static str, String)>,
     role: String,
     plan: ReadPlan,
     phase: Phase,
     /// Last id of the current stream.
     cursor: Option<i64>,
-    /// The newest id in the read's filter when the probe ran (or the plan's `after_id` when
-    /// there was none): the bound of every stream, and the next refresh's cursor.
+    /// The newest id in the read's filter when the probe ran: the bound of every stream.
     newest_id: Option<i64>,
     /// `id <= upper_id` on every stream.
     upper_id: Option<i64>,
@@ -95,25 +97,35 @@ impl PagedRead {
             page_size: plan.page_size.max(1),
             ..plan
         };
-        PagedRead {
+        let mut read = PagedRead {
             table_url: config.table_url(),
+            rpc_url: format!("{}/rest/v1/rpc/{EXACT_PAGE_FUNCTION}", config.project_url()),
             headers: config.auth_headers(),
             role: config.role().to_owned(),
-            newest_id: plan.after_id,
-            plan,
+            newest_id: None,
             phase: Phase::Probe,
             cursor: None,
             upper_id: None,
             exact_total: None,
             combined: false,
-            page_rows: None,
+            // The function's answer is one value, which `db-max-rows` does not cap.
+            page_rows: plan.rpc.then_some(plan.page_size),
             short_page: None,
             window_has_rows: false,
             failures: 0,
             delay_ms: 0,
             progress: Progress::default(),
             warnings: Vec::new(),
+            plan,
+        };
+        if let Some(upto) = read.plan.upto_id {
+            // A range fixed in advance: its bound is known, so no probe.
+            read.upper_id = Some(upto);
+            read.newest_id = Some(upto);
+            read.window_has_rows = true;
+            read.after_probe();
         }
+        read
     }
 
     /// The next request to send, `None` when the read is over (done or failed).
@@ -145,6 +157,9 @@ impl PagedRead {
                 );
                 url.push_str("&order=created_at.desc,id.desc&limit=1");
             }
+            Phase::Stream(k) if self.plan.rpc => {
+                return Some(self.rpc_request(k, headers));
+            }
             Phase::Stream(k) => {
                 let stream = self.stream(k);
                 url.push_str("?select=");
@@ -171,7 +186,34 @@ impl PagedRead {
             url,
             headers,
             delay_ms: self.delay_ms,
+            body: None,
         })
+    }
+
+    /// The POST of stream `k`'s next page to `canary_exact_page` (`sql/006_exact_read.sql`):
+    /// always the same URL, the cursor in the body, so a browser's CORS preflight is cached.
+    fn rpc_request(&self, k: usize, mut headers: Vec<(&'static str, String)>) -> Request {
+        headers.retain(|(name, _)| *name != "Accept");
+        headers.push(("Accept", "application/json".to_owned()));
+        headers.push(("Content-Type", "application/json".to_owned()));
+        let id = |v: Option<i64>| v.map_or("null".to_owned(), |v| v.to_string());
+        let time = |t: Option<Micros>| {
+            t.map_or("null".to_owned(), |t| format!("\"{}\"", format_rfc3339(t)))
+        };
+        let body = format!(
+            "{{\"p_stream\":{k},\"p_after\":{},\"p_upto\":{},\"p_from\":{},\"p_to\":{},\"p_limit\":{}}}",
+            id(self.cursor.or(self.plan.after_id)),
+            id(self.upper_id),
+            time(self.plan.from),
+            time(self.plan.to),
+            self.plan.page_size
+        );
+        Request {
+            url: self.rpc_url.clone(),
+            headers,
+            delay_ms: self.delay_ms,
+            body: Some(body),
+        }
     }
 
     /// The stream of phase `Stream(k)`.
@@ -313,9 +355,28 @@ impl PagedRead {
                 self.after_probe();
             }
             Phase::Stream(k) => {
+                if self.plan.after_id.is_some() && self.plan.upto_id.is_none() {
+                    // A refresh reads an overlap again (see `refresh_cursor`).
+                    batch.expect_rereads();
+                }
+                // The function's answer: one JSON string holding the page as CSV.
+                let csv: String;
+                let (format, text) = if self.plan.rpc {
+                    csv = match serde_json::from_str(text) {
+                        Ok(csv) => csv,
+                        Err(e) => {
+                            let detail =
+                                format!("{EXACT_PAGE_FUNCTION} did not answer a JSON string ({e})");
+                            return self.fail(batch, SupabaseError::Malformed { detail });
+                        }
+                    };
+                    (WireFormat::Csv, csv.as_str())
+                } else {
+                    (self.plan.format, text)
+                };
                 let only = self.stream(k).only();
                 let mut last = None;
-                let decoded = decode_page(self.plan.format, text, &mut |wire| {
+                let decoded = decode_page(format, text, &mut |wire| {
                     let (row, unknown) = event_row(only, wire)?;
                     if let Some(name) = unknown {
                         batch.note_unknown_type(&name);
@@ -470,8 +531,7 @@ impl PagedRead {
     }
 
     /// The newest id the read covers (fixed by its first request: rows committed later are
-    /// left whole to the next refresh), or the plan's `after_id` when nothing newer came: the
-    /// cursor of the next incremental refresh.
+    /// left whole to the next refresh), `None` when it found no rows.
     pub fn newest_id(&self) -> Option<i64> {
         self.newest_id
     }

@@ -6,13 +6,16 @@ use std::fmt;
 use super::DEFAULT_PAGE_SIZE;
 use crate::event::{EventType, Micros};
 
-/// One HTTP `GET` to send. The headers carry the key: never log them (`Debug` redacts them).
+/// One HTTP request to send: a `GET`, or a `POST` of `body` (JSON) when there is one. The
+/// headers carry the key: never log them (`Debug` redacts them).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Request {
     pub url: String,
     pub headers: Vec<(&'static str, String)>,
     /// Wait this long before sending (non-zero only before a retry).
     pub delay_ms: u64,
+    /// A `POST`'s JSON body (an RPC's arguments); `None`: a `GET`.
+    pub body: Option<String>,
 }
 
 impl fmt::Debug for Request {
@@ -29,6 +32,7 @@ impl fmt::Debug for Request {
             .field("url", &self.url)
             .field("headers", &headers)
             .field("delay_ms", &self.delay_ms)
+            .field("body", &self.body)
             .finish()
     }
 }
@@ -95,8 +99,14 @@ pub struct ReadPlan {
     pub from: Option<Micros>,
     /// `created_at < to`; `None`: up to the newest row (a window that ends now).
     pub to: Option<Micros>,
-    /// Only rows with `id > after_id` (an incremental refresh's cursor).
+    /// Only rows with `id > after_id` (an incremental refresh's cursor, or a range's start).
     pub after_id: Option<i64>,
+    /// Only rows with `id <= upto_id`, fixed in advance (a range of a read split in parts,
+    /// see `ExactExtent::plans`): no probe, the streams start at once.
+    pub upto_id: Option<i64>,
+    /// Read through `sql/006_exact_read.sql`'s `canary_exact_page` (POSTs to one URL, pages of
+    /// `page_size` rows that the project's `db-max-rows` does not cap) instead of the table.
+    pub rpc: bool,
     /// Rows asked for per page; the server may cap it lower (`db-max-rows`), which is handled.
     pub page_size: usize,
     pub format: WireFormat,
@@ -113,6 +123,8 @@ impl ReadPlan {
             from,
             to,
             after_id: None,
+            upto_id: None,
+            rpc: false,
             page_size: DEFAULT_PAGE_SIZE,
             format: WireFormat::Csv,
             estimate: true,
@@ -140,10 +152,12 @@ pub(super) enum Col {
     Canary,
     Details,
     CreatedAt,
+    /// `created_at` as microseconds since the epoch (the exact read's functions).
+    CreatedAtMicros,
 }
 
 impl Col {
-    const ALL: [Col; 16] = [
+    const ALL: [Col; 17] = [
         Col::Id,
         Col::Type,
         Col::Success,
@@ -160,6 +174,7 @@ impl Col {
         Col::Canary,
         Col::Details,
         Col::CreatedAt,
+        Col::CreatedAtMicros,
     ];
 
     /// `alias:expression`. `->>` is evaluated by PostgreSQL, so values are exactly what the
@@ -182,6 +197,8 @@ impl Col {
             Col::Canary => "c:details->canary",
             Col::Details => "d:details",
             Col::CreatedAt => "a:created_at",
+            // Never selected from the table: `canary_exact_page` computes it.
+            Col::CreatedAtMicros => "u:created_at",
         }
     }
 

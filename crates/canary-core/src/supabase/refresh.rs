@@ -1,16 +1,71 @@
-//! The incremental refresh: a read of the rows above the newest id held, which takes one
-//! stream of every type when it is small.
+//! The incremental refresh: a read of the rows above a cursor, which takes one stream of every
+//! type when it is small.
+//!
+//! The cursor is not the newest id held. Ids are handed out when a row is inserted, but a row
+//! becomes visible when its transaction commits, so a row with a lower id than one already read
+//! can still appear (two writers racing, or a transaction that stays open). A refresh therefore
+//! reads again every row from the first held row that may have been inserted within
+//! [`LATE_COMMIT_MAX`] of the previous read's start (see [`refresh_cursor`]); the store drops the
+//! rows it already holds (`Batch::expect_rereads`). Every row whose transaction commits within
+//! [`LATE_COMMIT_MAX`] of its insert is seen by the first refresh after its commit, however
+//! long the refreshes are apart.
 
 use super::plan::{Col, ReadPlan, Stream, Types};
 use crate::event::Micros;
+use crate::store::EventStore;
+
+/// The longest a writer's transaction may stay open, from a row's insert to its commit, for
+/// the row to be seen by a refresh. `created_at` must not be earlier than this before the
+/// insert (the table's default, `now()`, is the transaction's start).
+pub const LATE_COMMIT_MAX: Micros = 2 * 60 * 1_000_000;
+
+/// How far the reader's clock may be ahead of the database's.
+pub const CLOCK_SKEW_MAX: Micros = 60 * 1_000_000;
+
+/// The cursor of a refresh (read the rows with an id above it) of `store`, whose last read
+/// started at `last_read_started` (the reader's clock when its first request went out):
+/// `Some(i64::MIN)` when every held row may be recent, `None` for an empty store (a full read).
+///
+/// Why it loses nothing: a row missing from the store was not yet committed when the last
+/// read started (at `p`), so it was inserted after `p - LATE_COMMIT_MAX`; so was every row with
+/// a higher id (ids grow with inserts), and those have `created_at >= p - 2 * LATE_COMMIT_MAX`
+/// (`created_at` is at most `LATE_COMMIT_MAX` before the insert). The cursor is the highest
+/// held id below every held row that recent (the clock margin added), so it is below the
+/// missing row's id. A back-dated row (`created_at` far before its insert) only makes the
+/// overlap larger, a future-dated one likewise.
+pub fn refresh_cursor(store: &EventStore, last_read_started: Micros) -> Option<i64> {
+    if store.is_empty() {
+        return None;
+    }
+    let since = last_read_started
+        .saturating_sub(2 * LATE_COMMIT_MAX)
+        .saturating_sub(CLOCK_SKEW_MAX);
+    let recent = store.rows_in(since, Micros::MAX);
+    let ids = store.ids();
+    let first_recent = ids[recent.clone()].iter().copied().min();
+    let older = ids[..recent.start].iter().copied();
+    let cursor = match first_recent {
+        Some(first) => older.filter(|&id| id < first).max(),
+        None => older.max(),
+    };
+    Some(cursor.unwrap_or(i64::MIN))
+}
 
 impl ReadPlan {
-    /// The rows of `[from, to)` newer than `newest_held` (e.g. `store.max_id()`): append them
-    /// to the store, then `store.retain_from(from)`. Without a held id it is a full read.
-    pub fn refresh(from: Option<Micros>, to: Option<Micros>, newest_held: Option<i64>) -> ReadPlan {
+    /// A refresh of `store`, which holds the rows of `[from, to)` read by reads the last of
+    /// which started at `last_read_started`: the rows above [`refresh_cursor`] (those held are
+    /// dropped as they arrive again). Append them to the store in one batch, then
+    /// `store.retain_from(from)`. An empty store gets a full read.
+    pub fn refresh(
+        from: Option<Micros>,
+        to: Option<Micros>,
+        store: &EventStore,
+        last_read_started: Micros,
+    ) -> ReadPlan {
+        let after_id = refresh_cursor(store, last_read_started);
         ReadPlan {
-            after_id: newest_held,
-            estimate: newest_held.is_none(),
+            after_id,
+            estimate: after_id.is_none(),
             ..ReadPlan::window(from, to)
         }
     }
@@ -44,7 +99,7 @@ mod tests {
     use crate::store::EventStore;
     use crate::supabase::plan::STREAMS;
     use crate::supabase::test_support::{direct_store, metrics_json, run, Fake};
-    use crate::supabase::ReadPlan;
+    use crate::supabase::{refresh_cursor, ReadPlan};
 
     /// A full read of two hours, then a refresh after `new_minutes` more with the window moved
     /// 30 minutes on; `combined`: whether the refresh should take the one-stream path.
@@ -65,7 +120,7 @@ mod tests {
         fake.rows = until(start + 2 * hour + new_minutes * minute);
         let from = start + hour / 2;
         let before = fake.seen;
-        let plan = ReadPlan::refresh(Some(from), None, store.max_id());
+        let plan = ReadPlan::refresh(Some(from), None, &store, start + 2 * hour);
         let (result, read, _) = run(&mut fake, plan, &mut store);
         let progress = result.unwrap();
         let case = format!("{events_per_day}/day, {new_minutes} min");
@@ -75,6 +130,8 @@ mod tests {
         store.retain_from(from);
         let direct = direct_store(&fake.rows, from, i64::MAX);
         assert_eq!(store.ids(), direct.ids(), "{case}");
+        // The overlap read again is not a data problem.
+        assert_eq!(store.load_notes(), direct.load_notes(), "{case}");
         let window = Window::whole(&direct);
         assert_eq!(
             metrics_json(&store, window),
@@ -93,12 +150,110 @@ mod tests {
                 "{case}: {requests}"
             );
         }
-        // Nothing new: one request, no warning.
-        let plan = ReadPlan::refresh(Some(from), None, store.max_id());
-        let (result, read, seen) = run(&mut fake, plan, &mut store);
-        assert_eq!(result.unwrap().rows, 0, "{case}");
-        assert_eq!(seen.len(), 1, "{case}");
+        // Nothing new: only the overlap comes again, and nothing changes.
+        let held = store.clone();
+        let now = start + 2 * hour + new_minutes * minute;
+        let plan = ReadPlan::refresh(Some(from), None, &store, now);
+        let (result, read, _) = run(&mut fake, plan, &mut store);
+        let overlap = direct.rows_in(now - 5 * minute, Micros::MAX).len() as u64;
+        assert!(result.unwrap().rows >= overlap, "{case}");
+        assert_eq!(store.ids(), held.ids(), "{case}");
+        assert_eq!(store.load_notes(), held.load_notes(), "{case}");
         assert!(read.warnings().is_empty(), "{case}");
+    }
+
+    /// The cursor of a store holding `(id, created_at in minutes)` rows whose last read
+    /// started at minute `started`.
+    fn check_cursor(rows: &[(i64, i64)], started: i64, expected: Option<i64>) {
+        let minute = MICROS_PER_HOUR / 60;
+        let mut store = EventStore::new();
+        store.extend(rows.iter().map(|&(id, at)| {
+            let mut r = demo_rows(&DemoConfig::with_events(1_000)).next().unwrap();
+            r.id = id;
+            r.created_at = at * minute;
+            r
+        }));
+        assert_eq!(
+            refresh_cursor(&store, started * minute),
+            expected,
+            "{rows:?} at {started}"
+        );
+    }
+
+    #[test]
+    fn the_cursor_reaches_back_past_every_row_that_may_be_late() {
+        // Recent: created at or after minute 100 - 2 * 2 - 1 = 95.
+        check_cursor(&[], 100, None);
+        check_cursor(&[(1, 10), (2, 20), (3, 30)], 100, Some(3));
+        check_cursor(&[(1, 10), (2, 94), (3, 95), (4, 99)], 100, Some(2));
+        // On the boundary: 95 is recent, just before it is not.
+        check_cursor(&[(1, 10), (2, 95)], 100, Some(1));
+        // Everything recent: read it all again.
+        check_cursor(&[(5, 96), (6, 99)], 100, Some(i64::MIN));
+        // A back-dated row (id 9, created long ago) does not move the cursor past the recent
+        // rows with lower ids; a future-dated one (id 2) only widens the overlap.
+        check_cursor(&[(1, 10), (3, 20), (4, 96), (9, 30)], 100, Some(3));
+        check_cursor(&[(1, 10), (2, 5_000), (3, 20), (4, 96)], 100, Some(1));
+        // Ids out of time order among the old rows: the highest below the first recent one.
+        check_cursor(&[(7, 10), (3, 11), (8, 97), (5, 12)], 100, Some(7));
+        // Times at the ends of the range do not overflow.
+        check_cursor(
+            &[(1, 10)],
+            i64::MIN / (MICROS_PER_HOUR / 60),
+            Some(i64::MIN),
+        );
+    }
+
+    /// Rows whose transactions commit late, around refreshes: `(id, created minute, committed
+    /// minute)`; reads start at the given minutes. Every committed row must be held after each
+    /// refresh, and the overlap must not count as duplicates.
+    #[test]
+    fn late_commits_are_read_by_the_next_refresh() {
+        let minute = MICROS_PER_HOUR / 60;
+        let template = demo_rows(&DemoConfig::with_events(1_000)).next().unwrap();
+        let make = |id: i64, at: i64| {
+            let mut r = template.clone();
+            r.id = id;
+            r.created_at = at * minute;
+            r
+        };
+        // Steady rows every minute, committed at once; and late ones: id 205 inserted at
+        // minute 101, committed at 102.9 (open across two refreshes); id 210 at 104, committed
+        // at 105.5; id 215 at 103 committed at 104.5 when refreshes are 10 minutes apart.
+        let mut rows: Vec<(i64, i64, f64)> = (0..200).map(|i| (i, i / 2, (i / 2) as f64)).collect();
+        rows.extend((200..240).map(|i| (i, 100 + (i - 200) / 5, (100 + (i - 200) / 5) as f64)));
+        for (id, at, commit) in [(205, 101, 102.9), (210, 102, 105.5), (215, 103, 104.5)] {
+            rows.retain(|r| r.0 != id);
+            rows.push((id, at, commit));
+        }
+        let visible = |t: f64| -> Vec<EventRow<'static>> {
+            rows.iter()
+                .filter(|r| r.2 <= t)
+                .map(|&(id, at, _)| make(id, at))
+                .collect()
+        };
+        for reads in [
+            &[100.0, 101.0, 102.0, 103.0, 104.0, 105.0, 106.0, 107.0][..],
+            &[102.5, 112.5],
+            &[100.5, 104.0, 120.0],
+        ] {
+            let mut store = EventStore::new();
+            let mut fake = Fake::new(visible(reads[0]));
+            let (result, _, _) = run(&mut fake, ReadPlan::window(None, None), &mut store);
+            result.unwrap();
+            for pair in reads.windows(2) {
+                fake.rows = visible(pair[1]);
+                let plan = ReadPlan::refresh(None, None, &store, (pair[0] * minute as f64) as i64);
+                let (result, _, _) = run(&mut fake, plan, &mut store);
+                result.unwrap();
+                let mut want: Vec<i64> = fake.rows.iter().map(|r| r.id).collect();
+                want.sort_unstable();
+                let mut held = store.ids().to_vec();
+                held.sort_unstable();
+                assert_eq!(held, want, "reads {reads:?}, after the one at {}", pair[1]);
+                assert_eq!(store.load_notes().duplicate_ids, 0, "reads {reads:?}");
+            }
+        }
     }
 
     #[test]

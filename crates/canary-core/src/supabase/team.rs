@@ -36,6 +36,7 @@ pub fn membership_request(config: &SupabaseConfig) -> Request {
         ),
         headers: config.auth_headers(),
         delay_ms: 0,
+        body: None,
     }
 }
 

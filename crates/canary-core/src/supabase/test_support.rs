@@ -224,6 +224,7 @@ fn wire_text(r: &EventRow, col: Col) -> Option<String> {
         Col::Canary => d.canary.map(|c| c.to_string()),
         Col::Details => Some(details_to_json(d)),
         Col::CreatedAt => Some(format_postgres(r.created_at)),
+        Col::CreatedAtMicros => Some(r.created_at.to_string()),
     }
 }
 

@@ -136,6 +136,11 @@ fn set_text<'a>(row: &mut WireRow<'a>, col: Col, text: Option<Cow<'a, str>>) -> 
                 .map(|t| parse_timestamp(&t).map_err(|e| e.to_string()))
                 .transpose()?;
         }
+        Col::CreatedAtMicros => {
+            row.created_at = text
+                .map(|t| t.parse().map_err(|_| bad("microseconds", &t)))
+                .transpose()?;
+        }
     }
     Ok(())
 }

@@ -21,6 +21,8 @@ pub enum Source {
         url: String,
         from: Option<Micros>,
         to: Option<Micros>,
+        /// `--exact`: every row, never the rollups.
+        exact: bool,
     },
 }
 
@@ -112,6 +114,7 @@ pub fn check(raw: RawArgs) -> Result<Command, CliError> {
         demo,
         input,
         supabase_url,
+        exact,
         from,
         to,
         json,
@@ -152,7 +155,12 @@ pub fn check(raw: RawArgs) -> Result<Command, CliError> {
             let source = match (demo, input, supabase_url) {
                 (true, None, None) => Source::Demo,
                 (false, Some(path), None) => Source::File(path),
-                (false, None, Some(url)) => Source::Supabase { url, from, to },
+                (false, None, Some(url)) => Source::Supabase {
+                    url,
+                    from,
+                    to,
+                    exact,
+                },
                 (false, None, None) => {
                     return Err(usage(format!(
                         "{name} needs a source: --demo, --input FILE or --supabase-url URL"
@@ -160,6 +168,11 @@ pub fn check(raw: RawArgs) -> Result<Command, CliError> {
                 }
                 _ => return Err(usage("give one source: --demo, --input or --supabase-url")),
             };
+            if exact && !matches!(source, Source::Supabase { .. }) {
+                return Err(usage(
+                    "--exact is only for --supabase-url: files and the demo are always read whole",
+                ));
+            }
             let args = MetricsArgs {
                 source,
                 from,
@@ -387,6 +400,7 @@ mod argument_tests {
                     url: "https://abc.supabase.co".into(),
                     from: None,
                     to: Some(1_760_745_600_000_000),
+                    exact: false,
                 })
             })),
         );

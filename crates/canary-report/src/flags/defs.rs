@@ -119,6 +119,22 @@ pub const FLAGS: &[Flag] = &[
         },
     },
     Flag {
+        long: "exact",
+        short: None,
+        value: None,
+        missing: None,
+        section: Section::Source,
+        doc: "with --supabase-url: read every row of the window, whatever its\n\
+              size. Without it a window of more than 1,000,000 rows is read\n\
+              from the database's rollups (sql/004_rollups.sql): counts and\n\
+              rates exact, percentiles within ±1 % (\"exact\": false,\n\
+              \"relative_error\": 0.01 in JSON)",
+        update: |raw, _| {
+            raw.exact = true;
+            Ok(())
+        },
+    },
+    Flag {
         long: "from",
         short: None,
         value: Some("T"),

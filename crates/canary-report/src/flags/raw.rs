@@ -20,6 +20,8 @@ pub struct RawArgs {
     pub demo: bool,
     pub input: Option<String>,
     pub supabase_url: Option<String>,
+    /// `--exact`: read every row, never the rollups.
+    pub exact: bool,
     pub from: Option<Micros>,
     pub to: Option<Micros>,
     pub json: bool,
