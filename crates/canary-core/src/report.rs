@@ -426,6 +426,7 @@ impl ReportData {
             manual: ManualChecks::default(),
             overrides: &[],
             approved_by: None,
+            decision: None,
             next_phase_start: self.phase.window().filter(|_| has_next).map(|w| w.to),
             notes: None,
         }
@@ -1302,6 +1303,8 @@ pub struct SignoffInput<'a> {
     pub overrides: &'a [Override],
     /// Who approved; "not yet approved" without (or blank).
     pub approved_by: Option<&'a str>,
+    /// The decision recorded with the sign-off (a team record); not shown without one.
+    pub decision: Option<crate::team::Decision>,
     /// When the next phase starts (planned or actual).
     pub next_phase_start: Option<Micros>,
     /// Observations or concerns before proceeding; "None." without (or blank).
@@ -1635,6 +1638,9 @@ pub fn phase_signoff(input: &SignoffInput<'_>) -> Result<String, SignoffError> {
     let _ = writeln!(out, "\n## Approval Sign-off\n");
     let _ = writeln!(out, "- **Phase {n} Completion:** {completion}");
     let _ = writeln!(out, "- **Approved by:** {approver}");
+    if let Some(decision) = input.decision {
+        let _ = writeln!(out, "- **Decision:** {}", decision.label());
+    }
     let _ = writeln!(out, "- **Next Phase Start:** {next_start}");
     let _ = writeln!(out, "\n**Notes:**\n");
     match input.notes.filter(|t| !t.trim().is_empty()) {
@@ -1852,6 +1858,7 @@ mod tests {
             manual: ManualChecks::default(),
             overrides,
             approved_by: None,
+            decision: None,
             next_phase_start: None,
             notes: None,
         })

@@ -84,6 +84,7 @@ mod errors;
 mod keys;
 mod paged_read;
 mod plan;
+pub mod records;
 mod refresh;
 pub mod team;
 #[cfg(test)]
