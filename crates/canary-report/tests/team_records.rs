@@ -452,3 +452,319 @@ fn urlencode(text: &str) -> String {
         })
         .collect()
 }
+
+// -------------------------------------------------------------------------------------------
+// The CLI
+
+/// Runs canary-report against the stack, signed in as `email` with the stand-in's password.
+fn cli(stack: &Stack, args: &[&str], user: Option<(&str, &str)>) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_canary-report"));
+    cmd.args(args)
+        .env("SUPABASE_ANON_KEY", &stack.anon)
+        .env_remove("SUPABASE_ACCESS_TOKEN")
+        .env_remove("SUPABASE_EMAIL")
+        .env_remove("SUPABASE_PASSWORD")
+        .env_remove("SUPABASE_REFRESH_TOKEN_FILE");
+    if let Some((email, password)) = user {
+        cmd.env("SUPABASE_EMAIL", email)
+            .env("SUPABASE_PASSWORD", password);
+    }
+    cmd.output().expect("canary-report runs")
+}
+
+const ONCALL: (&str, &str) = ("oncall@example.com", "canary-oncall-password");
+const VIEWER: (&str, &str) = ("viewer@example.com", "canary-viewer-password");
+
+fn out(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn err(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Sets phase 1 of `rollout` to 12.5 % for 6 h from `start` (as oncall, an approver).
+fn set_phase_one(stack: &Stack, rollout: &str, start: &str) {
+    let (status, answer) = rest(
+        stack,
+        Some(&stack.oncall),
+        "PATCH",
+        &format!(
+            "canary_rollout_phases?rollout=eq.{}&phase=eq.1",
+            urlencode(rollout)
+        ),
+        Some(json!({ "starts_at": start, "traffic_pct": 12.5, "planned_hours": 6 })),
+    );
+    assert_eq!(status, 200, "{answer}");
+}
+
+#[test]
+#[ignore = "needs the local Supabase stand-in: bash scripts/test.sh"]
+fn cli_submits_lists_and_reads_the_shared_phases() {
+    let stack = Stack::from_env();
+    let rollout = rollout_name("cli");
+    set_up_rollout(&stack, &rollout, "2025-10-16T18:35:00Z");
+    set_phase_one(&stack, &rollout, "2025-10-16T19:00:00Z");
+    let url = stack.url.as_str();
+
+    // A viewer cannot submit; nothing is recorded.
+    let refused = cli(
+        &stack,
+        &[
+            "signoff",
+            "--supabase-url",
+            url,
+            "--name",
+            &rollout,
+            "--submit",
+            "--decision",
+            "approve",
+            "--now",
+            "2025-10-17T02:00:00Z",
+        ],
+        Some(VIEWER),
+    );
+    assert_eq!(refused.status.code(), Some(3), "{}", err(&refused));
+    assert!(
+        err(&refused)
+            .contains("only the team's approvers may sign phases off, and you are a viewer"),
+        "{}",
+        err(&refused)
+    );
+
+    // The approver submits: the sign-off uses the shared phase (6 h from 19:00), names the
+    // signed-in approver and the decision, and is printed as recorded.
+    let submitted = cli(
+        &stack,
+        &[
+            "signoff",
+            "--supabase-url",
+            url,
+            "--name",
+            &rollout,
+            "--submit",
+            "--decision",
+            "approve",
+            "--notes",
+            "dashboards reviewed",
+            "--now",
+            "2025-10-17T02:00:00Z",
+        ],
+        Some(ONCALL),
+    );
+    assert!(submitted.status.success(), "{}", err(&submitted));
+    let markdown = out(&submitted);
+    assert!(markdown.contains("(12.5% traffic)"), "{markdown}");
+    assert!(
+        markdown.contains("- **Phase 1 Completion:** 2025-10-17 01:00 UTC"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("- **Approved by:** oncall@example.com"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("- **Decision:** Approve the next phase"),
+        "{markdown}"
+    );
+    assert!(
+        err(&submitted).contains("recorded sign-off"),
+        "{}",
+        err(&submitted)
+    );
+
+    // --phase-start still overrides the shared start.
+    let overridden = cli(
+        &stack,
+        &[
+            "signoff",
+            "--supabase-url",
+            url,
+            "--name",
+            &rollout,
+            "--phase-start",
+            "2025-10-16T20:00:00Z",
+            "--now",
+            "2025-10-17T02:00:00Z",
+        ],
+        Some(VIEWER),
+    );
+    assert!(overridden.status.success(), "{}", err(&overridden));
+    assert!(
+        out(&overridden).contains("- **Phase 1 Completion:** 2025-10-17 02:00 UTC"),
+        "{}",
+        out(&overridden)
+    );
+
+    // A viewer lists it: the same Markdown, its hash, the approver from the JWT.
+    let listed = cli(
+        &stack,
+        &[
+            "signoffs",
+            "--supabase-url",
+            url,
+            "--name",
+            &rollout,
+            "--json",
+        ],
+        Some(VIEWER),
+    );
+    assert!(listed.status.success(), "{}", err(&listed));
+    let records: Value = serde_json::from_str(&out(&listed)).expect("JSON");
+    let records = records.as_array().expect("an array");
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["markdown"], markdown.as_str());
+    assert_eq!(records[0]["markdown_sha256"], sha256_hex(&markdown));
+    assert_eq!(records[0]["approver_email"], "oncall@example.com");
+    assert_eq!(records[0]["decision"], "approve");
+    assert_eq!(records[0]["notes"], "dashboards reviewed");
+    assert!(records[0]["criteria"]
+        .as_array()
+        .is_some_and(|c| !c.is_empty()));
+    let id = records[0]["id"].as_i64().expect("an id");
+
+    // A correction by the approver supersedes it; the text listing shows both.
+    let corrected = cli(
+        &stack,
+        &[
+            "signoff",
+            "--supabase-url",
+            url,
+            "--name",
+            &rollout,
+            "--submit",
+            "--decision",
+            "hold",
+            "--supersedes",
+            &id.to_string(),
+            "--now",
+            "2025-10-17T02:00:00Z",
+        ],
+        Some(ONCALL),
+    );
+    assert!(corrected.status.success(), "{}", err(&corrected));
+    let again = cli(
+        &stack,
+        &[
+            "signoff",
+            "--supabase-url",
+            url,
+            "--name",
+            &rollout,
+            "--submit",
+            "--decision",
+            "hold",
+            "--supersedes",
+            &id.to_string(),
+            "--now",
+            "2025-10-17T02:00:00Z",
+        ],
+        Some(ONCALL),
+    );
+    assert_eq!(again.status.code(), Some(3));
+    assert!(
+        err(&again).contains("that sign-off was already corrected by someone else"),
+        "{}",
+        err(&again)
+    );
+    let text_list = cli(
+        &stack,
+        &["signoffs", "--supabase-url", url, "--name", &rollout],
+        Some(VIEWER),
+    );
+    assert!(text_list.status.success(), "{}", err(&text_list));
+    let listing = out(&text_list);
+    let lines: Vec<&str> = listing.lines().filter(|l| l.starts_with('#')).collect();
+    assert_eq!(lines.len(), 2, "{listing}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "#{id} Phase 1 → 2 approved by oncall@example.com at "
+        )),
+        "{listing}"
+    );
+    assert!(lines[0].contains("; corrected by #"), "{listing}");
+    assert!(
+        lines[1].contains("Phase 1 held by oncall@example.com at "),
+        "{listing}"
+    );
+    assert!(lines[1].contains(&format!("; corrects #{id}")), "{listing}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.ends_with("; SHA-256 matches its Markdown")),
+        "{listing}"
+    );
+
+    // The daily email of the day the records were made lists them, and reads the shared phase.
+    let now = canary_core::time::format_rfc3339(
+        (std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_micros()) as i64,
+    );
+    let email = cli(
+        &stack,
+        &[
+            "email",
+            "--supabase-url",
+            url,
+            "--name",
+            &rollout,
+            "--now",
+            &now,
+        ],
+        Some(VIEWER),
+    );
+    assert!(email.status.success(), "{}", err(&email));
+    let email = out(&email);
+    assert!(email.contains("Phase 1 (12.5% traffic, 6 h) is complete: 2025-10-16 19:00 UTC to 2025-10-17 01:00 UTC."), "{email}");
+    assert!(
+        email.contains(
+            "## Sign-offs in this period\n\n- Phase 1 → 2 approved by oncall@example.com at "
+        ),
+        "{email}"
+    );
+    assert!(email.contains(", correcting record "), "{email}");
+
+    // A project outside the period has none; a rollout never set up has none either.
+    let old = cli(
+        &stack,
+        &[
+            "email",
+            "--supabase-url",
+            url,
+            "--name",
+            &rollout,
+            "--date",
+            "2025-10-17",
+        ],
+        Some(VIEWER),
+    );
+    assert!(
+        out(&old).contains("## Sign-offs in this period\n\nNone.\n"),
+        "{}",
+        out(&old)
+    );
+    let unknown = cli(
+        &stack,
+        &["signoffs", "--supabase-url", url, "--name", "never set up"],
+        Some(VIEWER),
+    );
+    assert!(unknown.status.success(), "{}", err(&unknown));
+    assert_eq!(
+        out(&unknown),
+        "No sign-offs recorded for the rollout \"never set up\".\n"
+    );
+    // A non-member is told so.
+    let outsider = cli(
+        &stack,
+        &["signoffs", "--supabase-url", url, "--name", &rollout],
+        Some(("outsider@example.com", "canary-outsider-password")),
+    );
+    assert_eq!(outsider.status.code(), Some(3));
+    assert!(
+        err(&outsider).contains("not a member of this team"),
+        "{}",
+        err(&outsider)
+    );
+}

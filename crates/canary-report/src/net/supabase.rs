@@ -8,7 +8,7 @@
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
-use canary_core::supabase::team::{membership_request, read_membership};
+use canary_core::supabase::team::{membership_request, read_membership, Membership};
 use canary_core::supabase::{PagedRead, Progress, ReadPlan, SupabaseConfig, SupabaseError};
 use canary_core::{EventStore, Micros};
 
@@ -23,8 +23,27 @@ pub const TOKEN_VAR: &str = "SUPABASE_ACCESS_TOKEN";
 /// A request that gets no answer within this long counts as a network failure (retried).
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Reads the rows of `[from, to)` from the project at `url` into a new store.
-pub fn load(url: &str, from: Option<Micros>, to: Option<Micros>) -> Result<EventStore, CliError> {
+/// A connection to a project: the HTTP client and the checked configuration, signed in when
+/// the environment says how.
+pub struct Connection {
+    pub agent: ureq::Agent,
+    pub config: SupabaseConfig,
+    /// The project URL as given, for messages.
+    pub url: String,
+}
+
+impl Connection {
+    /// An input error about this project.
+    pub fn fail(&self, message: String) -> CliError {
+        CliError::Input {
+            path: self.url.clone(),
+            message,
+        }
+    }
+}
+
+/// Checks the key, signs in as the environment says, and refuses an expired key or token.
+pub fn connect(url: &str) -> Result<Connection, CliError> {
     let fail = |message: String| CliError::Input {
         path: url.to_owned(),
         message,
@@ -55,10 +74,29 @@ pub fn load(url: &str, from: Option<Micros>, to: Option<Micros>) -> Result<Event
     config
         .check_not_expired(now)
         .map_err(|e| fail(e.to_string()))?;
+    Ok(Connection {
+        agent,
+        config,
+        url: url.to_owned(),
+    })
+}
 
-    check_membership(&agent, &config).map_err(|e| fail(with_cli_hint(&e, &config)))?;
+/// Reads the rows of `[from, to)` from the project at `url` into a new store.
+pub fn load(url: &str, from: Option<Micros>, to: Option<Micros>) -> Result<EventStore, CliError> {
+    load_with(&connect(url)?, from, to)
+}
+
+/// Reads the rows of `[from, to)` through a connection into a new store.
+pub fn load_with(
+    connection: &Connection,
+    from: Option<Micros>,
+    to: Option<Micros>,
+) -> Result<EventStore, CliError> {
+    let Connection { agent, config, .. } = connection;
+    let fail = |message: String| connection.fail(message);
+    check_membership(agent, config).map_err(|e| fail(with_cli_hint(&e, config)))?;
     let mut store = EventStore::new();
-    let mut read = PagedRead::new(&config, ReadPlan::window(from, to));
+    let mut read = PagedRead::new(config, ReadPlan::window(from, to));
     let mut meter = Meter::new();
     {
         let mut batch = store.batch();
@@ -66,7 +104,7 @@ pub fn load(url: &str, from: Option<Micros>, to: Option<Micros>) -> Result<Event
             if request.delay_ms > 0 {
                 std::thread::sleep(Duration::from_millis(request.delay_ms));
             }
-            let progress = match send(&agent, &request.url, &request.headers) {
+            let progress = match send(agent, &request.url, &request.headers) {
                 Ok(answer) => {
                     let headers: Vec<(&str, &str)> = answer
                         .headers
@@ -81,7 +119,7 @@ pub fn load(url: &str, from: Option<Micros>, to: Option<Micros>) -> Result<Event
                 Ok(p) => meter.show(&p),
                 Err(e) => {
                     meter.finish();
-                    return Err(fail(with_cli_hint(&e, &config)));
+                    return Err(fail(with_cli_hint(&e, config)));
                 }
             }
         }
@@ -102,16 +140,19 @@ pub fn load(url: &str, from: Option<Micros>, to: Option<Micros>) -> Result<Event
 /// so rather than getting an empty report. A failure to ask (network, busy) is left to the read,
 /// which retries and reports it.
 fn check_membership(agent: &ureq::Agent, config: &SupabaseConfig) -> Result<(), SupabaseError> {
+    membership(agent, config).map(drop)
+}
+
+/// Who the caller is in the team ([`Membership::Unknown`] when the question got no answer).
+pub fn membership(
+    agent: &ureq::Agent,
+    config: &SupabaseConfig,
+) -> Result<Membership, SupabaseError> {
     let request = membership_request(config);
     let Ok(answer) = send(agent, &request.url, &request.headers) else {
-        return Ok(());
+        return Ok(Membership::Unknown);
     };
-    let content_type = answer
-        .headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-        .map(|(_, v)| v.as_str());
-    read_membership(config, answer.status, content_type, &answer.body).map(drop)
+    read_membership(config, answer.status, answer.content_type(), &answer.body)
 }
 
 /// A non-empty environment variable.
@@ -170,19 +211,48 @@ fn with_cli_hint(error: &SupabaseError, config: &SupabaseConfig) -> String {
     format!("{error}{hint}")
 }
 
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// One GET; an `Err` is a failure without an HTTP answer (connect, TLS, timeout, broken body).
-fn send(agent: &ureq::Agent, url: &str, headers: &[(&str, String)]) -> Result<Answer, String> {
+pub fn send(agent: &ureq::Agent, url: &str, headers: &[(&str, String)]) -> Result<Answer, String> {
     let mut request = agent.get(url);
     for (name, value) in headers {
         request = request.header(*name, value);
     }
-    let mut response = request.call().map_err(|e| e.to_string())?;
+    answer(request.call())
+}
+
+/// One POST of a JSON body; an `Err` as for [`send`].
+pub fn send_post(
+    agent: &ureq::Agent,
+    url: &str,
+    headers: &[(&str, String)],
+    body: &str,
+) -> Result<Answer, String> {
+    let mut request = agent.post(url);
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    answer(request.send(body.as_bytes()))
+}
+
+fn answer(
+    response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> Result<Answer, String> {
+    let mut response = response.map_err(|e| e.to_string())?;
     let status = response.status().as_u16();
     let headers = response
         .headers()
