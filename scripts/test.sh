@@ -22,8 +22,8 @@
 #                in Chromium (tests/delivery/, Python in .tools/venv-delivery)
 #   8 wasm       trunk build --release --offline  (into dist/)
 #   9 e2e        dist/ served by python3 on 127.0.0.1 + node --test tests/e2e/ (Chromium);
-#                tests/e2e/supabase.test.mjs and team-access.test.mjs read step 7's stack from
-#                the page (CORS: another origin)
+#                tests/e2e/supabase.test.mjs, team-access.test.mjs and team-records.test.mjs
+#                read step 7's stack from the page (CORS: another origin)
 #  10 sub-path   trunk build --public-url /canary-console/ (GitHub Pages layout), served under
 #                /canary-console/ + node --test tests/e2e-subpath/ (Chromium), including sign-in
 #                through the Auth stand-in; step 7's stack is stopped after this step
