@@ -44,7 +44,7 @@ pub fn Dashboard(
     // The team's records, for Supabase data that has them; the phases judged are this
     // browser's with the team's shared settings over them.
     let team = TeamState::provide(dataset, state.phase_number.into());
-    let phases = Memo::new(move |_| {
+    let phases = Signal::derive(move || {
         state
             .phases
             .with(|local| team.records.with(|r| effective_phases(local, r.as_deref())))

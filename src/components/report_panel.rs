@@ -320,12 +320,13 @@ pub fn ReportPanel(
     let records = move || team.and_then(|t| t.records.get());
     let shared = move || team.is_some_and(|t| t.shared());
     let approver = move || team.is_some_and(|t| t.is_approver());
-    let signer = Memo::new(move |_| {
+    let signer = move || {
         records().map(|r| Signer {
             email: r.email.clone().unwrap_or_default(),
         })
-    });
-    let rendered = Memo::new(move |_| {
+    };
+    let render_rules = rules.clone();
+    let markdown_text = Memo::new(move |_| {
         render(
             tab.get(),
             &dataset.get(),
@@ -333,11 +334,11 @@ pub fn ReportPanel(
             phase_number.get(),
             &redis_alerts.get(),
             &draft.get(),
-            &rules,
-            signer.get().as_ref(),
+            &render_rules,
+            signer().as_ref(),
         )
+        .map(|(text, _)| text)
     });
-    let markdown_text = Memo::new(move |_| rendered.get().map(|(text, _)| text));
     // The newest sign-off of the phase this form has shown; a newer one at submit time was
     // made by someone else while the form was open, and the user is told before anything is
     // sent. `None` until the records have been read once.
@@ -355,11 +356,25 @@ pub fn ReportPanel(
     });
     let warning = RwSignal::new(None::<String>);
     let submitting = RwSignal::new(false);
+    let submit_rules = StoredValue::new(rules);
     let submit = move |_| {
-        let (Some(team), Ok((markdown, criteria))) = (team, rendered.get_untracked()) else {
+        let d = draft.get_untracked();
+        // The Markdown and the criteria of the record, rendered together, as of now.
+        let rendered = untrack(|| {
+            render(
+                Tab::Signoff,
+                &dataset.get(),
+                &phases.get(),
+                phase_number.get(),
+                &[],
+                &d,
+                &submit_rules.get_value(),
+                signer().as_ref(),
+            )
+        });
+        let (Some(team), Ok((markdown, criteria))) = (team, rendered) else {
             return;
         };
-        let d = draft.get_untracked();
         let Some(decision) = d.decision else {
             status.set(Some("Choose a decision before submitting.".into()));
             return;

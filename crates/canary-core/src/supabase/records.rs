@@ -14,9 +14,10 @@
 
 use std::fmt;
 
-use serde::Deserialize;
+use serde_json::{Map, Value};
 
 use super::errors::{classify, error_detail};
+use super::keys::json_from_bytes;
 use super::plan::push_encoded;
 use super::team::TEAM_MIGRATION;
 use super::{Request, SupabaseConfig, SupabaseError};
@@ -137,11 +138,32 @@ pub fn signoffs_request(config: &SupabaseConfig, rollout: &str, period: Option<W
 
 /// Records a sign-off.
 pub fn submit_signoff_request(config: &SupabaseConfig, signoff: &NewSignoff) -> WriteRequest {
-    post(
-        config,
-        SIGNOFFS,
-        serde_json::to_string(signoff).unwrap_or_default(),
-    )
+    // Built as a `Value` (whose writer the bundle has anyway), not through a derived writer.
+    let criteria: Vec<Value> = signoff
+        .criteria
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "id": c.id,
+                "criterion": c.criterion,
+                "target": c.target,
+                "value": c.value,
+                "display": c.display,
+                "status": criterion_status_text(c.status),
+            })
+        })
+        .collect();
+    let body = serde_json::json!({
+        "rollout": signoff.rollout,
+        "phase": signoff.phase,
+        "decision": signoff.decision.as_str(),
+        "criteria": criteria,
+        "markdown": signoff.markdown,
+        "markdown_sha256": signoff.markdown_sha256,
+        "notes": signoff.notes,
+        "supersedes": signoff.supersedes,
+    });
+    post(config, SIGNOFFS, body.to_string())
 }
 
 /// The current tick of each checklist item of a phase.
@@ -173,130 +195,173 @@ pub fn tick_request(
 // ---------------------------------------------------------------------------------------------
 // Answers
 
-#[derive(Deserialize)]
-struct WireCriterion {
-    id: String,
-    #[serde(default)]
-    criterion: String,
-    #[serde(default)]
-    target: String,
-    value: Option<f64>,
-    #[serde(default)]
-    display: String,
-    status: CriterionStatus,
+/// The fields of one row of PostgREST's JSON, read by name. The rows are read through
+/// `serde_json::Value` (already in the bundle for other answers) rather than a derived reader
+/// per table, which would add a copy of the JSON reader for each.
+struct Row<'a> {
+    table: &'static str,
+    map: &'a Map<String, Value>,
 }
 
-#[derive(Deserialize)]
-struct WireSignoff {
-    id: i64,
-    rollout: String,
-    phase: u8,
-    decision: Decision,
-    criteria: Vec<WireCriterion>,
-    markdown: String,
-    markdown_sha256: String,
-    notes: Option<String>,
-    supersedes: Option<i64>,
-    approver_id: String,
-    approver_email: Option<String>,
-    signed_at: String,
+impl<'a> Row<'a> {
+    fn of(table: &'static str, value: &'a Value) -> Result<Row<'a>, RecordError> {
+        match value {
+            Value::Object(map) => Ok(Row { table, map }),
+            _ => Err(malformed(table, "a row is not a JSON object")),
+        }
+    }
+
+    fn missing(&self, key: &str) -> RecordError {
+        malformed(
+            self.table,
+            &format!("the field {key:?} is missing or of the wrong type"),
+        )
+    }
+
+    fn opt_str(&self, key: &str) -> Option<String> {
+        self.map.get(key).and_then(Value::as_str).map(str::to_owned)
+    }
+
+    fn str(&self, key: &str) -> Result<String, RecordError> {
+        self.opt_str(key).ok_or_else(|| self.missing(key))
+    }
+
+    fn opt_i64(&self, key: &str) -> Option<i64> {
+        self.map.get(key).and_then(Value::as_i64)
+    }
+
+    fn i64(&self, key: &str) -> Result<i64, RecordError> {
+        self.opt_i64(key).ok_or_else(|| self.missing(key))
+    }
+
+    fn phase(&self) -> Result<u8, RecordError> {
+        self.opt_i64("phase")
+            .and_then(|p| u8::try_from(p).ok())
+            .ok_or_else(|| self.missing("phase"))
+    }
+
+    fn f64(&self, key: &str) -> Result<f64, RecordError> {
+        self.map
+            .get(key)
+            .and_then(Value::as_f64)
+            .ok_or_else(|| self.missing(key))
+    }
+
+    fn bool(&self, key: &str) -> Result<bool, RecordError> {
+        self.map
+            .get(key)
+            .and_then(Value::as_bool)
+            .ok_or_else(|| self.missing(key))
+    }
+
+    fn time(&self, key: &str) -> Result<Micros, RecordError> {
+        let text = self.str(key)?;
+        parse_timestamp(&text).map_err(|e| malformed(self.table, &e.to_string()))
+    }
+
+    fn opt_time(&self, key: &str) -> Result<Option<Micros>, RecordError> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(_) => self.time(key).map(Some),
+        }
+    }
 }
 
-#[derive(Deserialize)]
-struct WirePhase {
-    rollout: String,
-    phase: u8,
-    traffic_pct: f64,
-    starts_at: Option<String>,
-    planned_hours: f64,
-    fast_path_enabled: bool,
-    canary_sample_rate: f64,
-    updated_at: String,
-    updated_by_email: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct WireTick {
-    id: i64,
-    rollout: String,
-    phase: u8,
-    item: String,
-    ticked: bool,
-    note: String,
-    ticked_by_email: Option<String>,
-    ticked_at: String,
-}
-
-fn time(table: &'static str, text: &str) -> Result<Micros, RecordError> {
-    parse_timestamp(text).map_err(|e| RecordError::Malformed {
+fn malformed(table: &'static str, detail: &str) -> RecordError {
+    RecordError::Malformed {
         table,
-        detail: e.to_string(),
+        detail: detail.to_owned(),
+    }
+}
+
+fn criterion_status_text(status: CriterionStatus) -> &'static str {
+    match status {
+        CriterionStatus::Pass => "pass",
+        CriterionStatus::Fail => "fail",
+        CriterionStatus::Pending => "pending",
+        CriterionStatus::NoData => "no_data",
+    }
+}
+
+fn criterion_status(text: &str) -> Option<CriterionStatus> {
+    Some(match text {
+        "pass" => CriterionStatus::Pass,
+        "fail" => CriterionStatus::Fail,
+        "pending" => CriterionStatus::Pending,
+        "no_data" => CriterionStatus::NoData,
+        _ => return None,
     })
 }
 
-impl WireSignoff {
-    fn into_record(self) -> Result<SignoffRecord, RecordError> {
-        Ok(SignoffRecord {
-            signed_at: time(SIGNOFFS, &self.signed_at)?,
-            id: self.id,
-            rollout: self.rollout,
-            phase: self.phase,
-            decision: self.decision,
-            criteria: self
-                .criteria
-                .into_iter()
-                .map(|c| CriterionRecord {
-                    id: c.id,
-                    criterion: c.criterion,
-                    target: c.target,
-                    value: c.value,
-                    display: c.display,
-                    status: c.status,
+fn signoff_record(value: &Value) -> Result<SignoffRecord, RecordError> {
+    let row = Row::of(SIGNOFFS, value)?;
+    let decision = row
+        .opt_str("decision")
+        .and_then(|d| Decision::parse(&d))
+        .ok_or_else(|| row.missing("decision"))?;
+    let criteria = match row.map.get("criteria") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| {
+                let c = Row::of(SIGNOFFS, item)?;
+                Ok(CriterionRecord {
+                    id: c.str("id")?,
+                    criterion: c.opt_str("criterion").unwrap_or_default(),
+                    target: c.opt_str("target").unwrap_or_default(),
+                    value: c.map.get("value").and_then(Value::as_f64),
+                    display: c.opt_str("display").unwrap_or_default(),
+                    status: c
+                        .opt_str("status")
+                        .and_then(|s| criterion_status(&s))
+                        .ok_or_else(|| c.missing("status"))?,
                 })
-                .collect(),
-            markdown: self.markdown,
-            markdown_sha256: self.markdown_sha256,
-            notes: self.notes,
-            supersedes: self.supersedes,
-            approver_id: self.approver_id,
-            approver_email: self.approver_email,
-        })
-    }
+            })
+            .collect::<Result<Vec<_>, RecordError>>()?,
+        _ => return Err(row.missing("criteria")),
+    };
+    Ok(SignoffRecord {
+        id: row.i64("id")?,
+        rollout: row.str("rollout")?,
+        phase: row.phase()?,
+        decision,
+        criteria,
+        markdown: row.str("markdown")?,
+        markdown_sha256: row.str("markdown_sha256")?,
+        notes: row.opt_str("notes"),
+        supersedes: row.opt_i64("supersedes"),
+        approver_id: row.str("approver_id")?,
+        approver_email: row.opt_str("approver_email"),
+        signed_at: row.time("signed_at")?,
+    })
 }
 
-impl WirePhase {
-    fn into_setting(self) -> Result<PhaseSetting, RecordError> {
-        Ok(PhaseSetting {
-            starts_at: self
-                .starts_at
-                .as_deref()
-                .map(|t| time(PHASES, t))
-                .transpose()?,
-            updated_at: time(PHASES, &self.updated_at)?,
-            rollout: self.rollout,
-            phase: self.phase,
-            traffic_pct: self.traffic_pct,
-            planned_hours: self.planned_hours,
-            fast_path_enabled: self.fast_path_enabled,
-            canary_sample_rate: self.canary_sample_rate,
-            updated_by_email: self.updated_by_email,
-        })
-    }
+fn phase_setting(value: &Value) -> Result<PhaseSetting, RecordError> {
+    let row = Row::of(PHASES, value)?;
+    Ok(PhaseSetting {
+        rollout: row.str("rollout")?,
+        phase: row.phase()?,
+        traffic_pct: row.f64("traffic_pct")?,
+        starts_at: row.opt_time("starts_at")?,
+        planned_hours: row.f64("planned_hours")?,
+        fast_path_enabled: row.bool("fast_path_enabled")?,
+        canary_sample_rate: row.f64("canary_sample_rate")?,
+        updated_by_email: row.opt_str("updated_by_email"),
+        updated_at: row.time("updated_at")?,
+    })
 }
 
-impl WireTick {
-    fn into_tick(self) -> Result<Tick, RecordError> {
-        Ok(Tick {
-            ticked_at: time(TICKS, &self.ticked_at)?,
-            id: self.id,
-            rollout: self.rollout,
-            phase: self.phase,
-            item: self.item,
-            ticked: self.ticked,
-            note: self.note,
-            ticked_by_email: self.ticked_by_email,
-        })
-    }
+fn tick(value: &Value) -> Result<Tick, RecordError> {
+    let row = Row::of(TICKS, value)?;
+    Ok(Tick {
+        id: row.i64("id")?,
+        rollout: row.str("rollout")?,
+        phase: row.phase()?,
+        item: row.str("item")?,
+        ticked: row.bool("ticked")?,
+        note: row.opt_str("note").unwrap_or_default(),
+        ticked_by_email: row.opt_str("ticked_by_email"),
+        ticked_at: row.time("ticked_at")?,
+    })
 }
 
 /// What a refused request was trying to do, for the messages.
@@ -347,14 +412,16 @@ fn refusal(
     }
 }
 
-fn rows<W: for<'de> Deserialize<'de>>(
+/// The rows of a JSON array answer, each read by `read`.
+fn rows<T>(
     table: &'static str,
     body: &[u8],
-) -> Result<Vec<W>, RecordError> {
-    serde_json::from_slice(body).map_err(|e| RecordError::Malformed {
-        table,
-        detail: e.to_string(),
-    })
+    read: fn(&Value) -> Result<T, RecordError>,
+) -> Result<Vec<T>, RecordError> {
+    match json_from_bytes(body) {
+        Some(Value::Array(items)) => items.iter().map(read).collect(),
+        _ => Err(malformed(table, "the answer is not a JSON array of rows")),
+    }
 }
 
 /// Reads the answer to [`signoffs_request`].
@@ -376,10 +443,7 @@ pub fn read_signoffs(
             body,
         ));
     }
-    rows::<WireSignoff>(SIGNOFFS, body)?
-        .into_iter()
-        .map(WireSignoff::into_record)
-        .collect()
+    rows(SIGNOFFS, body, signoff_record)
 }
 
 /// Reads the answer to [`submit_signoff_request`]: the record as stored.
@@ -401,14 +465,10 @@ pub fn read_submitted(
             body,
         ));
     }
-    let record = rows::<WireSignoff>(SIGNOFFS, body)?
+    let record = rows(SIGNOFFS, body, signoff_record)?
         .into_iter()
         .next()
-        .ok_or_else(|| RecordError::Malformed {
-            table: SIGNOFFS,
-            detail: "no record came back".to_owned(),
-        })?
-        .into_record()?;
+        .ok_or_else(|| malformed(SIGNOFFS, "no record came back"))?;
     if record.markdown_sha256 != signoff.markdown_sha256 {
         return Err(RecordError::Malformed {
             table: SIGNOFFS,
@@ -437,10 +497,7 @@ pub fn read_phases(
             body,
         ));
     }
-    rows::<WirePhase>(PHASES, body)?
-        .into_iter()
-        .map(WirePhase::into_setting)
-        .collect()
+    rows(PHASES, body, phase_setting)
 }
 
 /// Reads the answer to [`checklist_request`] or [`tick_request`].
@@ -467,10 +524,7 @@ pub fn read_ticks(
             body,
         ));
     }
-    rows::<WireTick>(TICKS, body)?
-        .into_iter()
-        .map(WireTick::into_tick)
-        .collect()
+    rows(TICKS, body, tick)
 }
 
 #[cfg(test)]
