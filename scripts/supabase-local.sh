@@ -18,9 +18,10 @@
 # - Supabase's roles: anon, authenticated, service_role (BYPASSRLS) and authenticator (the login
 #   PostgREST uses, which switches to the JWT's role), Supabase's default privileges, the part of
 #   the auth schema the migrations use (auth.users with four test users, auth.uid(), auth.jwt()),
-#   then sql/001_observability_events.sql, sql/002_team_access.sql, sql/004_rollups.sql and
-#   sql/006_exact_read.sql
-#   exactly as a user applies them, with oncall@example.com made a team member.
+#   then sql/001_observability_events.sql, sql/002_team_access.sql, sql/004_rollups.sql,
+#   sql/005_team_records.sql and sql/006_exact_read.sql exactly as a user applies them, with
+#   oncall@example.com and lead@example.com team members with the role approver and
+#   viewer@example.com one with the role viewer.
 # - PostgREST 12.0.2 with db-max-rows = 1000 (Supabase's default cap), db-anon-role = anon, a
 #   random HS256 JWT secret, schemas public plus three scenario schemas (below).
 # - nginx answering 401 when the `apikey` header is missing or an unknown `sb_` key is sent, and
@@ -39,6 +40,8 @@
 #   CANARY_SUPABASE_FOREIGN_TOKEN  authenticated JWT signed with another secret (a wrong key)
 #   CANARY_SUPABASE_OUTSIDER_TOKEN a signed-in user who is not a team member (sql/002_team_access.sql)
 #   CANARY_SUPABASE_ANONYMOUS_TOKEN an anonymous sign-in (is_anonymous: never a member)
+#   CANARY_SUPABASE_VIEWER_TOKEN   a team member with the role viewer (viewer@example.com)
+#   CANARY_SUPABASE_LEAD_TOKEN     a second approver (lead@example.com)
 #   CANARY_SUPABASE_JWT_SECRET     the HS256 secret PostgREST verifies (the Auth stand-in signs with it)
 #   CANARY_SUPABASE_DB             libpq URI of the database as superuser (= CANARY_TEST_PG)
 # Scenario gateways (same PostgREST; each a different project URL):
@@ -142,25 +145,33 @@ create function auth.uid() returns uuid language sql stable as
 grant usage on schema auth to anon, authenticated, service_role;
 grant execute on function auth.jwt(), auth.uid() to anon, authenticated, service_role;
 -- The test users (the same ids and emails as tests/auth-standin's): a team member, a signed-up
--- user who is not one, an anonymous sign-in, and a user who never confirmed the email.
+-- user who is not one, an anonymous sign-in, a user who never confirmed the email, a viewer and a
+-- second approver.
 insert into auth.users (id, email, is_anonymous, email_confirmed_at) values
   ('00000000-0000-4000-8000-000000000001', 'oncall@example.com', false, now()),
   ('00000000-0000-4000-8000-000000000002', 'outsider@example.com', false, now()),
   ('00000000-0000-4000-8000-000000000003', null, true, null),
-  ('00000000-0000-4000-8000-000000000004', 'unconfirmed@example.com', false, null);
+  ('00000000-0000-4000-8000-000000000004', 'unconfirmed@example.com', false, null),
+  ('00000000-0000-4000-8000-000000000005', 'viewer@example.com', false, now()),
+  ('00000000-0000-4000-8000-000000000006', 'lead@example.com', false, now());
 SQL
   # The migrations as a user applies them: 001, then 002 upgrading it (twice: it must be safe
   # to run again).
   _supa_psql -f "$_SUPA_ROOT/sql/001_observability_events.sql" || return 1
   _supa_psql -f "$_SUPA_ROOT/sql/002_team_access.sql" || return 1
   _supa_psql -f "$_SUPA_ROOT/sql/002_team_access.sql" || return 1
-  # The page's exact read (two functions), twice as well.
-  _supa_psql -f "$_SUPA_ROOT/sql/006_exact_read.sql" || return 1
-  _supa_psql -f "$_SUPA_ROOT/sql/006_exact_read.sql" || return 1
   _supa_psql -c "select canary_private.add_team_member('oncall@example.com', 'approver');" >/dev/null || return 1
+  _supa_psql -c "select canary_private.add_team_member('viewer@example.com', 'viewer');" >/dev/null || return 1
+  _supa_psql -c "select canary_private.add_team_member('lead@example.com', 'approver');" >/dev/null || return 1
   # The rollups (and their pg_cron job where the server preloads pg_cron), twice as well.
   _supa_psql -f "$_SUPA_ROOT/sql/004_rollups.sql" || return 1
   _supa_psql -f "$_SUPA_ROOT/sql/004_rollups.sql" || return 1
+  # The team records (rollouts, sign-offs, checklist ticks), also twice.
+  _supa_psql -f "$_SUPA_ROOT/sql/005_team_records.sql" || return 1
+  _supa_psql -f "$_SUPA_ROOT/sql/005_team_records.sql" || return 1
+  # The page's exact read (two functions), twice as well.
+  _supa_psql -f "$_SUPA_ROOT/sql/006_exact_read.sql" || return 1
+  _supa_psql -f "$_SUPA_ROOT/sql/006_exact_read.sql" || return 1
   _supa_psql <<'SQL' || return 1
 -- scenario "missing": a schema the API exposes, without the table.
 create schema canary_missing;
@@ -384,6 +395,9 @@ supabase_start() {
   export CANARY_SUPABASE_OUTSIDER_TOKEN CANARY_SUPABASE_ANONYMOUS_TOKEN CANARY_SUPABASE_JWT_SECRET
   CANARY_SUPABASE_OUTSIDER_TOKEN="$(_supa_jwt "$secret" "{\"aud\":\"authenticated\",\"sub\":\"00000000-0000-4000-8000-000000000002\",\"email\":\"outsider@example.com\",\"role\":\"authenticated\",\"is_anonymous\":false,\"iat\":$now,\"exp\":$((now + 86400))}")"
   CANARY_SUPABASE_ANONYMOUS_TOKEN="$(_supa_jwt "$secret" "{\"aud\":\"authenticated\",\"sub\":\"00000000-0000-4000-8000-000000000003\",\"email\":\"\",\"role\":\"authenticated\",\"is_anonymous\":true,\"iat\":$now,\"exp\":$((now + 86400))}")"
+  export CANARY_SUPABASE_VIEWER_TOKEN CANARY_SUPABASE_LEAD_TOKEN
+  CANARY_SUPABASE_VIEWER_TOKEN="$(_supa_jwt "$secret" "{\"aud\":\"authenticated\",\"sub\":\"00000000-0000-4000-8000-000000000005\",\"email\":\"viewer@example.com\",\"role\":\"authenticated\",\"is_anonymous\":false,\"iat\":$now,\"exp\":$((now + 86400))}")"
+  CANARY_SUPABASE_LEAD_TOKEN="$(_supa_jwt "$secret" "{\"aud\":\"authenticated\",\"sub\":\"00000000-0000-4000-8000-000000000006\",\"email\":\"lead@example.com\",\"role\":\"authenticated\",\"is_anonymous\":false,\"iat\":$now,\"exp\":$((now + 86400))}")"
   # The Supabase Auth stand-in (tests/auth-standin) signs its tokens with the same secret.
   CANARY_SUPABASE_JWT_SECRET="$secret"
   export CANARY_SUPABASE_PUBLISHABLE_KEY="$_SUPA_PUBLISHABLE"
@@ -466,6 +480,7 @@ supabase_stop() {
       CANARY_SUPABASE_USER_TOKEN CANARY_SUPABASE_EXPIRED_TOKEN CANARY_SUPABASE_FOREIGN_TOKEN \
       CANARY_SUPABASE_PUBLISHABLE_KEY CANARY_SUPABASE_SECRET_KEY CANARY_SUPABASE_DB \
       CANARY_SUPABASE_OUTSIDER_TOKEN CANARY_SUPABASE_ANONYMOUS_TOKEN CANARY_SUPABASE_JWT_SECRET \
+      CANARY_SUPABASE_VIEWER_TOKEN CANARY_SUPABASE_LEAD_TOKEN \
       CANARY_AUTH_STANDIN_URL CANARY_AUTH_SHORT_STANDIN_URL CANARY_AUTH_SHORT_LIFETIME
     _supa_log "stopped"
   fi

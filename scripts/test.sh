@@ -14,15 +14,16 @@
 #                Grafana panel's SQL (macros expanded as Grafana does) against the console
 #   7 supabase   PostgreSQL + PostgREST 12.0.2 + nginx on loopback (scripts/supabase-local.sh)
 #                + tests/sql/team_access.sql (the RLS policies in plain SQL)
-#                + crates/canary-report/tests/supabase.rs and rollups_db.rs (pg_cron running the
-#                rollup job, the RPCs with RLS); the stack stays up for step 9
+#                + tests/sql/team_records.sql (rollouts, sign-offs, ticks: RLS, privileges, history)
+#                + crates/canary-report/tests/supabase.rs, rollups_db.rs (pg_cron running the
+#                rollup job, the RPCs with RLS) and team_records.rs; the stack stays up for step 9
 #   7b delivery  the CLI's email over SMTP against aiosmtpd (plain, STARTTLS + AUTH, TLS, and
 #                the failures), chat webhooks against a local HTTP server, the HTML screenshotted
 #                in Chromium (tests/delivery/, Python in .tools/venv-delivery)
 #   8 wasm       trunk build --release --offline  (into dist/)
 #   9 e2e        dist/ served by python3 on 127.0.0.1 + node --test tests/e2e/ (Chromium);
-#                tests/e2e/supabase.test.mjs and team-access.test.mjs read step 7's stack from
-#                the page (CORS: another origin)
+#                tests/e2e/supabase.test.mjs, team-access.test.mjs and team-records.test.mjs
+#                read step 7's stack from the page (CORS: another origin)
 #  10 sub-path   trunk build --public-url /canary-console/ (GitHub Pages layout), served under
 #                /canary-console/ + node --test tests/e2e-subpath/ (Chromium), including sign-in
 #                through the Auth stand-in; step 7's stack is stopped after this step
@@ -169,11 +170,17 @@ supabase_start
 # The team-only read policies of sql/002_team_access.sql, in plain SQL under each API role.
 "$CANARY_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$CANARY_SUPABASE_DB" -f tests/sql/team_access.sql \
   2>&1 | tee "$LOG_DIR/team-access-sql.log"
+# The team records of sql/005_team_records.sql (rollouts, append-only sign-offs and ticks).
+"$CANARY_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$CANARY_SUPABASE_DB" -f tests/sql/team_records.sql \
+  2>&1 | tee "$LOG_DIR/team-records-sql.log"
 run_tests supabase cargo \
   cargo test --release -p canary-report --test supabase -- --include-ignored
 # The rollups of sql/004_rollups.sql: pg_cron's job, recomputation, RPCs with RLS, the CLI's path.
 run_tests rollups-db cargo \
   cargo test --release -p canary-report --test rollups_db -- --include-ignored --nocapture
+# The team records through PostgREST with real JWTs, and the CLI's sign-off commands.
+run_tests team-records cargo \
+  cargo test --release -p canary-report --test team_records -- --include-ignored
 # Kept running for the page's Supabase test in step 9 (the CANARY_SUPABASE_* and CANARY_SUPA_DIR
 # variables supabase_start exported reach node); cleanup stops it on a failure in between.
 export CANARY_PSQL="${CANARY_PSQL:-$CANARY_PG_BIN/psql}"

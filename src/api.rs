@@ -1,5 +1,6 @@
-//! All network access of the app: the backend's health URL, Supabase's REST API, and Supabase
-//! Auth (sign-in, in [`auth`]).
+//! All network access of the app: the backend's health URL, Supabase's REST API, the team's
+//! records (shared phases, sign-offs, checklist ticks, in [`records`]), and Supabase Auth
+//! (sign-in, in [`auth`]).
 //! Wire formats become core types here and nowhere else.
 //!
 //! Supabase: the requests, paging, retries, row conversion and error wording are the core's
@@ -10,6 +11,7 @@
 //! same time), else through the table. The key never leaves the request headers: not in a URL, a log or an error.
 
 pub mod auth;
+pub mod records;
 
 use std::ops::ControlFlow;
 

@@ -185,6 +185,16 @@ impl PartialEq for Dataset {
 }
 
 impl Dataset {
+    /// For Supabase data: the configuration to read and write the team's records with now
+    /// (the signed-in session's newest token); `None` for the demo and files.
+    pub fn supabase_config(&self) -> Option<Result<SupabaseConfig, String>> {
+        let live = self.live_read.as_ref()?;
+        let DataSource::Supabase { url, keys } = &live.source else {
+            return None;
+        };
+        Some(current_config(url, keys, crate::clock::now()).map_err(|e| e.to_string()))
+    }
+
     /// Whether a refresh of `source` over `span` can append to this data set rather than read
     /// it all again.
     fn refreshes(&self, source: &DataSource, span: Option<ReadSpan>) -> Option<&LiveRead> {

@@ -15,5 +15,6 @@ pub mod effect;
 pub mod session;
 pub mod state;
 pub mod storage;
+pub mod team;
 
 pub use app::App;

@@ -1,6 +1,9 @@
 //! The validation checklist: scheduled checks filled from the data, ticked and annotated by a person, persisted and exportable.
 //!
-//! Ticks and notes live in localStorage under [`keys::CHECKLIST`] as one JSON object,
+//! With the team's records (Supabase data, `sql/005_team_records.sql`) each tick, untick or
+//! note is a record with who and when, made by approvers and read by every member; the panel
+//! shows the latest per check with who made it. Otherwise (demo, files),
+//! ticks and notes live in localStorage under [`keys::CHECKLIST`] as one JSON object,
 //! `{"phase1.hour4": {"ticked": true, "note": "…"}, …}` ([`CheckEntries`]), saved as they are
 //! typed. The Markdown export escapes everything a person typed, so a note cannot break the list
 //! or inject HTML where the file is rendered.
@@ -20,6 +23,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use wasm_bindgen::JsCast;
 
 use crate::storage::{self, keys, Area};
+use crate::team::TeamState;
+use canary_core::team::tick_item;
 
 /// A person's tick and note on one scheduled check.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,6 +163,16 @@ pub fn Checklist(
     );
     let save_error = RwSignal::new(None::<String>);
     let export_error = RwSignal::new(None::<String>);
+    // With the team's records, the ticks are the team's (each one a record with who and when;
+    // approvers tick, viewers read); otherwise this browser's drafts.
+    let team = use_context::<TeamState>();
+    let records = move || team.and_then(|t| t.records.get());
+    let read_only = move || team.is_some_and(|t| t.shared() && !t.is_approver());
+    let shared_tick = move |hour: u32| {
+        let item = tick_item(hour);
+        records().and_then(|r| r.ticks.iter().find(|t| t.item == item).cloned())
+    };
+    let on_tick_error = Callback::new(move |e: Option<String>| save_error.set(e));
     let edit = move |key: String, f: &dyn Fn(&mut CheckEntry)| {
         entries.update(|all| {
             let entry = all.entry(key.clone());
@@ -171,14 +186,24 @@ pub fn Checklist(
     };
     let export = move || {
         let n = phase.get_untracked();
+        let shared = untrack(records);
         let md = items.with_untracked(|list| {
             entries.with_untracked(|e| {
-                let mark = |hour| {
-                    e.get(&entry_key(n, hour))
+                let mark = |hour| match &shared {
+                    Some(r) => r
+                        .ticks
+                        .iter()
+                        .find(|t| t.item == tick_item(hour))
+                        .map_or_else(CheckMark::default, |t| CheckMark {
+                            ticked: t.ticked,
+                            note: &t.note,
+                        }),
+                    None => e
+                        .get(&entry_key(n, hour))
                         .map_or_else(CheckMark::default, |entry| CheckMark {
                             ticked: entry.ticked,
                             note: &entry.note,
-                        })
+                        }),
                 };
                 checklist_markdown(n, list, mark, crate::clock::now())
             })
@@ -188,6 +213,13 @@ pub fn Checklist(
 
     let ticked_count = move || {
         let n = phase.get();
+        if records().is_some() {
+            return items
+                .get()
+                .iter()
+                .filter(|i| shared_tick(i.hour).is_some_and(|t| t.ticked))
+                .count();
+        }
         entries.with(|e| {
             items
                 .get()
@@ -208,14 +240,31 @@ pub fn Checklist(
         let key_tick = key.clone();
         let key_note = key.clone();
         let key_note_read = key.clone();
-        let ticked = move || entries.with(|e| e.get(&key).is_some_and(|x| x.ticked));
-        let note = move || {
-            entries.with(|e| {
+        let hour = item.hour;
+        let ticked = move || match records() {
+            Some(_) => shared_tick(hour).is_some_and(|t| t.ticked),
+            None => entries.with(|e| e.get(&key).is_some_and(|x| x.ticked)),
+        };
+        let note = move || match records() {
+            Some(_) => shared_tick(hour).map(|t| t.note).unwrap_or_default(),
+            None => entries.with(|e| {
                 e.get(&key_note_read)
                     .map(|x| x.note.clone())
                     .unwrap_or_default()
+            }),
+        };
+        // Who ticked it, with the team's records.
+        let by = move || {
+            shared_tick(hour).map(|t| {
+                format!(
+                    "{} by {} at {}",
+                    if t.ticked { "Ticked" } else { "Unticked" },
+                    t.ticked_by_email.as_deref().unwrap_or("a team member"),
+                    format_minute(t.ticked_at)
+                )
             })
         };
+        let note_shared = note.clone();
         let ticked_class = ticked.clone();
         // A printout shows the note as text (the form control is not printed).
         let note_text = note.clone();
@@ -235,9 +284,13 @@ pub fn Checklist(
                             type="checkbox"
                             data-testid="check-tick"
                             prop:checked=ticked
+                            disabled=read_only
                             on:change=move |ev| {
                                 let v = event_target_checked(&ev);
-                                edit(key_tick.clone(), &|e| e.ticked = v);
+                                match (team, records()) {
+                                    (Some(team), Some(_)) => team.tick(n, tick_item(hour), v, note_shared(), on_tick_error),
+                                    _ => edit(key_tick.clone(), &|e| e.ticked = v),
+                                }
                             }
                         />
                         <span class="check-label">{item.label.clone()}</span>
@@ -251,6 +304,7 @@ pub fn Checklist(
                     <span class="check-due">{format!("due {}", format_minute(item.due))}</span>
                 </div>
                 {issues}
+                {move || by().map(|text| view! { <p class="check-by" data-testid="check-by">{text}</p> })}
                 <label class="check-note">
                     <span class="visually-hidden">{format!("Note on hour {}", item.hour)}</span>
                     <textarea
@@ -258,9 +312,19 @@ pub fn Checklist(
                         data-testid="check-note"
                         placeholder="Note: what you looked at, who, anything odd"
                         prop:value=note
+                        disabled=read_only
                         on:input=move |ev| {
-                            let v = event_target_value(&ev);
-                            edit(key_note.clone(), &|e| e.note = v.clone());
+                            // A shared note is recorded once, when the field is left.
+                            if records().is_none() {
+                                let v = event_target_value(&ev);
+                                edit(key_note.clone(), &|e| e.note = v.clone());
+                            }
+                        }
+                        on:change=move |ev| {
+                            if let (Some(team), Some(_)) = (team, records()) {
+                                let ticked = shared_tick(hour).is_some_and(|t| t.ticked);
+                                team.tick(n, tick_item(hour), ticked, event_target_value(&ev), on_tick_error);
+                            }
                         }
                     ></textarea>
                 </label>
@@ -285,7 +349,16 @@ pub fn Checklist(
             >
                 <div class="checklist-bar">
                     <span class="panel-summary">
-                        {move || format!("{} of {} checks ticked", ticked_count(), items.get().len())}
+                        {move || format!(
+                            "{} of {} checks ticked{}",
+                            ticked_count(),
+                            items.get().len(),
+                            match (records().is_some(), read_only()) {
+                                (false, _) => "",
+                                (true, false) => ", shared with the team",
+                                (true, true) => ", by the team's approvers",
+                            }
+                        )}
                     </span>
                     <button type="button" data-testid="checklist-export" on:click=move |_| export()>
                         "Export Markdown"

@@ -30,6 +30,7 @@ use super::success_metrics::SuccessMetrics;
 use crate::clock;
 use crate::data::Dataset;
 use crate::state::ConsoleState;
+use crate::team::{effective_phases, TeamState};
 use canary_core::analysis::{analyse, assess_phase, Analysis, AnalysisInput};
 
 /// All panels for one data set.
@@ -40,6 +41,14 @@ pub fn Dashboard(
     dataset: Signal<Arc<Dataset>>,
 ) -> impl IntoView {
     let state = ConsoleState::expect_context();
+    // The team's records, for Supabase data that has them; the phases judged are this
+    // browser's with the team's shared settings over them.
+    let team = TeamState::provide(dataset, state.phase_number.into());
+    let phases = Signal::derive(move || {
+        state
+            .phases
+            .with(|local| team.records.with(|r| effective_phases(local, r.as_deref())))
+    });
     // The one rule table of the page: the alerts, the phase's criteria, the charts' lines, the
     // panels' colours and the reports all come from it.
     let rules: Arc<[Rule]> = default_rules().into();
@@ -55,7 +64,7 @@ pub fn Dashboard(
             range: state.range.get(),
             range_end: d.range_end,
             now: loaded_at.get(),
-            phases: state.phases.get(),
+            phases: phases.get(),
             phase_number: state.phase_number.get(),
             redis_info: state.redis_info.get(),
         }
@@ -82,7 +91,7 @@ pub fn Dashboard(
     let phase_rules = rules.clone();
     let phase = Memo::new(move |_| {
         let number = state.phase_number.get();
-        state.phases.with(|phases| {
+        phases.with(|phases| {
             assess_phase(
                 &dataset.get().store,
                 phases,
@@ -138,7 +147,7 @@ pub fn Dashboard(
         </section>
         <div class="grid two">
             <PhasePanel
-                phases=state.phases
+                phases=phases
                 selected=state.phase_number
                 assessment=phase
                 now=Signal::derive(move || a().now)
@@ -187,7 +196,7 @@ pub fn Dashboard(
         </div>
         <ReportPanel
             dataset=dataset
-            phases=state.phases
+            phases=phases
             phase_number=state.phase_number
             redis_alerts=redis_alerts
             rules=rules

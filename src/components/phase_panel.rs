@@ -8,6 +8,8 @@ use leptos::prelude::*;
 use stdx::decimal::parse_f64;
 
 use crate::effect::effect;
+use crate::team::TeamState;
+use canary_core::team::latest_signoff;
 
 use super::show_if::ShowIf;
 use std::sync::Arc;
@@ -226,6 +228,27 @@ pub fn PhasePanel(
             .into_iter()
             .find(|p| p.number == selected.get())
     };
+    // With the team's records: the phase's standing decision, and who set its shared settings.
+    let team = use_context::<TeamState>();
+    let approval = move || {
+        let records = team?.records.get()?;
+        let n = selected.get();
+        latest_signoff(&records.signoffs, n).map(|r| r.headline(&phases.get()))
+    };
+    let shared_setting = move || {
+        let records = team?.records.get()?;
+        let n = selected.get();
+        records.settings.iter().find(|s| s.phase == n).map(|s| {
+            let by = s
+                .updated_by_email
+                .as_deref()
+                .map_or_else(String::new, |e| format!(" by {e}"));
+            format!(
+                "Phase {n} is shared by the team (set{by} at {}): its start, length and traffic come from the project, for everyone; an approver changes them there (README: \"Rollouts and sign-offs\"), edits here do not override them.",
+                format_minute(s.updated_at)
+            )
+        })
+    };
     let form = RwSignal::new(PhaseForm::default());
     let errors = RwSignal::new(Vec::<String>::new());
     let saved = RwSignal::new(None::<String>);
@@ -431,6 +454,7 @@ pub fn PhasePanel(
         <section class="panel phase-panel" data-testid="phase-panel">
             <h2>"Phase"</h2>
             <div class="phase-picker" role="group" aria-label="Phase watched">{picker}</div>
+            {move || approval().map(|text| view! { <p class="phase-approval" data-testid="phase-approval">{text}</p> })}
             <div class="phase-facts">
                 <div>{overview}</div>
                 <div>{schedule}</div>
@@ -448,6 +472,7 @@ pub fn PhasePanel(
                     <p class="form-intro">
                         {move || format!("Phase {} as this device remembers it. Times are UTC.", selected.get())}
                     </p>
+                    {move || shared_setting().map(|text| view! { <p class="form-intro" data-testid="phase-shared">{text}</p> })}
                     {text_field(
                         "Start (UTC, RFC 3339; empty: the data's first event)",
                         "2025-10-16T18:35:00Z",

@@ -3,17 +3,24 @@
 //! text/html with the Markdown as text/plain, so a mail client pastes tables), "Download .md",
 //! and the Grafana dashboard of the same panels and thresholds. The sign-off form's draft is
 //! saved as it is typed and survives reloads until it is cleared on purpose.
+//!
+//! With the team's records (Supabase data, `sql/005_team_records.sql`) the sign-off is signed
+//! as the signed-in member with a decision and submitted by approvers (viewers see the form
+//! read-only); the draft goes only once the server has confirmed the record, and a sign-off
+//! someone else made while the form was open is shown before anything is sent. The history
+//! lists every record with its Markdown as recorded.
 
 use std::sync::Arc;
 
 use canary_core::alerts::{Alert, MetricId, Rule};
 use canary_core::email_html::{body_markdown, email_fragment};
 use canary_core::grafana::{dashboard_title, retitle};
-use canary_core::phases::PhaseDefinition;
+use canary_core::phases::{CriterionResult, PhaseDefinition};
 use canary_core::report::{
     daily_email, default_period, phase_signoff, ManualChecks, Override, ReportData,
     DEFAULT_ROLLOUT_NAME, ITEM_CRITICAL_INCIDENTS, ITEM_MONITORING_CHECKS, ITEM_SUCCESS_CRITERIA,
 };
+use canary_core::team::{newest_id, Decision, NewSignoff};
 use canary_core::time::{format_rfc3339, parse_timestamp};
 use leptos::prelude::*;
 
@@ -25,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock;
 use crate::data::Dataset;
 use crate::storage::{self, keys, Area};
+use crate::team::TeamState;
 use canary_core::markdown;
 
 /// The Grafana dashboard of the page's rule table (`canary_core::alerts::default_rules`, the
@@ -41,6 +49,11 @@ pub struct ReportDraft {
     pub next_phase_start: String,
     pub manual: ManualChecks,
     pub overrides: Vec<Override>,
+    /// With the team's records: the decision to record, and the record it corrects.
+    #[serde(default)]
+    pub decision: Option<Decision>,
+    #[serde(default)]
+    pub supersedes: Option<i64>,
 }
 
 impl ReportDraft {
@@ -152,7 +165,16 @@ fn override_items(phase: &PhaseDefinition) -> Vec<(String, String)> {
     items
 }
 
-/// The Markdown of the chosen report, or why it cannot be made.
+/// Who signs a recorded sign-off: the signed-in member's email, from the project.
+#[derive(Clone, Debug, PartialEq)]
+struct Signer {
+    email: String,
+}
+
+/// The Markdown of the chosen report, or why it cannot be made, with the sign-off's criteria
+/// (for its record). With a `signer` (the team's records) the sign-off names the signed-in
+/// member and the draft's decision rather than the typed approver.
+#[allow(clippy::too_many_arguments)]
 fn render(
     tab: Tab,
     dataset: &Dataset,
@@ -161,7 +183,8 @@ fn render(
     redis_alerts: &[Alert],
     draft: &ReportDraft,
     rules: &[Rule],
-) -> Result<String, String> {
+    signer: Option<&Signer>,
+) -> Result<(String, Vec<CriterionResult>), String> {
     let now = clock::now();
     let store = &dataset.store;
     let period = match tab {
@@ -179,11 +202,10 @@ fn render(
         Tab::Email => {
             data.evaluation.add_alerts(redis_alerts.iter().cloned());
             let url = Some(draft.dashboard_url.trim()).filter(|u| !u.is_empty());
-            Ok(daily_email(&data.email_input(
-                name,
-                data.default_date(),
-                url,
-            )))
+            Ok((
+                daily_email(&data.email_input(name, data.default_date(), url)),
+                Vec::new(),
+            ))
         }
         Tab::Signoff => {
             let next_phase_start = match draft.next_phase_start.trim() {
@@ -191,21 +213,24 @@ fn render(
                 text => Some(parse_timestamp(text).map_err(|e| format!("Next phase start: {e}"))?),
             };
             let base = data.signoff_input(name);
+            let typed = Some(draft.approved_by.trim()).filter(|a| !a.is_empty());
             let input = canary_core::report::SignoffInput {
                 manual: draft.manual,
                 overrides: &draft.overrides,
-                approved_by: Some(draft.approved_by.trim()).filter(|a| !a.is_empty()),
+                approved_by: signer.map_or(typed, |s| Some(s.email.as_str())),
+                decision: signer.and(draft.decision),
                 notes: Some(draft.notes.trim()).filter(|n| !n.is_empty()),
                 next_phase_start: next_phase_start.or(base.next_phase_start),
                 ..base
             };
-            phase_signoff(&input).map_err(|e| {
+            let markdown = phase_signoff(&input).map_err(|e| {
                 let mut text = e.to_string();
                 if let Some(first) = text.get_mut(0..1) {
                     first.make_ascii_uppercase();
                 }
                 format!("{text}.")
-            })
+            })?;
+            Ok((markdown, data.criteria().to_vec()))
         }
     }
 }
@@ -281,6 +306,28 @@ pub fn ReportPanel(
             status.set(Some(format!("The draft could not be saved: {e}")));
         }
     });
+    // The team's records (Supabase data that keeps them): the sign-off is submitted as the
+    // signed-in member, the history shown, and the rollout name chooses the records.
+    let team = use_context::<TeamState>();
+    effect(move || {
+        let name = draft.with(|d| d.name.trim().to_owned());
+        if let Some(team) = team {
+            team.rollout.set(if name.is_empty() {
+                DEFAULT_ROLLOUT_NAME.to_owned()
+            } else {
+                name
+            });
+        }
+    });
+    let records = move || team.and_then(|t| t.records.get());
+    let shared = move || team.is_some_and(|t| t.shared());
+    let approver = move || team.is_some_and(|t| t.is_approver());
+    let signer = move || {
+        records().map(|r| Signer {
+            email: r.email.clone().unwrap_or_default(),
+        })
+    };
+    let render_rules = rules.clone();
     let markdown_text = Memo::new(move |_| {
         render(
             tab.get(),
@@ -289,9 +336,131 @@ pub fn ReportPanel(
             phase_number.get(),
             &redis_alerts.get(),
             &draft.get(),
-            &rules,
+            &render_rules,
+            signer().as_ref(),
         )
+        .map(|(text, _)| text)
     });
+    // The newest sign-off of the phase this form has shown; a newer one at submit time was
+    // made by someone else while the form was open, and the user is told before anything is
+    // sent. `None` until the records have been read once.
+    let acknowledged = StoredValue::new(None::<(String, u8, Option<i64>)>);
+    effect(move || {
+        if let (Some(team), Some(r)) = (team, records()) {
+            let key = (team.rollout.get_untracked(), phase_number.get());
+            if acknowledged.with_value(|a| {
+                a.as_ref()
+                    .is_none_or(|(ro, ph, _)| (ro, *ph) != (&key.0, key.1))
+            }) {
+                acknowledged.set_value(Some((key.0, key.1, newest_id(&r.signoffs, key.1))));
+            }
+        }
+    });
+    let warning = RwSignal::new(None::<String>);
+    let submitting = RwSignal::new(false);
+    let submit_rules = StoredValue::new(rules);
+    let submit = move |_| {
+        let d = draft.get_untracked();
+        // The Markdown and the criteria of the record, rendered together, as of now.
+        let rendered = untrack(|| {
+            render(
+                Tab::Signoff,
+                &dataset.get(),
+                &phases.get(),
+                phase_number.get(),
+                &[],
+                &d,
+                &submit_rules.get_value(),
+                signer().as_ref(),
+            )
+        });
+        let (Some(team), Ok((markdown, criteria))) = (team, rendered) else {
+            return;
+        };
+        let Some(decision) = d.decision else {
+            status.set(Some("Choose a decision before submitting.".into()));
+            return;
+        };
+        let config = match dataset.get_untracked().supabase_config() {
+            Some(Ok(config)) => config,
+            Some(Err(e)) => {
+                status.set(Some(format!("Not submitted: {e}. The draft is kept here.")));
+                return;
+            }
+            None => return,
+        };
+        let rollout = team.rollout.get_untracked();
+        let phase = phase_number.get_untracked();
+        let all_phases = phases.get_untracked();
+        submitting.set(true);
+        status.set(Some("Submitting…".into()));
+        leptos::task::spawn_local(async move {
+            let outcome = async {
+                let fresh = crate::api::records::signoffs(&config, &rollout).await?;
+                let newest = newest_id(&fresh, phase);
+                let seen = acknowledged
+                    .get_value()
+                    .filter(|(ro, ph, _)| *ro == rollout && *ph == phase)
+                    .map(|(_, _, id)| id);
+                if let Some(seen) = seen {
+                    if newest != seen {
+                        let others: Vec<String> = fresh
+                            .iter()
+                            .filter(|r| r.phase == phase && Some(r.id) > seen)
+                            .map(|r| r.headline(&all_phases))
+                            .collect();
+                        acknowledged.set_value(Some((rollout.clone(), phase, newest)));
+                        team.reload();
+                        return Err(format!(
+                            "Someone signed while this form was open: {}. Review it in the history below; press Submit again to record yours anyway.",
+                            others.join("; ")
+                        ));
+                    }
+                }
+                let record = NewSignoff::new(
+                    &rollout,
+                    phase,
+                    decision,
+                    &criteria,
+                    markdown,
+                    Some(d.notes.as_str()),
+                    d.supersedes,
+                );
+                crate::api::records::submit_signoff(&config, &record).await
+            }
+            .await;
+            submitting.set(false);
+            match outcome {
+                Ok(stored) => {
+                    acknowledged.set_value(Some((
+                        stored.rollout.clone(),
+                        stored.phase,
+                        Some(stored.id),
+                    )));
+                    warning.set(None);
+                    status.set(Some(format!(
+                        "Recorded sign-off #{}: {}.",
+                        stored.id,
+                        stored.headline(&all_phases)
+                    )));
+                    // Only now, with the server's confirmation, does the draft go.
+                    draft.update(|d| {
+                        d.notes.clear();
+                        d.decision = None;
+                        d.supersedes = None;
+                        d.overrides.clear();
+                        d.manual = ManualChecks::default();
+                    });
+                    team.reload();
+                }
+                Err(e) if e.starts_with("Someone signed") => {
+                    status.set(None);
+                    warning.set(Some(e));
+                }
+                Err(e) => status.set(Some(format!("Not submitted: {e}"))),
+            }
+        });
+    };
     let file_name = move || match tab.get() {
         Tab::Email => format!("canary-status-phase-{}.md", phase_number.get()),
         Tab::Signoff => format!("canary-phase-{}-signoff.md", phase_number.get()),
@@ -462,7 +631,33 @@ pub fn ReportPanel(
                     {text_field("Dashboard link", "report-dashboard-url", |d| &d.dashboard_url, |d, v| d.dashboard_url = v)}
                 </ShowIf>
                 <ShowIf when=move || tab.get() == Tab::Signoff>
-                    {text_field("Approved by", "signoff-approved-by", |d| &d.approved_by, |d, v| d.approved_by = v)}
+                <fieldset class="signoff-fields" disabled=move || shared() && !approver()>
+                    <ShowIf when=move || shared() fallback=move || text_field("Approved by", "signoff-approved-by", |d| &d.approved_by, |d, v| d.approved_by = v)>
+                        <p class="signoff-signer" data-testid="signoff-signer">
+                            {move || match (records().and_then(|r| r.email.clone()), approver()) {
+                                (Some(email), true) => format!("Signing as {email} (approver): the sign-off is recorded for the team, with the time from the database."),
+                                (Some(email), false) => format!("Signed in as {email}, a viewer: you can read the team's sign-offs but not submit one."),
+                                (None, _) => "Not signed in as a team member: sign-offs can be read here, not submitted.".to_owned(),
+                            }}
+                        </p>
+                        <label class="report-field">
+                            <span>"Decision"</span>
+                            <select
+                                data-testid="signoff-decision"
+                                prop:value=move || draft.get().decision.map_or("", Decision::as_str)
+                                on:change=move |ev| draft.update(|d| d.decision = Decision::parse(&event_target_value(&ev)))
+                            >
+                                <option value="">"Choose…"</option>
+                                {Decision::ALL.into_iter().map(|d| view! { <option value=d.as_str()>{d.label()}</option> }).collect_view()}
+                            </select>
+                        </label>
+                        {move || draft.get().supersedes.map(|id| view! {
+                            <p class="signoff-correcting">
+                                {format!("Correcting sign-off #{id}. ")}
+                                <button type="button" on:click=move |_| draft.update(|d| d.supersedes = None)>"Not a correction"</button>
+                            </p>
+                        })}
+                    </ShowIf>
                     {text_field("Next phase start (UTC, RFC 3339; empty: when this phase ends)", "signoff-next-start", |d| &d.next_phase_start, |d, v| d.next_phase_start = v)}
                     <label class="report-field">
                         <span>"Notes"</span>
@@ -537,6 +732,17 @@ pub fn ReportPanel(
                             </select>
                         </label>
                     </fieldset>
+                    <ShowIf when=move || shared()>
+                        <button
+                            type="button"
+                            data-testid="signoff-submit"
+                            disabled=move || !approver() || submitting.get() || draft.get().decision.is_none() || markdown_text.get().is_err()
+                            on:click=submit
+                        >
+                            "Submit sign-off"
+                        </button>
+                        {move || warning.get().map(|w| view! { <p class="field-error" role="alert" data-testid="signoff-warning">{w}</p> })}
+                    </ShowIf>
                     <button
                         type="button"
                         data-testid="signoff-clear"
@@ -547,6 +753,10 @@ pub fn ReportPanel(
                     >
                         "Clear draft"
                     </button>
+                </fieldset>
+                <ShowIf when=move || shared()>
+                    {move || history(records(), &phases.get(), approver(), draft)}
+                </ShowIf>
                 </ShowIf>
             </div>
             <div class="report-actions">
@@ -589,6 +799,61 @@ pub fn ReportPanel(
                     format_rfc3339(clock::now()),
                 )}
             </p>
+        </section>
+    }
+}
+
+/// The team's recorded sign-offs, newest first: who, when, the decision, and each record's
+/// Markdown as recorded. An approver may correct one (a new record that supersedes it).
+fn history(
+    records: Option<Arc<crate::api::records::TeamRecords>>,
+    phases: &[PhaseDefinition],
+    approver: bool,
+    draft: RwSignal<ReportDraft>,
+) -> impl IntoView {
+    let records = records.map(|r| r.signoffs.clone()).unwrap_or_default();
+    let rows = records
+        .iter()
+        .rev()
+        .map(|r| {
+            let corrected_by = records
+                .iter()
+                .find(|o| o.supersedes == Some(r.id))
+                .map(|o| format!(" (corrected by #{})", o.id));
+            let id = r.id;
+            let correct = (approver && corrected_by.is_none()).then(|| {
+                view! {
+                    <button type="button" on:click=move |_| draft.update(|d| d.supersedes = Some(id))>"Correct"</button>
+                }
+            });
+            let hash = if r.hash_matches() {
+                ""
+            } else {
+                " Its Markdown does not match its SHA-256: treat it as void."
+            };
+            view! {
+                <li data-testid="signoff-record" data-id=r.id>
+                    <span class="signoff-headline">{format!("#{} {}{}", r.id, r.headline(phases), corrected_by.unwrap_or_default())}</span>
+                    {r.supersedes.map(|old| format!(", correcting #{old}"))}
+                    {hash}
+                    {correct}
+                    <details>
+                        <summary>"Markdown as recorded"</summary>
+                        <pre role="region" aria-label=format!("Sign-off {} as recorded", r.id) tabindex="0">{r.markdown.clone()}</pre>
+                    </details>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="signoff-history" data-testid="signoff-history" aria-label="Recorded sign-offs">
+            <h3>"Recorded sign-offs"</h3>
+            {if records.is_empty() {
+                Some(view! { <p class="empty-state">"None recorded for this rollout yet."</p> })
+            } else {
+                None
+            }}
+            <ol>{rows}</ol>
         </section>
     }
 }

@@ -31,6 +31,8 @@ Users (the ids are those scripts/supabase-local.sh puts in auth.users):
   oncall@example.com / canary-oncall-password       a team member (also the OAuth test user)
   outsider@example.com / canary-outsider-password   signed up, not a member
   unconfirmed@example.com / canary-unconfirmed-pw   email never confirmed
+  viewer@example.com / canary-viewer-password       a team member with the role viewer
+  lead@example.com / canary-lead-password           a second team member with the role approver
 Unknown emails: sign-ups are closed (as README recommends).
 
   python3 tests/auth-standin/auth_standin.py --port 0 --access-token-lifetime 3600
@@ -54,6 +56,8 @@ USERS = {
     "oncall@example.com": ("00000000-0000-4000-8000-000000000001", "canary-oncall-password", True),
     "outsider@example.com": ("00000000-0000-4000-8000-000000000002", "canary-outsider-password", True),
     "unconfirmed@example.com": ("00000000-0000-4000-8000-000000000004", "canary-unconfirmed-pw", False),
+    "viewer@example.com": ("00000000-0000-4000-8000-000000000005", "canary-viewer-password", True),
+    "lead@example.com": ("00000000-0000-4000-8000-000000000006", "canary-lead-password", True),
 }
 OAUTH_USER = "oncall@example.com"
 OTP_INTERVAL_S = 5  # one code per email per this many seconds (GoTrue's default is 60)

@@ -29,6 +29,7 @@ pub mod redis;
 pub mod report;
 pub mod summary;
 pub mod supabase;
+pub mod team;
 pub mod text;
 pub mod time;
 

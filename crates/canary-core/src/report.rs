@@ -407,6 +407,7 @@ impl ReportData {
             criteria: self.criteria(),
             cohorts: Some(&self.cohorts),
             dashboard_url,
+            signoffs: None,
         }
     }
 
@@ -426,6 +427,7 @@ impl ReportData {
             manual: ManualChecks::default(),
             overrides: &[],
             approved_by: None,
+            decision: None,
             next_phase_start: self.phase.window().filter(|_| has_next).map(|w| w.to),
             notes: None,
         }
@@ -490,6 +492,9 @@ pub struct EmailInput<'a> {
     pub cohorts: Option<&'a CohortEvaluation>,
     /// Link to the console.
     pub dashboard_url: Option<&'a str>,
+    /// The sign-offs recorded in the period, oldest first (`None`: no team records were read,
+    /// and the email has no sign-off section).
+    pub signoffs: Option<&'a [crate::team::SignoffRecord]>,
 }
 
 /// The subject line, as plain text (for `mail -s`; the Markdown's first line has it escaped).
@@ -1220,6 +1225,16 @@ pub fn daily_email(input: &EmailInput<'_>) -> String {
         criteria_table(&mut out, input.criteria);
     }
 
+    if let Some(records) = input.signoffs {
+        let _ = writeln!(out, "\n## Sign-offs in this period\n");
+        if records.is_empty() {
+            let _ = writeln!(out, "None.");
+        }
+        for line in crate::team::signoff_lines(records, input.phases) {
+            let _ = writeln!(out, "- {}", escape_markdown(&line));
+        }
+    }
+
     let _ = writeln!(out, "\n## Next Steps\n");
     for step in next_steps(input) {
         let _ = writeln!(out, "- {step}");
@@ -1302,6 +1317,8 @@ pub struct SignoffInput<'a> {
     pub overrides: &'a [Override],
     /// Who approved; "not yet approved" without (or blank).
     pub approved_by: Option<&'a str>,
+    /// The decision recorded with the sign-off (a team record); not shown without one.
+    pub decision: Option<crate::team::Decision>,
     /// When the next phase starts (planned or actual).
     pub next_phase_start: Option<Micros>,
     /// Observations or concerns before proceeding; "None." without (or blank).
@@ -1635,6 +1652,9 @@ pub fn phase_signoff(input: &SignoffInput<'_>) -> Result<String, SignoffError> {
     let _ = writeln!(out, "\n## Approval Sign-off\n");
     let _ = writeln!(out, "- **Phase {n} Completion:** {completion}");
     let _ = writeln!(out, "- **Approved by:** {approver}");
+    if let Some(decision) = input.decision {
+        let _ = writeln!(out, "- **Decision:** {}", decision.label());
+    }
     let _ = writeln!(out, "- **Next Phase Start:** {next_start}");
     let _ = writeln!(out, "\n**Notes:**\n");
     match input.notes.filter(|t| !t.trim().is_empty()) {
@@ -1852,6 +1872,7 @@ mod tests {
             manual: ManualChecks::default(),
             overrides,
             approved_by: None,
+            decision: None,
             next_phase_start: None,
             notes: None,
         })
@@ -1967,11 +1988,73 @@ mod tests {
                 criteria: &[],
                 cohorts: None,
                 dashboard_url: None,
+                signoffs: None,
             });
             assert!(
                 text.contains(&format!("- **Status:** {expected}")),
                 "{expected}:\n{text}"
             );
+        }
+    }
+
+    #[test]
+    fn email_lists_the_periods_signoffs_only_when_read() {
+        use crate::team::{sha256_hex, Decision, SignoffRecord};
+        let phases = default_phases();
+        let m = metrics::compute(&EventStore::new(), None);
+        let record =
+            |id: i64, decision: Decision, email: &str, supersedes: Option<i64>| SignoffRecord {
+                id,
+                rollout: "r".into(),
+                phase: 1,
+                decision,
+                criteria: vec![],
+                markdown: "m".into(),
+                markdown_sha256: sha256_hex("m"),
+                notes: None,
+                supersedes,
+                approver_id: "u".into(),
+                approver_email: Some(email.into()),
+                signed_at: 1_760_639_700_000_000,
+            };
+        let records = [
+            record(1, Decision::Approve, "jane_doe@example.com", None),
+            record(2, Decision::Hold, "lead@example.com", Some(1)),
+        ];
+        let email = |signoffs: Option<&[SignoffRecord]>| {
+            daily_email(&EmailInput {
+                name: "r",
+                phases: &phases,
+                phase: &phases[0],
+                day: 1,
+                days: 3,
+                date: NaiveDate::from_ymd_opt(2025, 10, 17).unwrap(),
+                now: 0,
+                metrics: &m,
+                alerts: &[],
+                criteria: &[],
+                cohorts: None,
+                dashboard_url: None,
+                signoffs,
+            })
+        };
+        for (signoffs, expected) in [
+            (None, None),
+            (Some(&records[..0]), Some("## Sign-offs in this period\n\nNone.\n")),
+            (
+                Some(&records[..]),
+                Some(
+                    "## Sign-offs in this period\n\n\
+                     - Phase 1 → 2 approved by jane\\_doe@example.com at 2025-10-16 18:35 UTC (since corrected)\n\
+                     - Phase 1 held by lead@example.com at 2025-10-16 18:35 UTC, correcting record 1\n",
+                ),
+            ),
+        ] {
+            let text = email(signoffs);
+            match expected {
+                None => assert!(!text.contains("Sign-offs"), "{text}"),
+                Some(section) => assert!(text.contains(section), "{text}"),
+            }
         }
     }
 
@@ -1992,6 +2075,7 @@ mod tests {
             criteria: &[],
             cohorts: None,
             dashboard_url: None,
+            signoffs: None,
         };
         assert_eq!(
             email_subject(&input),

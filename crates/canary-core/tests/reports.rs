@@ -24,6 +24,7 @@ use canary_core::report::{
     daily_email, default_period, phase_signoff, ManualChecks, Override, ReportData, SignoffInput,
     DEFAULT_ROLLOUT_NAME, ITEM_MONITORING_CHECKS,
 };
+use canary_core::team::{sha256_hex, Decision, NewSignoff};
 use canary_core::time::to_datetime;
 use canary_core::{Details, EventRow, EventStore, EventType, Micros};
 
@@ -302,6 +303,45 @@ fn demo_reports() {
     .unwrap();
     check_structure("signoff-demo.md", &signoff);
     check_golden("signoff-demo.md", &signoff);
+
+    // As a team record: the same sign-off with the decision under the approver, and the record
+    // built from it carries the phase's criteria as data and the Markdown's hash.
+    let decided = phase_signoff(&SignoffInput {
+        manual: ManualChecks {
+            technical_lead_approval: true,
+            ..ManualChecks::default()
+        },
+        approved_by: Some(DEMO_APPROVER),
+        notes: Some(DEMO_NOTES),
+        decision: Some(Decision::Approve),
+        ..data.signoff_input(DEFAULT_ROLLOUT_NAME)
+    })
+    .unwrap();
+    let approver_line = format!("- **Approved by:** {DEMO_APPROVER}\n");
+    assert_eq!(
+        decided,
+        signoff.replace(
+            &approver_line,
+            &format!("{approver_line}- **Decision:** Approve the next phase\n")
+        )
+    );
+    let record = NewSignoff::new(
+        DEFAULT_ROLLOUT_NAME,
+        1,
+        Decision::Approve,
+        data.criteria(),
+        decided.clone(),
+        Some(DEMO_NOTES),
+        None,
+    );
+    assert_eq!(record.markdown_sha256, sha256_hex(&decided));
+    assert_eq!(record.criteria.len(), data.criteria().len());
+    for (r, c) in record.criteria.iter().zip(data.criteria()) {
+        assert_eq!(
+            (&r.id, &r.display, r.value, r.status),
+            (&c.id, &c.measured.display, c.measured.value, c.status)
+        );
+    }
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! `canary-report`: Canary Console's numbers and reports on the command line, for people, cron
-//! and CI. All computing happens in `canary-core`; this binary reads inputs, picks the window and
+//! and CI, and the team's recorded sign-offs. All computing happens in `canary-core`; this binary reads inputs, picks the window and
 //! prints.
 
 mod atomic_file;
@@ -12,6 +12,7 @@ mod net;
 mod reports;
 mod rollups;
 mod sign_in;
+mod signoffs;
 mod source;
 
 use std::io::Write;
@@ -57,6 +58,7 @@ fn run() -> Result<u8, CliError> {
         Command::Metrics(a) => metrics_command(&a).map(|()| 0),
         Command::Check(a) => check_command(&a),
         Command::Report(a) => reports::run(&a).map(|()| 0),
+        Command::Signoffs(a) => signoffs::run(&a).map(|()| 0),
         Command::Grafana(a) => {
             let title = canary_core::grafana::dashboard_title(&a.name);
             let json = canary_core::grafana::dashboard_json(&title, &alerts::default_rules());

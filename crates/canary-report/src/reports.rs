@@ -14,28 +14,59 @@ use canary_core::event::MICROS_PER_HOUR;
 use canary_core::metrics::Window;
 use canary_core::phases;
 use canary_core::report::{
-    daily_email, email_subject, phase_signoff, ManualChecks, ReportData, SignoffInput,
+    daily_email, email_subject, phase_signoff, EmailInput, ManualChecks, ReportData, SignoffInput,
 };
+use canary_core::supabase::team::Membership;
+use canary_core::team::{apply_phase_settings, Decision, NewSignoff, PhaseSetting};
 use canary_core::EventStore;
 
 use crate::atomic_file::write_atomically;
 use crate::delivery;
 use crate::error::{usage, CliError};
-use crate::flags::{ReportArgs, ReportKind};
+use crate::flags::{ReportArgs, ReportKind, Source};
+use crate::net::{self, supabase::Connection};
 use crate::source;
+
+/// What a report reads from a Supabase project besides the events: the connection and the
+/// rollout's shared phases (`None`: the project has no team records).
+struct Shared {
+    connection: Connection,
+    settings: Option<Vec<PhaseSetting>>,
+}
+
+/// The events, and for a Supabase source the team's shared records.
+fn load(a: &ReportArgs) -> Result<(EventStore, Option<Shared>), CliError> {
+    match &a.source.source {
+        // The reports read every row of their period (`--exact` changes nothing here).
+        Source::Supabase { url, from, to, .. } => {
+            let connection = net::supabase::connect(url)?;
+            let store = net::supabase::load_with(&connection, *from, *to)?;
+            let settings = net::records::phase_settings(&connection, &a.name)?;
+            Ok((
+                store,
+                Some(Shared {
+                    connection,
+                    settings,
+                }),
+            ))
+        }
+        other => Ok((source::load(other)?, None)),
+    }
+}
 
 /// Runs `email` or `signoff`.
 pub fn run(a: &ReportArgs) -> Result<(), CliError> {
-    let store = source::load(&a.source.source)?;
+    let (store, shared) = load(a)?;
+    let shared = shared.as_ref();
     let text = match a.kind {
         ReportKind::Email => {
-            let report = email(a, &store)?;
+            let report = email(a, &store, shared)?;
             if a.delivery.requested() {
                 return delivery::run(&a.delivery, &report, a.out.as_deref());
             }
             report.markdown
         }
-        ReportKind::Signoff => signoff(a, &store)?,
+        ReportKind::Signoff => signoff(a, &store, shared)?,
     };
     write_output(a.out.as_deref(), text.as_bytes())
 }
@@ -55,18 +86,25 @@ pub fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The report's values: the chosen phase starts at --phase-start, or (without it) at the first
-/// event, exactly as `metrics` and `check` take it.
+/// The report's values: the phases are the team's shared ones when read from Supabase; the
+/// chosen phase starts at --phase-start, else at its shared start, else at the first event,
+/// exactly as `metrics` and `check` take it.
 fn report_data(
     a: &ReportArgs,
     store: &EventStore,
     period: Option<Window>,
+    shared: Option<&Shared>,
 ) -> Result<ReportData, CliError> {
     let s = &a.source;
     let now = crate::run_now(s);
     let mut phases = phases::default_phases();
+    if let Some(settings) = shared.and_then(|t| t.settings.as_deref()) {
+        apply_phase_settings(settings, &mut phases);
+    }
     for p in phases.iter_mut().filter(|p| p.number == s.phase) {
-        p.start = s.phase_start;
+        if s.phase_start.is_some() {
+            p.start = s.phase_start;
+        }
     }
     ReportData::compute(
         store,
@@ -139,14 +177,31 @@ fn outside_phase_notes(store: &EventStore, data: &ReportData, start_given: bool)
     notes
 }
 
-/// The daily status email over [`email_period`], with the notes on rows outside the phase.
-fn email(a: &ReportArgs, store: &EventStore) -> Result<delivery::Report, CliError> {
-    let s = &a.source;
+/// Whether the chosen phase's start was given (by --phase-start or the team's shared phases)
+/// rather than taken from the data.
+fn start_given(a: &ReportArgs, shared: Option<&Shared>) -> bool {
+    a.source.phase_start.is_some()
+        || shared
+            .and_then(|t| t.settings.as_deref())
+            .is_some_and(|settings| {
+                settings
+                    .iter()
+                    .any(|p| p.phase == a.source.phase && p.starts_at.is_some())
+            })
+}
+
+/// The daily status email over [`email_period`], with the notes on rows outside the phase and,
+/// from Supabase, the sign-offs recorded in the period.
+fn email(
+    a: &ReportArgs,
+    store: &EventStore,
+    shared: Option<&Shared>,
+) -> Result<delivery::Report, CliError> {
     let period = email_period(a, store)?;
-    let mut data = report_data(a, store, period)?;
-    let outside = outside_phase_notes(store, &data, s.phase_start.is_some());
+    let mut data = report_data(a, store, period, shared)?;
+    let outside = outside_phase_notes(store, &data, start_given(a, shared));
     data.metrics.window.notes.extend(outside);
-    if let Some(path) = &s.redis_info {
+    if let Some(path) = &a.source.redis_info {
         let input_error = |message: String| CliError::Input {
             path: path.clone(),
             message,
@@ -155,8 +210,16 @@ fn email(a: &ReportArgs, store: &EventStore) -> Result<delivery::Report, CliErro
         data.add_redis_info(&text)
             .map_err(|e| input_error(e.to_string()))?;
     }
+    // The sign-offs recorded in the email's period, when the project keeps them.
+    let signoffs = match (shared, data.period) {
+        (Some(t), Some(period)) => net::records::signoffs(&t.connection, &a.name, Some(period))?,
+        _ => None,
+    };
     let date = a.date.unwrap_or_else(|| data.default_date());
-    let input = data.email_input(&a.name, date, a.dashboard_url.as_deref());
+    let input = EmailInput {
+        signoffs: signoffs.as_deref(),
+        ..data.email_input(&a.name, date, a.dashboard_url.as_deref())
+    };
     Ok(delivery::Report {
         markdown: daily_email(&input),
         subject: email_subject(&input),
@@ -164,22 +227,76 @@ fn email(a: &ReportArgs, store: &EventStore) -> Result<delivery::Report, CliErro
     })
 }
 
-fn signoff(a: &ReportArgs, store: &EventStore) -> Result<String, CliError> {
-    let data = report_data(a, store, None)?;
+fn signoff(
+    a: &ReportArgs,
+    store: &EventStore,
+    shared: Option<&Shared>,
+) -> Result<String, CliError> {
+    let data = report_data(a, store, None, shared)?;
     // The sign-off has no notes section of its own: the notes go to stderr.
-    for note in outside_phase_notes(store, &data, a.source.phase_start.is_some()) {
+    for note in outside_phase_notes(store, &data, start_given(a, shared)) {
         eprintln!("canary-report: note: {note}");
     }
+    let (Some(submit), Some(shared)) = (a.submit, shared) else {
+        let input = SignoffInput {
+            // Naming the approver on the sign-off is the Technical Lead's approval; the review
+            // and the runbook validation are for a person to tick (in the console).
+            manual: ManualChecks {
+                technical_lead_approval: a.approved_by.is_some(),
+                ..ManualChecks::default()
+            },
+            approved_by: a.approved_by.as_deref(),
+            notes: a.notes.as_deref(),
+            ..data.signoff_input(&a.name)
+        };
+        return phase_signoff(&input).map_err(|e| CliError::Usage(e.to_string()));
+    };
+
+    // Recorded: the approver is the signed-in user, asked of the project before anything is
+    // rendered, so a viewer hears so at once; the database checks it again on insert.
+    let connection = &shared.connection;
+    let email = match net::supabase::membership(&connection.agent, &connection.config)
+        .map_err(|e| connection.fail(e.to_string()))?
+    {
+        Membership::Member { role, .. } if role != "approver" => {
+            return Err(connection.fail(format!(
+                "only the team's approvers may sign phases off, and you are a {role}: sign in as an approver (SUPABASE_EMAIL, SUPABASE_PASSWORD), or ask a team admin to make you one"
+            )))
+        }
+        Membership::Member {
+            email: Some(email), ..
+        } => email,
+        _ => {
+            return Err(connection.fail(
+                "--submit needs a signed-in approver: set SUPABASE_EMAIL and SUPABASE_PASSWORD (or SUPABASE_REFRESH_TOKEN_FILE)".to_owned(),
+            ))
+        }
+    };
     let input = SignoffInput {
-        // Naming the approver on the sign-off is the Technical Lead's approval; the review and
-        // the runbook validation are for a person to tick (in the console).
         manual: ManualChecks {
-            technical_lead_approval: a.approved_by.is_some(),
+            technical_lead_approval: submit.decision == Decision::Approve,
             ..ManualChecks::default()
         },
-        approved_by: a.approved_by.as_deref(),
+        approved_by: Some(&email),
         notes: a.notes.as_deref(),
+        decision: Some(submit.decision),
         ..data.signoff_input(&a.name)
     };
-    phase_signoff(&input).map_err(|e| CliError::Usage(e.to_string()))
+    let markdown = phase_signoff(&input).map_err(|e| CliError::Usage(e.to_string()))?;
+    let record = NewSignoff::new(
+        &a.name,
+        data.phase.number,
+        submit.decision,
+        data.criteria(),
+        markdown,
+        a.notes.as_deref(),
+        submit.supersedes,
+    );
+    let stored = net::records::submit(connection, &record)?;
+    eprintln!(
+        "canary-report: recorded sign-off {}: {}",
+        stored.id,
+        stored.headline(&data.phases)
+    );
+    Ok(stored.markdown)
 }

@@ -83,6 +83,7 @@ mod exact;
 mod keys;
 mod paged_read;
 mod plan;
+pub mod records;
 mod refresh;
 pub mod rollups;
 pub mod team;

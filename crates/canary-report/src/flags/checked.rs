@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use canary_core::report::DEFAULT_ROLLOUT_NAME;
+use canary_core::team::Decision;
 use canary_core::Micros;
 use chrono::NaiveDate;
 
@@ -61,7 +62,21 @@ pub enum Command {
     Metrics(MetricsArgs),
     Check(MetricsArgs),
     Report(ReportArgs),
+    Signoffs(SignoffsArgs),
     Grafana(GrafanaArgs),
+}
+
+/// The arguments of `signoffs`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignoffsArgs {
+    /// The Supabase project URL.
+    pub url: String,
+    /// The rollout.
+    pub name: String,
+    /// Only records signed in `[from, to)`.
+    pub from: Option<Micros>,
+    pub to: Option<Micros>,
+    pub json: bool,
 }
 
 /// The arguments of `grafana`.
@@ -96,10 +111,19 @@ pub struct ReportArgs {
     pub approved_by: Option<String>,
     /// signoff: the notes.
     pub notes: Option<String>,
+    /// signoff: record it in the team's sign-offs, with this decision, correcting this record.
+    pub submit: Option<Submit>,
     /// Where to write the report; stdout without it.
     pub out: Option<PathBuf>,
     /// email: sending it, posting it to chat, or showing what would be sent.
     pub delivery: Box<DeliveryArgs>,
+}
+
+/// `signoff --submit`: what is recorded besides the sign-off itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Submit {
+    pub decision: Decision,
+    pub supersedes: Option<i64>,
 }
 
 /// Checks how the raw arguments combine and builds the command.
@@ -151,6 +175,38 @@ pub fn check(raw: RawArgs) -> Result<Command, CliError> {
             }
             Ok(Command::Grafana(grafana))
         }
+        Some("signoffs") => {
+            let url = match (demo, input, supabase_url) {
+                (false, None, Some(url)) => url,
+                _ => {
+                    return Err(usage(
+                        "signoffs lists the team's records in a Supabase project: give --supabase-url URL (not --demo or --input)",
+                    ))
+                }
+            };
+            let mut a = SignoffsArgs {
+                url,
+                name: DEFAULT_ROLLOUT_NAME.to_owned(),
+                from,
+                to,
+                json,
+            };
+            if phase_start.is_some() || redis_info.is_some() || now.is_some() {
+                return Err(usage(
+                    "signoffs takes --name, --from, --to and --json; --phase-start, --redis-info and --now are for the reports",
+                ));
+            }
+            for (flag, value) in report_flags {
+                match flag {
+                    "name" if value.trim().is_empty() => {
+                        return Err(usage("--name needs the rollout's name"))
+                    }
+                    "name" => a.name = value,
+                    other => return Err(usage(format!("--{other} is not an option of signoffs"))),
+                }
+            }
+            Ok(Command::Signoffs(a))
+        }
         Some(name @ ("metrics" | "check" | "email" | "signoff")) => {
             let source = match (demo, input, supabase_url) {
                 (true, None, None) => Source::Demo,
@@ -196,7 +252,7 @@ pub fn check(raw: RawArgs) -> Result<Command, CliError> {
             })
         }
         Some(other) => Err(usage(format!(
-            "unknown command {other:?}; the commands are: metrics, check, email, signoff, grafana"
+            "unknown command {other:?}; the commands are: metrics, check, email, signoff, signoffs, grafana"
         ))),
     }
 }
@@ -225,9 +281,13 @@ fn report_args(
         dashboard_url: None,
         approved_by: None,
         notes: None,
+        submit: None,
         out: None,
         delivery: Box::default(),
     };
+    let mut submit = false;
+    let mut decision = None;
+    let mut supersedes = None;
     for (flag, value) in flags {
         if a.delivery.take(flag, value.clone())? {
             if kind != ReportKind::Email {
@@ -280,8 +340,53 @@ fn report_args(
                 }
                 a.out = Some(PathBuf::from(value));
             }
+            "submit" => {
+                only(ReportKind::Signoff, "signoff")?;
+                submit = true;
+            }
+            "decision" => {
+                only(ReportKind::Signoff, "signoff --submit")?;
+                decision = Some(Decision::parse(&value).ok_or_else(|| {
+                    usage(format!(
+                        "--decision must be approve, hold or rollback, not {value:?}"
+                    ))
+                })?);
+            }
+            "supersedes" => {
+                only(ReportKind::Signoff, "signoff --submit")?;
+                supersedes = Some(value.trim().parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(
+                    || {
+                        usage(format!(
+                            "--supersedes needs the id of a recorded sign-off (a positive number), not {value:?}"
+                        ))
+                    },
+                )?);
+            }
             other => return Err(usage(format!("--{other} is not a report option"))),
         }
+    }
+    match (submit, decision) {
+        (true, Some(decision)) => {
+            if !matches!(a.source.source, Source::Supabase { .. }) {
+                return Err(usage(
+                    "--submit records the sign-off in a Supabase project: give --supabase-url URL",
+                ));
+            }
+            if a.approved_by.is_some() {
+                return Err(usage(
+                    "--submit records the signed-in approver: leave out --approved-by (it is for a sign-off that is not recorded)",
+                ));
+            }
+            a.submit = Some(Submit {
+                decision,
+                supersedes,
+            });
+        }
+        (true, None) => return Err(usage("--submit needs --decision approve, hold or rollback")),
+        (false, _) if decision.is_some() || supersedes.is_some() => {
+            return Err(usage("--decision and --supersedes go with --submit"))
+        }
+        (false, _) => {}
     }
     a.delivery.check()?;
     if kind == ReportKind::Signoff {
@@ -366,7 +471,7 @@ mod argument_tests {
         );
         check(
             &["report", "--demo"],
-            Err("unknown command \"report\"; the commands are: metrics, check, email, signoff, grafana (see canary-report --help)"),
+            Err("unknown command \"report\"; the commands are: metrics, check, email, signoff, signoffs, grafana (see canary-report --help)"),
         );
         check(
             &[
@@ -449,6 +554,7 @@ mod report_argument_tests {
             dashboard_url: None,
             approved_by: None,
             notes: None,
+            submit: None,
             out: None,
             delivery: Box::default(),
         }
@@ -461,6 +567,151 @@ mod report_argument_tests {
             expected.map(Command::Report).map_err(str::to_owned),
             "{args:?}"
         );
+    }
+
+    #[test]
+    fn submit_and_signoffs_arguments() {
+        let url = "https://abc.supabase.co";
+        let supabase = Source::Supabase {
+            url: url.into(),
+            from: None,
+            to: None,
+            exact: false,
+        };
+        check(
+            &[
+                "signoff",
+                "--supabase-url",
+                url,
+                "--submit",
+                "--decision",
+                "hold",
+                "--supersedes",
+                "12",
+            ],
+            Ok(ReportArgs {
+                source: MetricsArgs {
+                    source: supabase.clone(),
+                    ..defaults(ReportKind::Signoff).source
+                },
+                submit: Some(Submit {
+                    decision: Decision::Hold,
+                    supersedes: Some(12),
+                }),
+                ..defaults(ReportKind::Signoff)
+            }),
+        );
+        for (args, message) in [
+            (
+                &["signoff", "--demo", "--submit", "--decision", "approve"][..],
+                "--submit records the sign-off in a Supabase project",
+            ),
+            (
+                &["signoff", "--supabase-url", url, "--submit"][..],
+                "--submit needs --decision",
+            ),
+            (
+                &["signoff", "--supabase-url", url, "--decision", "approve"][..],
+                "--decision and --supersedes go with --submit",
+            ),
+            (
+                &[
+                    "signoff",
+                    "--supabase-url",
+                    url,
+                    "--submit",
+                    "--decision",
+                    "yes",
+                ][..],
+                "--decision must be approve, hold or rollback, not \"yes\"",
+            ),
+            (
+                &[
+                    "signoff",
+                    "--supabase-url",
+                    url,
+                    "--submit",
+                    "--decision",
+                    "hold",
+                    "--supersedes",
+                    "-1",
+                ][..],
+                "--supersedes needs the id of a recorded sign-off",
+            ),
+            (
+                &[
+                    "signoff",
+                    "--supabase-url",
+                    url,
+                    "--submit",
+                    "--decision",
+                    "hold",
+                    "--approved-by",
+                    "x",
+                ][..],
+                "--submit records the signed-in approver",
+            ),
+            (
+                &["email", "--demo", "--submit"][..],
+                "--submit is for signoff, not email",
+            ),
+        ] {
+            let got = parse(args.iter().map(OsString::from)).map_err(|e| e.to_string());
+            assert!(
+                got.as_ref().is_err_and(|e| e.starts_with(message)),
+                "{args:?}: {got:?}"
+            );
+        }
+        let got = parse(
+            [
+                "signoffs",
+                "--supabase-url",
+                url,
+                "--name",
+                "r",
+                "--json",
+                "--from",
+                "2025-10-16T00:00:00Z",
+            ]
+            .iter()
+            .map(OsString::from),
+        );
+        assert_eq!(
+            got.map_err(|e| e.to_string()),
+            Ok(Command::Signoffs(SignoffsArgs {
+                url: url.into(),
+                name: "r".into(),
+                from: Some(1_760_572_800_000_000),
+                to: None,
+                json: true,
+            }))
+        );
+        for (args, message) in [
+            (
+                &["signoffs", "--demo"][..],
+                "signoffs lists the team's records in a Supabase project",
+            ),
+            (
+                &["signoffs", "--supabase-url", url, "--out", "x"][..],
+                "--out is not an option of signoffs",
+            ),
+            (
+                &[
+                    "signoffs",
+                    "--supabase-url",
+                    url,
+                    "--phase-start",
+                    "2025-10-16T00:00:00Z",
+                ][..],
+                "signoffs takes --name",
+            ),
+        ] {
+            let got = parse(args.iter().map(OsString::from)).map_err(|e| e.to_string());
+            assert!(
+                got.as_ref().is_err_and(|e| e.starts_with(message)),
+                "{args:?}: {got:?}"
+            );
+        }
     }
 
     #[test]

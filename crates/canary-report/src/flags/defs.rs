@@ -236,7 +236,9 @@ pub const FLAGS: &[Flag] = &[
         value: Some("NAME"),
         missing: None,
         section: Section::Report,
-        doc: "the rollout's name (default: mem0-redis)",
+        doc: "the rollout's name (default: mem0-redis); with --supabase-url also\n\
+              the rollout whose shared phases (start, traffic, length) email\n\
+              and signoff use, and whose sign-offs signoffs lists",
         update: |raw, v| report(raw, "name", v),
     },
     Flag {
@@ -287,6 +289,39 @@ pub const FLAGS: &[Flag] = &[
         section: Section::Report,
         doc: "signoff: the notes",
         update: |raw, v| report(raw, "notes", v),
+    },
+    Flag {
+        long: "submit",
+        short: None,
+        value: None,
+        missing: None,
+        section: Section::Report,
+        doc: "signoff with --supabase-url: record the sign-off in the team's\n\
+              append-only sign-offs (sql/005_team_records.sql) as the signed-in\n\
+              approver (SUPABASE_EMAIL + SUPABASE_PASSWORD, or the refresh-token\n\
+              file); the approver and the time are the database's; needs\n\
+              --decision; the Markdown is printed as recorded",
+        update: |raw, v| report(raw, "submit", v),
+    },
+    Flag {
+        long: "decision",
+        short: None,
+        value: Some("D"),
+        missing: Some("--decision needs approve, hold or rollback"),
+        section: Section::Report,
+        doc: "signoff --submit: approve (the next phase may start), hold or\n\
+              rollback",
+        update: |raw, v| report(raw, "decision", v),
+    },
+    Flag {
+        long: "supersedes",
+        short: None,
+        value: Some("ID"),
+        missing: Some("--supersedes needs the id of the sign-off it corrects"),
+        section: Section::Report,
+        doc: "signoff --submit: this sign-off corrects the record ID (see\n\
+              canary-report signoffs); a record is corrected once",
+        update: |raw, v| report(raw, "supersedes", v),
     },
     Flag {
         long: "send",

@@ -14,6 +14,8 @@ USAGE:
     canary-report signoff (--demo | --input FILE | --supabase-url URL) [OPTIONS] [REPORT OPTIONS]
     canary-report email   ... --send --mail-to ADDR [--mail-to ADDR...] --mail-from ADDR --smtp-url URL
     canary-report email   ... --webhook URL [--webhook URL...]
+    canary-report signoff --supabase-url URL --submit --decision D [--supersedes ID] [OPTIONS]
+    canary-report signoffs --supabase-url URL [--name NAME] [--from T] [--to T] [--json]
     canary-report grafana [--name NAME] [--out FILE]
 
 COMMANDS:
@@ -30,9 +32,17 @@ COMMANDS:
     email           the daily status email (Markdown): status, the last 24 h's
                     metrics with targets, the alerts, next steps; the 24 h end
                     at the end of --date, at --now, or now (--demo: at the end
-                    of its recorded day) unless --from/--to are given
+                    of its recorded day) unless --from/--to are given; with
+                    --supabase-url it uses the team's shared phases and lists the
+                    sign-offs recorded in the period
     signoff         the phase sign-off (Markdown): the transition criteria
-                    filled from the data, approval block and notes
+                    filled from the data, approval block and notes; with
+                    --supabase-url the phases are the team's shared ones
+                    (--phase-start still wins), and --submit records it
+    signoffs        the team's recorded sign-offs of the rollout --name (signed
+                    between --from and --to when given): who, when, the decision,
+                    whether each record's Markdown matches its SHA-256; --json:
+                    every record whole (criteria, Markdown, notes)
     grafana         an importable Grafana dashboard (JSON) of the main panels over
                     observability_events, with the alert thresholds as lines
 ";

@@ -10,6 +10,6 @@ mod help;
 mod parse;
 mod raw;
 
-pub use checked::{Command, MetricsArgs, ReportArgs, ReportKind, Source};
+pub use checked::{Command, MetricsArgs, ReportArgs, ReportKind, SignoffsArgs, Source};
 pub use help::help;
 pub use parse::parse;

@@ -1,11 +1,12 @@
 //! Everything of the CLI that talks to the network: reading a Supabase project over its REST API
-//! ([`supabase`]), sending the status email over SMTP ([`smtp`]) and posting it to chat webhooks
+//! ([`supabase`]) and its team records ([`records`]: shared phases, sign-offs), sending the status email over SMTP ([`smtp`]) and posting it to chat webhooks
 //! ([`webhook`]). What is sent is decided elsewhere (the core's request plans and payloads, the
 //! message `delivery` builds); these modules only move bytes and turn failures into one line.
 //!
 //! None of them retries a delivery: an SMTP transaction or a webhook POST is made once, so a
 //! failure can be re-run by hand or by cron without a message going out twice from one run.
 
+pub mod records;
 pub mod smtp;
 pub mod supabase;
 pub mod webhook;

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use canary_core::metrics::Window;
 use canary_core::supabase::rollups::{extent_request, read_extent, RollupRead, RollupWindow};
-use canary_core::supabase::team::{membership_request, read_membership};
+use canary_core::supabase::team::{membership_request, read_membership, Membership};
 use canary_core::supabase::{PagedRead, Progress, ReadPlan, SupabaseConfig, SupabaseError};
 use canary_core::{EventStore, Micros};
 
@@ -25,120 +25,27 @@ pub const TOKEN_VAR: &str = "SUPABASE_ACCESS_TOKEN";
 /// A request that gets no answer within this long counts as a network failure (retried).
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Reads the rows of `[from, to)` from the project at `url` into a new store.
-pub fn load(url: &str, from: Option<Micros>, to: Option<Micros>) -> Result<EventStore, CliError> {
-    let (agent, config) = connect(url)?;
-    read_rows(&agent, &config, url, from, to)
+/// A connection to a project: the HTTP client and the checked configuration, signed in when
+/// the environment says how.
+pub struct Connection {
+    pub agent: ureq::Agent,
+    pub config: SupabaseConfig,
+    /// The project URL as given, for messages.
+    pub url: String,
 }
 
-/// Windows with more rows than this are read from the rollups (unless `--exact`): the exact
-/// read moves about 190,000 rows a second here (README: Reading from Supabase), so a million
-/// rows take ~5 s and ~60 MB; the rollups answer any window in well under a second.
-pub const EXACT_ROWS_LIMIT: u64 = 1_000_000;
-
-/// The environment variable that moves [`EXACT_ROWS_LIMIT`] (a machine that reads faster, or a
-/// test with a small table).
-pub const EXACT_ROWS_LIMIT_VAR: &str = "CANARY_EXACT_ROWS_LIMIT";
-
-fn exact_rows_limit() -> Result<u64, String> {
-    match env_var(EXACT_ROWS_LIMIT_VAR) {
-        None => Ok(EXACT_ROWS_LIMIT),
-        Some(text) => text
-            .trim()
-            .parse()
-            .map_err(|_| format!("{EXACT_ROWS_LIMIT_VAR} must be a number of rows, got {text:?}")),
-    }
-}
-
-/// What a read without `--exact` got: the rows, or the rollups of a window too large for them.
-pub enum Loaded {
-    Rows(EventStore),
-    Rollups(RollupWindow),
-}
-
-/// Reads `[from, to)` (default: everything the rollups hold) from the rows when the window
-/// holds at most [`EXACT_ROWS_LIMIT`] of them, else from the rollups (whole minutes). A project
-/// without the rollups' migration is read row by row, as before it.
-pub fn load_auto(url: &str, from: Option<Micros>, to: Option<Micros>) -> Result<Loaded, CliError> {
-    let limit = exact_rows_limit().map_err(|message| CliError::Input {
-        path: url.to_owned(),
-        message,
-    })?;
-    let (agent, config) = connect(url)?;
-    let fail = |e: SupabaseError| CliError::Input {
-        path: url.to_owned(),
-        message: with_cli_hint(&e, &config),
-    };
-    let window = match (from, to) {
-        (Some(from), Some(to)) => Window::new(from, to),
-        _ => {
-            let request = extent_request(&config);
-            let answer = send(&agent, &request.url, &request.headers).map_err(|detail| {
-                fail(SupabaseError::Network {
-                    url: request.url.clone(),
-                    detail,
-                })
-            })?;
-            match read_extent(&config, answer.status, content_type(&answer), &answer.body) {
-                Ok((extent, _)) => {
-                    extent.and_then(|w| Window::new(from.unwrap_or(w.from), to.unwrap_or(w.to)))
-                }
-                Err(SupabaseError::RollupsMissing { .. }) => None,
-                Err(e) => return Err(fail(e)),
-            }
-        }
-    };
-    let Some(window) = window else {
-        return read_rows(&agent, &config, url, from, to).map(Loaded::Rows);
-    };
-    let mut read = RollupRead::new(window);
-    let requests = read.requests(&config);
-    for (index, request) in requests.iter().enumerate() {
-        let answer = send(&agent, &request.url, &request.headers).map_err(|detail| {
-            fail(SupabaseError::Network {
-                url: request.url.clone(),
-                detail,
-            })
-        })?;
-        match read.on_response(
-            &config,
-            index,
-            answer.status,
-            content_type(&answer),
-            &answer.body,
-        ) {
-            Ok(()) => {}
-            Err(SupabaseError::RollupsMissing { .. }) if index == 0 => {
-                return read_rows(&agent, &config, url, from, to).map(Loaded::Rows);
-            }
-            Err(e) => return Err(fail(e)),
-        }
-        if index == 0 {
-            // The totals count the window's rows: few enough, and the exact read is worth it.
-            let rows: u64 = read.totals().iter().map(|r| r.counters.events).sum();
-            if rows <= limit {
-                return read_rows(&agent, &config, url, from, to).map(Loaded::Rows);
-            }
-            eprintln!(
-                "supabase: {rows} rows in the window, more than {limit}: reading the rollups \
-                 (percentiles within ±1 %; --exact reads every row)"
-            );
+impl Connection {
+    /// An input error about this project.
+    pub fn fail(&self, message: String) -> CliError {
+        CliError::Input {
+            path: self.url.clone(),
+            message,
         }
     }
-    read.finish().map(Loaded::Rollups).map_err(fail)
 }
 
-fn content_type(answer: &Answer) -> Option<&str> {
-    answer
-        .headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-        .map(|(_, v)| v.as_str())
-}
-
-/// The HTTP agent and the checked configuration (signed in when the environment says how, not
-/// expired, a team member).
-fn connect(url: &str) -> Result<(ureq::Agent, SupabaseConfig), CliError> {
+/// Checks the key, signs in as the environment says, and refuses an expired key or token.
+pub fn connect(url: &str) -> Result<Connection, CliError> {
     let fail = |message: String| CliError::Input {
         path: url.to_owned(),
         message,
@@ -169,22 +76,37 @@ fn connect(url: &str) -> Result<(ureq::Agent, SupabaseConfig), CliError> {
     config
         .check_not_expired(now)
         .map_err(|e| fail(e.to_string()))?;
-    check_membership(&agent, &config).map_err(|e| fail(with_cli_hint(&e, &config)))?;
-    Ok((agent, config))
+    Ok(Connection {
+        agent,
+        config,
+        url: url.to_owned(),
+    })
 }
 
-/// Reads the rows of `[from, to)` row by row (the exact path).
-fn read_rows(
-    agent: &ureq::Agent,
-    config: &SupabaseConfig,
-    url: &str,
+/// Reads the rows of `[from, to)` from the project at `url` into a new store.
+pub fn load(url: &str, from: Option<Micros>, to: Option<Micros>) -> Result<EventStore, CliError> {
+    load_with(&connect(url)?, from, to)
+}
+
+/// Reads the rows of `[from, to)` through a connection into a new store.
+pub fn load_with(
+    connection: &Connection,
     from: Option<Micros>,
     to: Option<Micros>,
 ) -> Result<EventStore, CliError> {
-    let fail = |message: String| CliError::Input {
-        path: url.to_owned(),
-        message,
-    };
+    let Connection { agent, config, .. } = connection;
+    check_membership(agent, config).map_err(|e| connection.fail(with_cli_hint(&e, config)))?;
+    read_rows(connection, from, to)
+}
+
+/// Reads the rows of `[from, to)` row by row (the exact path), membership already checked.
+fn read_rows(
+    connection: &Connection,
+    from: Option<Micros>,
+    to: Option<Micros>,
+) -> Result<EventStore, CliError> {
+    let Connection { agent, config, .. } = connection;
+    let fail = |message: String| connection.fail(message);
     let mut store = EventStore::new();
     let mut read = PagedRead::new(config, ReadPlan::window(from, to));
     let mut meter = Meter::new();
@@ -226,15 +148,119 @@ fn read_rows(
     Ok(store)
 }
 
+/// Windows with more rows than this are read from the rollups (unless `--exact`): the exact
+/// read moves about 190,000 rows a second here (README: Reading from Supabase), so a million
+/// rows take ~5 s and ~60 MB; the rollups answer any window in well under a second.
+pub const EXACT_ROWS_LIMIT: u64 = 1_000_000;
+
+/// The environment variable that moves [`EXACT_ROWS_LIMIT`] (a machine that reads faster, or a
+/// test with a small table).
+pub const EXACT_ROWS_LIMIT_VAR: &str = "CANARY_EXACT_ROWS_LIMIT";
+
+fn exact_rows_limit() -> Result<u64, String> {
+    match env_var(EXACT_ROWS_LIMIT_VAR) {
+        None => Ok(EXACT_ROWS_LIMIT),
+        Some(text) => text
+            .trim()
+            .parse()
+            .map_err(|_| format!("{EXACT_ROWS_LIMIT_VAR} must be a number of rows, got {text:?}")),
+    }
+}
+
+/// What a read without `--exact` got: the rows, or the rollups of a window too large for them.
+pub enum Loaded {
+    Rows(EventStore),
+    Rollups(RollupWindow),
+}
+
+/// Reads `[from, to)` (default: everything the rollups hold) from the rows when the window
+/// holds at most [`EXACT_ROWS_LIMIT`] of them, else from the rollups (whole minutes). A project
+/// without the rollups' migration is read row by row, as before it.
+pub fn load_auto(url: &str, from: Option<Micros>, to: Option<Micros>) -> Result<Loaded, CliError> {
+    let limit = exact_rows_limit().map_err(|message| CliError::Input {
+        path: url.to_owned(),
+        message,
+    })?;
+    let connection = connect(url)?;
+    let Connection { agent, config, .. } = &connection;
+    let fail = |e: SupabaseError| connection.fail(with_cli_hint(&e, config));
+    check_membership(agent, config).map_err(&fail)?;
+    let window = match (from, to) {
+        (Some(from), Some(to)) => Window::new(from, to),
+        _ => {
+            let request = extent_request(config);
+            let answer = send(agent, &request.url, &request.headers).map_err(|detail| {
+                fail(SupabaseError::Network {
+                    url: request.url.clone(),
+                    detail,
+                })
+            })?;
+            match read_extent(config, answer.status, answer.content_type(), &answer.body) {
+                Ok((extent, _)) => {
+                    extent.and_then(|w| Window::new(from.unwrap_or(w.from), to.unwrap_or(w.to)))
+                }
+                Err(SupabaseError::RollupsMissing { .. }) => None,
+                Err(e) => return Err(fail(e)),
+            }
+        }
+    };
+    let Some(window) = window else {
+        return read_rows(&connection, from, to).map(Loaded::Rows);
+    };
+    let mut read = RollupRead::new(window);
+    let requests = read.requests(config);
+    for (index, request) in requests.iter().enumerate() {
+        let answer = send(agent, &request.url, &request.headers).map_err(|detail| {
+            fail(SupabaseError::Network {
+                url: request.url.clone(),
+                detail,
+            })
+        })?;
+        match read.on_response(
+            config,
+            index,
+            answer.status,
+            answer.content_type(),
+            &answer.body,
+        ) {
+            Ok(()) => {}
+            Err(SupabaseError::RollupsMissing { .. }) if index == 0 => {
+                return read_rows(&connection, from, to).map(Loaded::Rows);
+            }
+            Err(e) => return Err(fail(e)),
+        }
+        if index == 0 {
+            // The totals count the window's rows: few enough, and the exact read is worth it.
+            let rows: u64 = read.totals().iter().map(|r| r.counters.events).sum();
+            if rows <= limit {
+                return read_rows(&connection, from, to).map(Loaded::Rows);
+            }
+            eprintln!(
+                "supabase: {rows} rows in the window, more than {limit}: reading the rollups \
+                 (percentiles within ±1 %; --exact reads every row)"
+            );
+        }
+    }
+    read.finish().map(Loaded::Rollups).map_err(fail)
+}
+
 /// Asks the project whether the caller is a team member before reading, so a non-member hears
 /// so rather than getting an empty report. A failure to ask (network, busy) is left to the read,
 /// which retries and reports it.
 fn check_membership(agent: &ureq::Agent, config: &SupabaseConfig) -> Result<(), SupabaseError> {
+    membership(agent, config).map(drop)
+}
+
+/// Who the caller is in the team ([`Membership::Unknown`] when the question got no answer).
+pub fn membership(
+    agent: &ureq::Agent,
+    config: &SupabaseConfig,
+) -> Result<Membership, SupabaseError> {
     let request = membership_request(config);
     let Ok(answer) = send(agent, &request.url, &request.headers) else {
-        return Ok(());
+        return Ok(Membership::Unknown);
     };
-    read_membership(config, answer.status, content_type(&answer), &answer.body).map(drop)
+    read_membership(config, answer.status, answer.content_type(), &answer.body)
 }
 
 /// A non-empty environment variable.
@@ -293,19 +319,48 @@ fn with_cli_hint(error: &SupabaseError, config: &SupabaseConfig) -> String {
     format!("{error}{hint}")
 }
 
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// One GET; an `Err` is a failure without an HTTP answer (connect, TLS, timeout, broken body).
-fn send(agent: &ureq::Agent, url: &str, headers: &[(&str, String)]) -> Result<Answer, String> {
+pub fn send(agent: &ureq::Agent, url: &str, headers: &[(&str, String)]) -> Result<Answer, String> {
     let mut request = agent.get(url);
     for (name, value) in headers {
         request = request.header(*name, value);
     }
-    let mut response = request.call().map_err(|e| e.to_string())?;
+    answer(request.call())
+}
+
+/// One POST of a JSON body; an `Err` as for [`send`].
+pub fn send_post(
+    agent: &ureq::Agent,
+    url: &str,
+    headers: &[(&str, String)],
+    body: &str,
+) -> Result<Answer, String> {
+    let mut request = agent.post(url);
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    answer(request.send(body.as_bytes()))
+}
+
+fn answer(
+    response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> Result<Answer, String> {
+    let mut response = response.map_err(|e| e.to_string())?;
     let status = response.status().as_u16();
     let headers = response
         .headers()
