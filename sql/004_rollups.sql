@@ -244,6 +244,8 @@ returns integer
 language plpgsql
 security definer
 set search_path = ''
+-- Short statements with large cost estimates: compiling them (JIT) would cost more than it saves.
+set jit = off
 as $$
 declare
   epoch constant timestamptz := timestamptz '1970-01-01 00:00:00+00';
@@ -479,6 +481,8 @@ language plpgsql
 stable
 security invoker
 set search_path = ''
+-- Short statements with large cost estimates: compiling them (JIT) would cost more than it saves.
+set jit = off
 as $$
 declare
   epoch constant timestamptz := timestamptz '1970-01-01 00:00:00+00';
@@ -547,6 +551,8 @@ language plpgsql
 stable
 security invoker
 set search_path = ''
+-- Short statements with large cost estimates: compiling them (JIT) would cost more than it saves.
+set jit = off
 as $$
 begin
   perform canary_private.require_whole_minutes(p_from, p_to);
@@ -608,6 +614,8 @@ language sql
 stable
 security invoker
 set search_path = ''
+-- Short statements with large cost estimates: compiling them (JIT) would cost more than it saves.
+set jit = off
 as $$
   select json_build_object(
     'errors_by_type', coalesce((
@@ -656,6 +664,8 @@ language sql
 stable
 security invoker
 set search_path = ''
+-- Short statements with large cost estimates: compiling them (JIT) would cost more than it saves.
+set jit = off
 as $$
   with misses as (
     select e.*
