@@ -574,7 +574,7 @@ mod tests {
         assert_eq!(
             r.url,
             "https://abc.supabase.co/rest/v1/canary_signoffs?rollout=eq.Checkout%20%26%20co\
-             &signed_at=gte.2025-10-16T18:35:00Z&signed_at=lt.2025-10-17T18:35:00Z\
+             &signed_at=gte.2025-10-16T18%3A35%3A00Z&signed_at=lt.2025-10-17T18%3A35%3A00Z\
              &order=signed_at.asc,id.asc"
         );
         assert_eq!(r.headers, c.auth_headers());
