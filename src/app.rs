@@ -48,6 +48,8 @@ pub fn App() -> impl IntoView {
     let redirect_code = session::take_redirect_code();
     let state = ConsoleState::from_page();
     provide_context(state);
+    // The team's records outlive the dashboard, which is made again for every load of the data.
+    crate::team::TeamState::provide();
     let source = state.source;
     let auth = state.auth;
     // The project shown and its key: whose session the header shows and keeps fresh.
