@@ -56,6 +56,8 @@ pub fn App() -> impl IntoView {
     let landing = session::take_landing();
     let state = ConsoleState::from_page();
     provide_context(state);
+    // The team's records outlive the dashboard, which is made again for every load of the data.
+    crate::team::TeamState::provide();
     let source = state.source;
     let auth = state.auth;
     // The project shown and its key: whose session the header shows and keeps fresh.

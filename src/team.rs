@@ -1,8 +1,9 @@
 //! The team's records in the page, when the data comes from a Supabase project that keeps them
 //! (`sql/005_team_records.sql`): the rollout's shared phases, its sign-offs and the phase's
-//! checklist ticks, read together after each load of the data and after each record this page
-//! makes. For the demo and files (or a project without the migration) there are none, and the
-//! panels keep their drafts in this browser as before.
+//! checklist ticks, read together when the project, the signed-in user, the rollout or the phase
+//! changes (a page load included) and after each record this page makes; a refresh of the
+//! events does not read them again. For the demo and files (or a project without the
+//! migration) there are none, and the panels keep their drafts in this browser as before.
 
 use std::sync::Arc;
 
@@ -15,7 +16,8 @@ use crate::api::records::{submit_tick, team_records, TeamRecords};
 use crate::data::Dataset;
 use crate::effect::effect;
 
-/// The team's records as the page holds them; shared by the panels through the context.
+/// The team's records as the page holds them: made once for the page (the dashboard is made
+/// again for every load of the data) and shared by the panels through the context.
 #[derive(Clone, Copy)]
 pub struct TeamState {
     /// The records, when the data is a Supabase project's that keeps them.
@@ -27,30 +29,65 @@ pub struct TeamState {
     /// Changed to read them again (after this page recorded something).
     reloads: RwSignal<u32>,
     /// The data shown: its project and the session's current token.
-    dataset: Signal<Arc<Dataset>>,
+    dataset: StoredValue<Option<Arc<Dataset>>>,
+    /// What the records shown were read for (project, user, rollout, phase, reload), so a
+    /// new dashboard over the same project does not read them again.
+    read_for: StoredValue<String>,
+    /// Bumped by every read: an older read that answers late is dropped.
+    generation: StoredValue<u64>,
+    /// Ticks waiting to be recorded, sent one at a time in order: a note recorded as its field
+    /// is left and the tick whose click left it must be recorded in that order.
+    queue: StoredValue<Vec<(u8, String, bool, String)>>,
+    sending: StoredValue<bool>,
 }
 
 impl TeamState {
-    /// Makes the state, provides it to the panels, and reads the records whenever the data, the
-    /// rollout or the phase changes.
-    pub fn provide(dataset: Signal<Arc<Dataset>>, phase: Signal<u8>) -> TeamState {
+    /// Makes the state and provides it to the page.
+    pub fn provide() -> TeamState {
         let team = TeamState {
             records: RwSignal::new(None),
             error: RwSignal::new(None),
             rollout: RwSignal::new(DEFAULT_ROLLOUT_NAME.to_owned()),
             reloads: RwSignal::new(0),
-            dataset,
+            dataset: StoredValue::new(None),
+            read_for: StoredValue::new(String::new()),
+            generation: StoredValue::new(0),
+            queue: StoredValue::new(Vec::new()),
+            sending: StoredValue::new(false),
         };
         provide_context(team);
-        // The newest read wins: an older one that answers late is dropped.
-        let generation = StoredValue::new(0u64);
+        team
+    }
+
+    /// Follows the dashboard's data and phase: reads the records when what they are read for
+    /// changes.
+    pub fn follow(self, dataset: Signal<Arc<Dataset>>, phase: Signal<u8>) {
+        let team = self;
         effect(move || {
-            team.reloads.track();
+            let reloads = team.reloads.get();
             let rollout = team.rollout.get();
             let phase = phase.get();
-            let config = dataset.with(|d| d.supabase_config());
-            generation.update_value(|g| *g += 1);
-            let this = generation.get_value();
+            let data = dataset.get();
+            let config = data.supabase_config();
+            team.dataset.set_value(Some(data));
+            let key = match &config {
+                // The session by its token's issue and expiry times (a renewed token reads
+                // the records once more).
+                Some(Ok(c)) => format!(
+                    "{}\u{0}{:?}\u{0}{rollout}\u{0}{phase}\u{0}{reloads}",
+                    c.project_url(),
+                    c.access_token()
+                        .and_then(|t| t.claims())
+                        .map(|claims| (claims.iat, claims.exp))
+                ),
+                _ => String::new(),
+            };
+            if team.read_for.with_value(|k| *k == key) && !key.is_empty() {
+                return;
+            }
+            team.read_for.set_value(key);
+            team.generation.update_value(|g| *g += 1);
+            let this = team.generation.get_value();
             let config = match config {
                 None => {
                     team.records.set(None);
@@ -65,7 +102,7 @@ impl TeamState {
             };
             leptos::task::spawn_local(async move {
                 let result = team_records(&config, &rollout, phase).await;
-                if generation.get_value() != this {
+                if team.generation.get_value() != this {
                     return;
                 }
                 match result {
@@ -80,10 +117,9 @@ impl TeamState {
                 }
             });
         });
-        team
     }
 
-    /// The state the dashboard provided.
+    /// The state the page provided.
     pub fn expect_context() -> TeamState {
         expect_context::<TeamState>()
     }
@@ -93,8 +129,15 @@ impl TeamState {
         self.reloads.update(|n| *n += 1);
     }
 
+    /// The configuration to write with now (the session's newest token), for Supabase data.
+    pub fn config(self) -> Option<Result<canary_core::supabase::SupabaseConfig, String>> {
+        self.dataset
+            .with_value(|d| d.as_ref().and_then(|d| d.supabase_config()))
+    }
+
     /// Records a tick (or untick) of a checklist item with its note as the signed-in member,
-    /// then reads the records again; `on_error` hears why it was not recorded.
+    /// after those asked for before it, then reads the records again; `on_error` hears why one
+    /// was not recorded.
     pub fn tick(
         self,
         phase: u8,
@@ -103,19 +146,35 @@ impl TeamState {
         note: String,
         on_error: Callback<Option<String>>,
     ) {
-        let config = match self.dataset.with_untracked(|d| d.supabase_config()) {
-            Some(Ok(config)) => config,
-            Some(Err(e)) => return on_error.run(Some(e)),
-            None => return,
-        };
-        let rollout = self.rollout.get_untracked();
+        self.queue
+            .update_value(|q| q.push((phase, item, ticked, note)));
+        if self.sending.get_value() {
+            return;
+        }
+        self.sending.set_value(true);
         leptos::task::spawn_local(async move {
-            let result = submit_tick(&config, &rollout, phase, &item, ticked, &note).await;
-            on_error.run(
-                result
-                    .err()
-                    .map(|e| format!("The tick was not recorded: {e}")),
-            );
+            while let Some((phase, item, ticked, note)) = self
+                .queue
+                .try_update_value(|q| (!q.is_empty()).then(|| q.remove(0)))
+                .flatten()
+            {
+                let result = match self.config() {
+                    Some(Ok(config)) => {
+                        let rollout = self.rollout.get_untracked();
+                        submit_tick(&config, &rollout, phase, &item, ticked, &note)
+                            .await
+                            .map(drop)
+                    }
+                    Some(Err(e)) => Err(e),
+                    None => continue,
+                };
+                on_error.run(
+                    result
+                        .err()
+                        .map(|e| format!("The tick was not recorded: {e}")),
+                );
+            }
+            self.sending.set_value(false);
             self.reload();
         });
     }

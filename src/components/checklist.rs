@@ -264,7 +264,10 @@ pub fn Checklist(
                 )
             })
         };
+        // The note as typed: a click on the tick may come before the note's own record is read
+        // back, and the tick must carry it.
         let note_shared = note.clone();
+        let typed_note = StoredValue::new(None::<String>);
         let ticked_class = ticked.clone();
         // A printout shows the note as text (the form control is not printed).
         let note_text = note.clone();
@@ -288,7 +291,10 @@ pub fn Checklist(
                             on:change=move |ev| {
                                 let v = event_target_checked(&ev);
                                 match (team, records()) {
-                                    (Some(team), Some(_)) => team.tick(n, tick_item(hour), v, note_shared(), on_tick_error),
+                                    (Some(team), Some(_)) => {
+                                        let note = typed_note.get_value().unwrap_or_else(&note_shared);
+                                        team.tick(n, tick_item(hour), v, note, on_tick_error)
+                                    }
                                     _ => edit(key_tick.clone(), &|e| e.ticked = v),
                                 }
                             }
@@ -315,9 +321,11 @@ pub fn Checklist(
                         disabled=read_only
                         on:input=move |ev| {
                             // A shared note is recorded once, when the field is left.
+                            let v = event_target_value(&ev);
                             if records().is_none() {
-                                let v = event_target_value(&ev);
                                 edit(key_note.clone(), &|e| e.note = v.clone());
+                            } else {
+                                typed_note.set_value(Some(v));
                             }
                         }
                         on:change=move |ev| {

@@ -43,7 +43,8 @@ pub fn Dashboard(
     let state = ConsoleState::expect_context();
     // The team's records, for Supabase data that has them; the phases judged are this
     // browser's with the team's shared settings over them.
-    let team = TeamState::provide(dataset, state.phase_number.into());
+    let team = TeamState::expect_context();
+    team.follow(dataset, state.phase_number.into());
     let phases = Signal::derive(move || {
         state
             .phases

@@ -311,12 +311,14 @@ pub fn ReportPanel(
     let team = use_context::<TeamState>();
     effect(move || {
         let name = draft.with(|d| d.name.trim().to_owned());
-        if let Some(team) = team {
-            team.rollout.set(if name.is_empty() {
-                DEFAULT_ROLLOUT_NAME.to_owned()
-            } else {
-                name
-            });
+        let name = if name.is_empty() {
+            DEFAULT_ROLLOUT_NAME.to_owned()
+        } else {
+            name
+        };
+        // Set only when it changes: setting it reads the records again.
+        if let Some(team) = team.filter(|t| t.rollout.with_untracked(|r| *r != name)) {
+            team.rollout.set(name);
         }
     });
     let records = move || team.and_then(|t| t.records.get());
@@ -381,7 +383,7 @@ pub fn ReportPanel(
             status.set(Some("Choose a decision before submitting.".into()));
             return;
         };
-        let config = match dataset.get_untracked().supabase_config() {
+        let config = match team.config() {
             Some(Ok(config)) => config,
             Some(Err(e)) => {
                 status.set(Some(format!("Not submitted: {e}. The draft is kept here.")));

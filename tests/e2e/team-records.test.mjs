@@ -132,6 +132,15 @@ test('A ticks and signs; B, a viewer, sees both after a refresh and cannot submi
       { timeout: TIMEOUT_MS },
     );
 
+    // A types a note on the second check and ticks it at once: the click records the note too.
+    await a.page.locator('[data-testid="check-note"]').nth(1).fill('second check by A');
+    await a.page.locator('[data-testid="check-tick"]').nth(1).check();
+    await a.page.waitForFunction(
+      () => /Ticked by oncall@example\.com at/.test(document.querySelectorAll('li.check-item')[1]?.textContent ?? ''),
+      null,
+      { timeout: TIMEOUT_MS },
+    );
+
     // A signs: decision, notes, submit; the record comes back from the server.
     await a.page.selectOption('[data-testid="signoff-decision"]', 'approve');
     await a.page.fill('[data-testid="signoff-notes"]', 'Phase 1 looked fine to A');
@@ -163,6 +172,8 @@ test('A ticks and signs; B, a viewer, sees both after a refresh and cannot submi
     assert.match(await b.page.textContent('[data-testid="check-by"]'), /Ticked by oncall@example\.com at/);
     assert.equal(await b.page.inputValue('[data-testid="check-note"] >> nth=0'), 'dashboards fine, checked by A');
     assert.equal(await b.page.locator('[data-testid="check-tick"]').first().isChecked(), true);
+    assert.equal(await b.page.inputValue('[data-testid="check-note"] >> nth=1'), 'second check by A');
+    assert.equal(await b.page.locator('[data-testid="check-tick"]').nth(1).isChecked(), true);
     assert.equal(await b.page.locator('[data-testid="check-tick"]').first().isDisabled(), true, 'a viewer cannot tick');
     assert.match(await b.page.textContent('[data-testid="signoff-signer"]'), /viewer@example\.com, a viewer/);
     assert.equal(await b.page.isDisabled('[data-testid="signoff-submit"]'), true, 'a viewer cannot submit');
@@ -180,6 +191,9 @@ test('a sign-off drafted while the network is down survives a reload and submits
   try {
     const { page } = await open(context, stack.oncall);
     await page.waitForSelector('[data-testid="signoff-signer"]', { timeout: TIMEOUT_MS });
+    // The rollout's records (the first test's sign-off), not those of the default rollout the
+    // page starts with.
+    await page.waitForSelector('[data-testid="signoff-record"]', { timeout: TIMEOUT_MS });
     const before = await historyIds(page);
     await page.selectOption('[data-testid="signoff-decision"]', 'hold');
     await page.fill('[data-testid="signoff-notes"]', 'drafted offline');
@@ -201,6 +215,7 @@ test('a sign-off drafted while the network is down survives a reload and submits
     await page.waitForSelector('[data-testid="signoff-history"]', { timeout: TIMEOUT_MS });
     assert.equal(await page.inputValue('[data-testid="signoff-notes"]'), 'drafted offline', 'the draft survived');
     assert.equal(await page.inputValue('[data-testid="signoff-decision"]'), 'hold');
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="signoff-record"]').length === n, before.length, { timeout: TIMEOUT_MS });
     assert.deepEqual(await historyIds(page), before, 'nothing was recorded while offline');
 
     // Meanwhile another approver signs through the API: A is told before A's record is sent.
