@@ -98,6 +98,8 @@ async fn toolbar_custom_range_is_validated_before_it_is_used() {
                 on_auto_refresh=Callback::new(|_| {})
                 live=Signal::derive(|| false)
                 on_refresh=Callback::new(|_| {})
+                exact_only=Signal::derive(|| false)
+                on_exact_only=Callback::new(|_| {})
             />
         }
     });
