@@ -138,6 +138,34 @@ create table if not exists public.canary_rollup_hour (
 create unique index if not exists canary_rollup_hour_key
   on public.canary_rollup_hour (hour, event_type, label, cohort) nulls not distinct;
 
+-- The alert samples' buckets: requests, cache lookups and mem0 writes per minute
+-- (minute_end − 1 min, minute_end] and cohort, labels merged, kept beside the minutes so that a
+-- long window's samples are read, not merged, by canary_rollup_minutes.
+create table if not exists public.canary_rollup_sample (
+  minute_end      timestamptz      not null,
+  event_type      text             not null,
+  cohort          boolean,
+  events          bigint           not null,
+  successes       bigint           not null,
+  failures        bigint           not null,
+  hits            bigint           not null,
+  misses          bigint           not null,
+  times           bigint           not null,
+  null_times      bigint           not null,
+  nonfinite_times bigint           not null,
+  negative_times  bigint           not null,
+  slow            bigint           not null,
+  time_sum        double precision not null,
+  time_min        double precision,
+  time_max        double precision,
+  miss_times      bigint           not null,
+  miss_time_sum   double precision not null,
+  hist_keys       integer[]        not null,
+  hist_counts     bigint[]         not null
+);
+create unique index if not exists canary_rollup_sample_key
+  on public.canary_rollup_sample (minute_end, event_type, cohort) nulls not distinct;
+
 -- The minutes whose rollups are stale: appended by the trigger, taken by the refresh. No key,
 -- so writers never wait on each other for it.
 create table if not exists canary_private.rollup_dirty (minute timestamptz not null);
@@ -216,6 +244,8 @@ returns integer
 language plpgsql
 security definer
 set search_path = ''
+-- Short statements with large cost estimates: compiling them (JIT) would cost more than it saves.
+set jit = off
 as $$
 declare
   epoch constant timestamptz := timestamptz '1970-01-01 00:00:00+00';
@@ -289,6 +319,49 @@ begin
   from by_bucket
   group by 1, 2, 3, 4, 5;
 
+  -- The sample buckets the refreshed minutes feed: a minute's rows end buckets at its start
+  -- (rows exactly on it) and at its end.
+  delete from public.canary_rollup_sample
+  where minute_end = any (v_minutes) or minute_end - interval '1 minute' = any (v_minutes);
+  insert into public.canary_rollup_sample
+  with src as (
+    select case when r.on_minute then r.minute else r.minute + interval '1 minute' end as minute_end, r.*
+    from public.canary_rollup_minute r
+    where r.event_type in ('request_completed', 'cache_access', 'mem0_write')
+      and (r.minute = any (v_minutes) or r.minute + interval '1 minute' = any (v_minutes)
+           or r.minute - interval '1 minute' = any (v_minutes))
+  ),
+  ends as (
+    select m as minute_end from unnest(v_minutes) m
+    union
+    select m + interval '1 minute' from unnest(v_minutes) m
+  ),
+  picked as (select s.* from src s join ends e using (minute_end)),
+  c as (
+    select s.minute_end, s.event_type, s.cohort,
+           sum(s.events) as events, sum(s.successes) as successes, sum(s.failures) as failures,
+           sum(s.hits) as hits, sum(s.misses) as misses, sum(s.times) as times,
+           sum(s.null_times) as null_times, sum(s.nonfinite_times) as nonfinite_times,
+           sum(s.negative_times) as negative_times, sum(s.slow) as slow, sum(s.time_sum) as time_sum,
+           min(s.time_min) as time_min, max(s.time_max) as time_max, sum(s.miss_times) as miss_times,
+           sum(s.miss_time_sum) as miss_time_sum
+    from picked s group by 1, 2, 3
+  ),
+  h as (
+    select b.minute_end, b.event_type, b.cohort,
+           array_agg(b.k order by b.k) as hist_keys, array_agg(b.n order by b.k) as hist_counts
+    from (
+      select s.minute_end, s.event_type, s.cohort, u.k, sum(u.n)::bigint as n
+      from picked s cross join lateral unnest(s.hist_keys, s.hist_counts) as u (k, n)
+      group by 1, 2, 3, 4
+    ) b
+    group by 1, 2, 3
+  )
+  select c.*, coalesce(h.hist_keys, '{}'), coalesce(h.hist_counts, '{}')
+  from c
+  left join h on h.minute_end = c.minute_end and h.event_type = c.event_type
+             and h.cohort is not distinct from c.cohort;
+
   -- Hours are computed once they have ended (the current hour changes every minute, and the
   -- RPCs read its minutes): those of the refreshed minutes, and every hour that ended since the
   -- last run.
@@ -351,6 +424,7 @@ begin
   perform pg_advisory_xact_lock(hashtextextended('canary_private.refresh_rollups', 0));
   delete from public.canary_rollup_minute;
   delete from public.canary_rollup_hour;
+  delete from public.canary_rollup_sample;
   update canary_private.rollup_state set hours_complete = '-infinity';
   insert into canary_private.rollup_dirty (minute)
   select distinct date_bin('1 minute', created_at, timestamptz '1970-01-01 00:00:00+00')
@@ -364,6 +438,12 @@ revoke all on function canary_private.rebuild_rollups() from public, anon, authe
 
 alter table public.canary_rollup_minute enable row level security;
 alter table public.canary_rollup_hour enable row level security;
+alter table public.canary_rollup_sample enable row level security;
+drop policy if exists "team members read rollups" on public.canary_rollup_sample;
+create policy "team members read rollups" on public.canary_rollup_sample
+  for select to authenticated using ((select canary_private.team_role()) is not null);
+revoke all on table public.canary_rollup_sample from anon, authenticated;
+grant select on table public.canary_rollup_sample to authenticated;
 drop policy if exists "team members read rollups" on public.canary_rollup_minute;
 create policy "team members read rollups" on public.canary_rollup_minute
   for select to authenticated using ((select canary_private.team_role()) is not null);
@@ -401,6 +481,8 @@ language plpgsql
 stable
 security invoker
 set search_path = ''
+-- Short statements with large cost estimates: compiling them (JIT) would cost more than it saves.
+set jit = off
 as $$
 declare
   epoch constant timestamptz := timestamptz '1970-01-01 00:00:00+00';
@@ -469,16 +551,21 @@ language plpgsql
 stable
 security invoker
 set search_path = ''
+-- Short statements with large cost estimates: compiling them (JIT) would cost more than it saves.
+set jit = off
 as $$
 begin
   perform canary_private.require_whole_minutes(p_from, p_to);
   return (
+  -- Buckets inside the window are read whole from canary_rollup_sample; the two at its edges
+  -- hold rows outside it and are merged here from the window's own minute rows.
   with src as (
     select case when r.on_minute then r.minute else r.minute + interval '1 minute' end as minute_end,
            r.*
     from public.canary_rollup_minute r
-    where r.minute >= p_from and r.minute < p_to
-      and r.event_type in ('request_completed', 'cache_access', 'mem0_write')
+    where r.event_type in ('request_completed', 'cache_access', 'mem0_write')
+      and ((r.minute = p_from and r.on_minute)
+           or (r.minute = p_to - interval '1 minute' and not r.on_minute and p_to > p_from))
   ),
   c as (
     select s.minute_end, s.event_type, s.cohort,
@@ -510,6 +597,13 @@ begin
     from c
     left join h on h.minute_end = c.minute_end and h.event_type = c.event_type
                and h.cohort is not distinct from c.cohort
+    union all
+    select r.minute_end, r.event_type, r.cohort, r.events, r.successes, r.failures, r.hits,
+           r.misses, r.times, r.null_times, r.nonfinite_times, r.negative_times, r.slow,
+           r.time_sum, r.time_min, r.time_max, r.miss_times, r.miss_time_sum,
+           r.hist_keys, r.hist_counts
+    from public.canary_rollup_sample r
+    where r.minute_end > p_from and r.minute_end < p_to
   ) t);
 end
 $$;
@@ -520,6 +614,8 @@ language sql
 stable
 security invoker
 set search_path = ''
+-- Short statements with large cost estimates: compiling them (JIT) would cost more than it saves.
+set jit = off
 as $$
   select json_build_object(
     'errors_by_type', coalesce((
@@ -568,6 +664,8 @@ language sql
 stable
 security invoker
 set search_path = ''
+-- Short statements with large cost estimates: compiling them (JIT) would cost more than it saves.
+set jit = off
 as $$
   with misses as (
     select e.*

@@ -365,6 +365,20 @@ fn hour_rows(stack: &Stack, window: Window) -> Vec<String> {
         .collect()
 }
 
+/// The alert samples' buckets of the window, as text.
+fn sample_rows(stack: &Stack, window: Window) -> Vec<String> {
+    stack
+        .sql(&format!(
+            "select minute_end, event_type, cohort, events, failures, hits, times, time_min, time_max, hist_keys, hist_counts \
+             from canary_rollup_sample where minute_end >= '{}' and minute_end <= '{}' order by 1, 2, 3;",
+            format_postgres(window.from),
+            format_postgres(window.to)
+        ))
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Late commits and back-dated rows land; the rollups then equal a recomputation from scratch,
 /// and the RPC's totals equal the core's rollup of the same rows.
 #[test]
@@ -421,7 +435,8 @@ fn rollups_equal_a_recomputation_after_late_and_backdated_inserts() {
 
     let minutes = minute_rows(&stack, window);
     let hours = hour_rows(&stack, window);
-    assert!(!minutes.is_empty() && !hours.is_empty());
+    let samples = sample_rows(&stack, window);
+    assert!(!minutes.is_empty() && !hours.is_empty() && !samples.is_empty());
     // From scratch: every minute of the slot marked and recomputed.
     stack.sql(&format!(
         "insert into canary_private.rollup_dirty select generate_series('{}'::timestamptz, '{}'::timestamptz - interval '1 minute', interval '1 minute');\
@@ -438,6 +453,11 @@ fn rollups_equal_a_recomputation_after_late_and_backdated_inserts() {
         hours,
         hour_rows(&stack, window),
         "hours differ from a recomputation"
+    );
+    assert_eq!(
+        samples,
+        sample_rows(&stack, window),
+        "sample buckets differ from a recomputation"
     );
 
     // The RPC (hours inside, minutes at the edges) against the core's rollup of the same rows.
