@@ -93,7 +93,10 @@ impl Fake {
         for param in query.split('&') {
             let (name, value) = param.split_once('=').unwrap();
             // As PostgREST does: the value is percent-decoded before its syntax is read.
-            let value = percent_decode(value);
+            let value = percent_encoding::percent_decode_str(value)
+                .decode_utf8()
+                .unwrap()
+                .into_owned();
             match (name, value.split_once('.').unwrap_or((&value, ""))) {
                 ("select", _) => {
                     select = value
@@ -339,21 +342,4 @@ pub(super) fn direct_store(rows: &[EventRow<'static>], from: Micros, to: Micros)
     }
     drop(batch);
     store
-}
-
-/// Decodes `%XX` escapes (as a server reads a query value); the fake's URLs are well formed.
-fn percent_decode(value: &str) -> String {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            out.push(u8::from_str_radix(&value[i + 1..i + 3], 16).unwrap());
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
 }
