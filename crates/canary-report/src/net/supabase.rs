@@ -148,9 +148,9 @@ fn read_rows(
     Ok(store)
 }
 
-/// Windows with more rows than this are read from the rollups (unless `--exact`): the exact
-/// read moves about 190,000 rows a second here (README: Reading from Supabase), so a million
-/// rows take ~5 s and ~60 MB; the rollups answer any window in well under a second.
+/// Windows with more rows than this are read from the rollups (unless `--exact`): a million
+/// rows is about as many as the exact read moves in a few seconds (README, "Reading from
+/// Supabase", has the measured rate), while the rollups answer any window at once.
 pub const EXACT_ROWS_LIMIT: u64 = 1_000_000;
 
 /// The environment variable that moves [`EXACT_ROWS_LIMIT`] (a machine that reads faster, or a
