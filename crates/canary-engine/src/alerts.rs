@@ -351,6 +351,13 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
+    /// Whether any rule had data at the end of the window: when none had (too few events in
+    /// the trailing span, as when the data stopped arriving), "On Track" would be a verdict
+    /// from silence.
+    pub fn any_rule_has_data_now(&self) -> bool {
+        self.rules.iter().any(|r| r.state != RuleState::NoData)
+    }
+
     /// Adds alerts from outside the event data (Redis INFO) and updates both statuses.
     pub fn add_alerts(&mut self, more: impl IntoIterator<Item = Alert>) {
         self.alerts.extend(more);
@@ -1283,5 +1290,24 @@ mod tests {
             to: 8_210_235_340_799_999_999,
         };
         assert_eq!(sample(&s, whole).p50_latency.len(), 13);
+    }
+
+    #[test]
+    fn a_rule_has_data_now_only_with_enough_events_at_the_window_end() {
+        // `n` requests in the minute before `at`, the window ending at `end`.
+        let check = |n: i64, end: Micros, expected: bool| {
+            let at = 100 * M;
+            let rows = (0..n)
+                .map(|i| request(i, at - M + i, 100.0, true))
+                .collect();
+            let e = evaluate(&store(rows), Window::new(0, end), &default_rules());
+            assert_eq!(e.any_rule_has_data_now(), expected, "{n} events, end {end}");
+        };
+        check(0, 101 * M, false);
+        check(1, 101 * M, false);
+        check(MIN_SAMPLE_EVENTS as i64 - 1, 101 * M, false);
+        check(MIN_SAMPLE_EVENTS as i64, 101 * M, true);
+        // The same events, the window ending long after them.
+        check(MIN_SAMPLE_EVENTS as i64, 200 * M, false);
     }
 }

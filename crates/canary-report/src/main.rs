@@ -19,7 +19,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use canary_core::alerts::{self, RuleState, Status};
+use canary_core::alerts::{self, Status};
 use canary_core::analysis::{analyse_window, assess_phase, Analysis};
 use canary_core::cohort::CohortComparison;
 use canary_core::cohort_rules::{CohortCall, CohortEvaluation};
@@ -256,10 +256,10 @@ fn check_command(a: &MetricsArgs) -> Result<u8, CliError> {
     let status = run.analysis.evaluation.status_now;
     // Events, but none a rule can judge at the end of the window (an export that stopped, a
     // window that ends after the data): no verdict, rather than "On Track" from silence.
-    let rules = &run.analysis.evaluation.rules;
+    let evaluation = &run.analysis.evaluation;
     if status == Status::OnTrack
-        && !rules.is_empty()
-        && rules.iter().all(|r| r.state == RuleState::NoData)
+        && !evaluation.rules.is_empty()
+        && !evaluation.any_rule_has_data_now()
     {
         println!("{}", human::stale_line(&run.analysis.metrics));
         return Ok(EXIT_NO_DATA);
