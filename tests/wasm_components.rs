@@ -4,10 +4,12 @@
 
 use std::sync::{Arc, Mutex};
 
+use canary_console::components::status_banner::StatusBanner;
 use canary_console::components::success_metrics::SuccessMetrics;
 use canary_console::components::toolbar::Toolbar;
 use canary_console::state::{query_params, UrlState};
-use canary_core::analysis::RangeChoice;
+use canary_core::alerts::default_rules;
+use canary_core::analysis::{analyse_window, RangeChoice};
 use canary_core::demo::{generate, DemoConfig};
 use canary_core::metrics::{compute, Window};
 use leptos::prelude::*;
@@ -82,6 +84,56 @@ async fn success_metrics_follow_the_window() {
         "{measured:?}"
     );
     assert_ne!(measured[0], "223.9 ms");
+}
+
+#[wasm_bindgen_test]
+async fn status_banner_says_no_data_when_the_window_end_has_too_few_events() {
+    let store = generate(&DemoConfig::default());
+    let whole = Window::whole(&store).unwrap();
+    let hour = 3_600_000_000;
+    let judge = |w: Window| {
+        Arc::new(analyse_window(
+            &store,
+            Some(w),
+            w.to,
+            None,
+            &default_rules(),
+        ))
+    };
+    let analysis = RwSignal::new(judge(Window::new(whole.to - hour, whole.to).unwrap()));
+    let root = container();
+    let _handle = leptos::mount::mount_to(root.clone(), move || {
+        view! { <StatusBanner analysis=analysis /> }
+    });
+    let word = |root: &web_sys::HtmlElement| texts(root, "[data-testid=status-word]")[0].clone();
+    let reason = |root: &web_sys::HtmlElement| texts(root, "[data-testid=escalation]")[0].clone();
+    assert!(word(&root).contains("On Track"), "{}", word(&root));
+    // The same hour of data, the window ending an hour after it (an export that stopped).
+    analysis.set(judge(
+        Window::new(whole.to - hour, whole.to + hour).unwrap(),
+    ));
+    settle().await;
+    assert!(word(&root).contains("No Data"), "{}", word(&root));
+    assert!(!word(&root).contains("On Track"), "{}", word(&root));
+    assert!(
+        reason(&root).contains("too few for any rule to judge"),
+        "{}",
+        reason(&root)
+    );
+    // No events at all.
+    analysis.set(judge(
+        Window::new(whole.to + hour, whole.to + 2 * hour).unwrap(),
+    ));
+    settle().await;
+    assert!(word(&root).contains("No Data"), "{}", word(&root));
+    assert!(
+        reason(&root).contains("No events in this window"),
+        "{}",
+        reason(&root)
+    );
+    analysis.set(judge(Window::new(whole.to - 2 * hour, whole.to).unwrap()));
+    settle().await;
+    assert!(word(&root).contains("On Track"), "{}", word(&root));
 }
 
 #[wasm_bindgen_test]

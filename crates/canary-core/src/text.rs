@@ -3,7 +3,9 @@
 //! The page, the CLI and the reports print these strings and never format the same value
 //! themselves, so a unit or a word cannot differ between them.
 
-use crate::alerts::{Alert, Level, MetricId, Rule, STAMPEDE_CRITICAL_MISSES};
+use crate::alerts::{
+    Alert, Level, MetricId, Rule, MIN_SAMPLE_EVENTS, SAMPLE_SPAN, STAMPEDE_CRITICAL_MISSES,
+};
 use crate::event::{from_datetime, Micros, MICROS_PER_HOUR, MICROS_PER_MINUTE, MICROS_PER_SECOND};
 use crate::metrics::Window;
 use crate::phases::Verdict;
@@ -168,6 +170,15 @@ pub fn format_duration(micros: Micros) -> String {
         };
     }
     format!("{} d {} h", hours / 24, hours % 24)
+}
+
+/// Why a window with events has no verdict at its end (`end`: its last instant, written as the
+/// front-end writes times): too few events in the trailing span for any rule to judge.
+pub fn too_few_at_end(end: &str) -> String {
+    format!(
+        "fewer than {MIN_SAMPLE_EVENTS} events in the {} before {end}, too few for any rule to judge (is the export still running?)",
+        format_duration(SAMPLE_SPAN)
+    )
 }
 
 /// How long an alert lasted, or has lasted so far at the end of `window` while still firing;

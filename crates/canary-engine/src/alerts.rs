@@ -335,6 +335,19 @@ impl Status {
     }
 }
 
+/// The verdict at the end of a window, or why there is none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerdictNow {
+    /// The window holds no events.
+    NoEvents,
+    /// Events, but too few in the trailing span before the window's end for any rule to judge
+    /// (an export that stopped, a window that ends after the data): "On Track" would be a
+    /// verdict from silence.
+    TooFewAtEnd,
+    /// The highest level firing at the end of the window.
+    Status(Status),
+}
+
 /// Everything the engine says about one window.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Evaluation {
@@ -356,6 +369,23 @@ impl Evaluation {
     /// from silence.
     pub fn any_rule_has_data_now(&self) -> bool {
         self.rules.iter().any(|r| r.state != RuleState::NoData)
+    }
+
+    /// What can be said of the window's end, given how many events the window holds: its
+    /// status, or why there is none. A firing alert is always a verdict; "On Track" needs a
+    /// rule that had data to judge (no rules at all, as with an empty rule table, judge as
+    /// before).
+    pub fn verdict_now(&self, events_in_window: u64) -> VerdictNow {
+        if events_in_window == 0 {
+            VerdictNow::NoEvents
+        } else if self.status_now == Status::OnTrack
+            && !self.rules.is_empty()
+            && !self.any_rule_has_data_now()
+        {
+            VerdictNow::TooFewAtEnd
+        } else {
+            VerdictNow::Status(self.status_now)
+        }
     }
 
     /// Adds alerts from outside the event data (Redis INFO) and updates both statuses.
@@ -1309,5 +1339,35 @@ mod tests {
         check(MIN_SAMPLE_EVENTS as i64, 101 * M, true);
         // The same events, the window ending long after them.
         check(MIN_SAMPLE_EVENTS as i64, 200 * M, false);
+    }
+
+    #[test]
+    fn the_verdict_now_needs_events_and_a_rule_with_data_unless_an_alert_fires() {
+        // `n` requests in the minute before `at` taking `ms` each, the window ending at `end`.
+        let check = |n: i64, ms: f64, end: Micros, expected: VerdictNow| {
+            let at = 100 * M;
+            let rows = (0..n).map(|i| request(i, at - M + i, ms, true)).collect();
+            let e = evaluate(&store(rows), Window::new(0, end), &default_rules());
+            assert_eq!(
+                e.verdict_now(n as u64),
+                expected,
+                "{n} events of {ms} ms, end {end}"
+            );
+        };
+        let min = MIN_SAMPLE_EVENTS as i64;
+        check(0, 100.0, 101 * M, VerdictNow::NoEvents);
+        check(1, 100.0, 101 * M, VerdictNow::TooFewAtEnd);
+        check(min - 1, 100.0, 101 * M, VerdictNow::TooFewAtEnd);
+        check(min, 100.0, 101 * M, VerdictNow::Status(Status::OnTrack));
+        check(min, 100.0, 200 * M, VerdictNow::TooFewAtEnd);
+        // No rules at all: nothing to wait for, the status stands.
+        let rows = (0..min)
+            .map(|i| request(i, 99 * M + i, 100.0, true))
+            .collect();
+        let e = evaluate(&store(rows), Window::new(0, 200 * M), &[]);
+        assert_eq!(
+            e.verdict_now(min as u64),
+            VerdictNow::Status(Status::OnTrack)
+        );
     }
 }

@@ -113,9 +113,8 @@ pub fn stale_line(m: &Metrics) -> String {
         .map(|to| time(to - chrono::TimeDelta::microseconds(1)))
         .unwrap_or_default();
     format!(
-        "No Data: fewer than {} events in the {} before {end}, too few for any rule to judge (is the export still running?); no verdict",
-        canary_core::alerts::MIN_SAMPLE_EVENTS,
-        canary_core::text::format_duration(canary_core::alerts::SAMPLE_SPAN),
+        "No Data: {}; no verdict",
+        canary_core::text::too_few_at_end(&end)
     )
 }
 

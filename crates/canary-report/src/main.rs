@@ -19,7 +19,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use canary_core::alerts::{self, Status};
+use canary_core::alerts::{self, Status, VerdictNow};
 use canary_core::analysis::{analyse_window, assess_phase, Analysis};
 use canary_core::cohort::CohortComparison;
 use canary_core::cohort_rules::{CohortCall, CohortEvaluation};
@@ -249,21 +249,21 @@ fn check_command(a: &MetricsArgs) -> Result<u8, CliError> {
         Input::Rollups(r) => return Ok(rollups::check_command(a, &r, run_now(a))),
     };
     let run = analyse(a, DefaultEnd::Now, store)?;
-    if run.analysis.metrics.window.events == 0 {
-        println!("{}", human::no_data_line(&run.analysis.metrics));
-        return Ok(EXIT_NO_DATA);
-    }
-    let status = run.analysis.evaluation.status_now;
-    // Events, but none a rule can judge at the end of the window (an export that stopped, a
-    // window that ends after the data): no verdict, rather than "On Track" from silence.
-    let evaluation = &run.analysis.evaluation;
-    if status == Status::OnTrack
-        && !evaluation.rules.is_empty()
-        && !evaluation.any_rule_has_data_now()
+    let status = match run
+        .analysis
+        .evaluation
+        .verdict_now(run.analysis.metrics.window.events)
     {
-        println!("{}", human::stale_line(&run.analysis.metrics));
-        return Ok(EXIT_NO_DATA);
-    }
+        VerdictNow::NoEvents => {
+            println!("{}", human::no_data_line(&run.analysis.metrics));
+            return Ok(EXIT_NO_DATA);
+        }
+        VerdictNow::TooFewAtEnd => {
+            println!("{}", human::stale_line(&run.analysis.metrics));
+            return Ok(EXIT_NO_DATA);
+        }
+        VerdictNow::Status(status) => status,
+    };
     println!("{}", human::verdict_line(&run.analysis.evaluation));
     // Why: each cohort rule firing now, with the endpoints and error types behind it; and, once,
     // when the data has no cohort tags, that the absolute rules decided alone.
