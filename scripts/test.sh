@@ -178,6 +178,9 @@ run_tests supabase cargo \
 # The rollups of sql/004_rollups.sql: pg_cron's job, recomputation, RPCs with RLS, the CLI's path.
 run_tests rollups-db cargo \
   cargo test --release -p canary-report --test rollups_db -- --include-ignored --nocapture
+# The email and the sign-off from the rollups above the row limit, and from the rows below it.
+run_tests reports-rollups-db cargo \
+  cargo test --release -p canary-report --test reports_rollups_db -- --include-ignored
 # The team records through PostgREST with real JWTs, and the CLI's sign-off commands.
 run_tests team-records cargo \
   cargo test --release -p canary-report --test team_records -- --include-ignored
