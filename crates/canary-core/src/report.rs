@@ -297,6 +297,9 @@ pub struct Approximation {
     pub uncertain_alerts: Vec<Alert>,
     /// The same over the phase so far (the sign-off's incidents).
     pub phase_uncertain_alerts: Vec<Alert>,
+    /// Canary against control over the whole period from the rollups' per-cohort counts and
+    /// histograms (`crate::rollup::compare_cohorts`); `None` without cohort tags.
+    pub cohorts: Option<crate::cohort::CohortComparison>,
 }
 
 impl Approximation {
@@ -870,6 +873,75 @@ const COHORTS_NEED_ROWS: &str = "**Not evaluated from the rollups:** the cohort 
     on errors), which the rollups do not hold; the status above is the absolute rules' alone. \
     The exact path (`--exact`) reads every row and evaluates them.";
 
+/// "Canary against control" from the rollups: the cohort rules need the rows; the whole
+/// period's comparison, labelled approximate, where the requests carry cohort tags.
+fn email_cohorts_from_rollups(out: &mut String, x: &Approximation) {
+    let _ = writeln!(out, "\n## Canary against control\n");
+    let Some(c) = &x.cohorts else {
+        let _ = writeln!(out, "**{}**", CohortCall::NoCohortTags.label());
+        return;
+    };
+    let _ = writeln!(out, "{COHORTS_NEED_ROWS}");
+    let (a, b) = (&c.canary, &c.control);
+    let _ = writeln!(
+        out,
+        "\nThe whole period ({} to {}), approximate: percentiles within {}, and the rank test \
+         counts each histogram bucket as one group of tied values:\n",
+        format_minute(from_datetime(c.from)),
+        format_minute(from_datetime(c.to)),
+        x.bound()
+    );
+    let errors = cohort_rules::proportion_test(a.failures, a.requests, b.failures, b.requests);
+    let ratio = |p: Option<f64>, q: Option<f64>| match (p, q) {
+        (Some(p), Some(q)) if q > 0.0 => ratio_text(p / q),
+        _ => String::new(),
+    };
+    let rows = vec![
+        vec![
+            "Requests".to_owned(),
+            a.requests.to_string(),
+            b.requests.to_string(),
+            String::new(),
+        ],
+        vec![
+            "P50".to_owned(),
+            x.ms(a.p50_ms),
+            x.ms(b.p50_ms),
+            ratio(a.p50_ms, b.p50_ms),
+        ],
+        vec![
+            "P95".to_owned(),
+            x.ms(a.p95_ms),
+            x.ms(b.p95_ms),
+            ratio(a.p95_ms, b.p95_ms),
+        ],
+        vec![
+            "Error rate".to_owned(),
+            format_pct(a.error_rate_pct),
+            format_pct(b.error_rate_pct),
+            errors
+                .difference_points
+                .map_or_else(String::new, points_text),
+        ],
+    ];
+    table(
+        out,
+        &["", "Canary", "Control", "Difference"],
+        &[false, true, true, true],
+        &rows,
+    );
+    let p = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), p_text);
+    let _ = writeln!(
+        out,
+        "\nMann–Whitney p (canary slower, on binned latencies) = {}; Fisher p (canary errors \
+         higher, exact counts) = {}. Not a verdict: the cohort rules judge trailing {}-minute \
+         spans against their margins.",
+        p(crate::cohort::p_canary_slower(&c.latency_test)),
+        p(errors.p_value),
+        cohort_rules::default_cohort_rules().window_minutes
+    );
+}
+
 /// "Canary against control": the cohort rules' call, both cohorts over the rules' last span,
 /// and for each cohort alert the endpoints and error types behind it.
 fn email_cohorts(out: &mut String, c: &CohortEvaluation) {
@@ -1371,8 +1443,8 @@ pub fn daily_email(input: &EmailInput<'_>) -> String {
     email_issues(&mut out, input);
     if let Some(cohorts) = input.cohorts {
         email_cohorts(&mut out, cohorts);
-    } else if input.approximation.is_some() {
-        let _ = writeln!(out, "\n## Canary against control\n\n{COHORTS_NEED_ROWS}");
+    } else if let Some(x) = input.approximation {
+        email_cohorts_from_rollups(&mut out, x);
     }
 
     let _ = writeln!(out, "\n## Phase {} success criteria\n", def.number);

@@ -13,6 +13,7 @@
 
 use crate::alerts::{self, Alert, Evaluation, Rule};
 use crate::cohort_rules::{self, CohortEvaluation};
+use crate::event::EventType;
 use crate::event::Micros;
 use crate::metrics::{self, Metrics, Window};
 use crate::phases::{
@@ -20,7 +21,9 @@ use crate::phases::{
     CANARY_NOT_WORSE,
 };
 use crate::report::{Approximation, ReportData};
-use crate::rollup::{evaluate_from_rollups, metrics_from_rollups, RollupEvaluation, RollupRow};
+use crate::rollup::{
+    compare_cohorts, evaluate_from_rollups, metrics_from_rollups, RollupEvaluation, RollupRow,
+};
 use crate::store::EventStore;
 use crate::supabase::rollups::RollupWindow;
 
@@ -176,11 +179,26 @@ pub fn mark_uncertain_ratio_criteria(
     }
 }
 
-/// "Canary not worse than control" from the rollups: not evaluated (no data), saying why.
-fn canary_not_evaluated(over: bool) -> CriterionResult {
+/// Whether any request or mem0 write of the rollups carries a boolean `details.canary`.
+pub fn tagged(r: &RollupWindow) -> bool {
+    r.totals.iter().any(|row| {
+        row.cohort.is_some()
+            && matches!(
+                row.event_type,
+                EventType::RequestCompleted | EventType::Mem0Write
+            )
+    })
+}
+
+/// "Canary not worse than control" from the rollups: without cohort tags, no data as from the
+/// rows; with them, not evaluated (no data), saying why.
+fn canary_not_evaluated(tagged: bool, over: bool) -> CriterionResult {
     let rules = cohort_rules::default_cohort_rules();
     let mut c = phases::canary_not_worse(&no_cohorts(), &rules, over);
     debug_assert_eq!(c.id, CANARY_NOT_WORSE);
+    if !tagged {
+        return c;
+    }
     c.measured = Measured {
         value: None,
         display: "not evaluated from the rollups: the cohort rules need the rows (--exact)"
@@ -249,7 +267,8 @@ impl ReportData {
                 previous.as_ref(),
                 bound,
             );
-            criteria.push(canary_not_evaluated(now >= window.to));
+            let tags = inputs.phase.is_some_and(tagged);
+            criteria.push(canary_not_evaluated(tags, now >= window.to));
             let hour_metrics = |w: Window| match inputs.phase {
                 Some(r) => metrics_of_minutes(r, w),
                 None => nothing(rules).0,
@@ -293,6 +312,10 @@ impl ReportData {
                 exact_rows_limit: inputs.exact_rows_limit,
                 uncertain_alerts: period_eval.uncertain,
                 phase_uncertain_alerts: phase_uncertain,
+                cohorts: inputs
+                    .period
+                    .filter(|r| tagged(r))
+                    .map(|r| compare_cohorts(&r.totals, r.window)),
             }),
         })
     }

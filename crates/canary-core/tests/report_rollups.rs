@@ -253,3 +253,28 @@ fn an_uncertain_alert_leaves_the_sign_off_undecided() {
     assert!(line.starts_with("- [ ] "), "{line}");
     assert!(line.contains("uncertain"), "{line}");
 }
+
+#[test]
+fn untagged_rollups_say_no_cohort_tags() {
+    // Requests without `details.canary`: as from the rows, the absolute rules decide alone; the
+    // reports do not claim the cohort rules were skipped for want of rows.
+    let store = requests(&[120.0, 130.0]);
+    let start = PHASE1_START;
+    let now = start + 24 * H;
+    let data = from_rollups(&store, start, now, Some(Window::new(start, now).unwrap()));
+    let email = daily_email(&data.email_input("r", data.default_date(), None));
+    assert!(email.contains(
+        "## Canary against control\n\n**No cohort tags: the absolute rules decide alone**\n"
+    ));
+    assert!(!email.contains("Not evaluated from the rollups"));
+    let canary = data
+        .criteria()
+        .iter()
+        .find(|c| c.id == "canary_not_worse")
+        .unwrap();
+    assert_eq!(canary.status, CriterionStatus::NoData);
+    assert_eq!(
+        canary.measured.display,
+        "no cohort tags (no boolean details.canary)"
+    );
+}
