@@ -297,9 +297,6 @@ pub struct Approximation {
     pub uncertain_alerts: Vec<Alert>,
     /// The same over the phase so far (the sign-off's incidents).
     pub phase_uncertain_alerts: Vec<Alert>,
-    /// Canary against control over the whole period from the rollups' per-cohort counts and
-    /// histograms (`crate::rollup::compare_cohorts`); `None` without cohort tags.
-    pub cohorts: Option<crate::cohort::CohortComparison>,
 }
 
 impl Approximation {
@@ -316,9 +313,9 @@ impl Approximation {
              than the {limit} the exact path reads row by row, so it is computed from the \
              database's per-minute rollups: counts and rates are exact, percentiles come from \
              latency histograms and are within {bound} of PostgreSQL's `percentile_cont` (shown \
-             as \"≈ … ms ({bound})\"). An alert or criterion whose bound straddles its threshold \
-             is marked uncertain rather than decided, and the cohort rules are not evaluated; \
-             the exact path (`--exact`) reads every row and decides them.",
+             as \"≈ … ms ({bound})\"), and canary against control uses binned latencies. An \
+             alert or criterion whose bound straddles its threshold is marked uncertain rather \
+             than decided; the exact path (`--exact`) reads every row and decides it.",
             bound = self.bound(),
             rows = self.rows,
             limit = self.exact_rows_limit,
@@ -340,6 +337,10 @@ fn percentile_ms(approx: Option<&Approximation>, v: Option<f64>) -> String {
 fn worst_text(approx: Option<&Approximation>, a: &Alert) -> String {
     match (approx, a.metric) {
         (Some(x), MetricId::P50Latency | MetricId::P95Latency) => x.ms(Some(a.worst_value)),
+        // A ratio of two bounded percentiles.
+        (Some(_), MetricId::CanaryP50Latency | MetricId::CanaryP95Latency) => {
+            format!("≈ {}", alert_worst(a))
+        }
         _ => alert_worst(a),
     }
 }
@@ -476,8 +477,7 @@ impl ReportData {
             metrics: &self.metrics,
             alerts: &self.evaluation.alerts,
             criteria: self.criteria(),
-            // From the rollups the cohort rules are not evaluated (the email says so).
-            cohorts: Some(&self.cohorts).filter(|_| self.approximation.is_none()),
+            cohorts: Some(&self.cohorts),
             dashboard_url,
             signoffs: None,
             approximation: self.approximation.as_ref(),
@@ -867,88 +867,25 @@ fn email_issues(out: &mut String, input: &EmailInput<'_>) {
     }
 }
 
-/// What the reports from the rollups say in place of the cohort rules' call.
-const COHORTS_NEED_ROWS: &str = "**Not evaluated from the rollups:** the cohort rules compare the \
-    canary with control minute by minute on the rows (Mann–Whitney on latencies, Fisher's test \
-    on errors), which the rollups do not hold; the status above is the absolute rules' alone. \
-    The exact path (`--exact`) reads every row and evaluates them.";
-
-/// "Canary against control" from the rollups: the cohort rules need the rows; the whole
-/// period's comparison, labelled approximate, where the requests carry cohort tags.
-fn email_cohorts_from_rollups(out: &mut String, x: &Approximation) {
-    let _ = writeln!(out, "\n## Canary against control\n");
-    let Some(c) = &x.cohorts else {
-        let _ = writeln!(out, "**{}**", CohortCall::NoCohortTags.label());
-        return;
-    };
-    let _ = writeln!(out, "{COHORTS_NEED_ROWS}");
-    let (a, b) = (&c.canary, &c.control);
-    let _ = writeln!(
-        out,
-        "\nThe whole period ({} to {}), approximate: percentiles within {}, and the rank test \
-         counts each histogram bucket as one group of tied values:\n",
-        format_minute(from_datetime(c.from)),
-        format_minute(from_datetime(c.to)),
-        x.bound()
-    );
-    let errors = cohort_rules::proportion_test(a.failures, a.requests, b.failures, b.requests);
-    let ratio = |p: Option<f64>, q: Option<f64>| match (p, q) {
-        (Some(p), Some(q)) if q > 0.0 => ratio_text(p / q),
-        _ => String::new(),
-    };
-    let rows = vec![
-        vec![
-            "Requests".to_owned(),
-            a.requests.to_string(),
-            b.requests.to_string(),
-            String::new(),
-        ],
-        vec![
-            "P50".to_owned(),
-            x.ms(a.p50_ms),
-            x.ms(b.p50_ms),
-            ratio(a.p50_ms, b.p50_ms),
-        ],
-        vec![
-            "P95".to_owned(),
-            x.ms(a.p95_ms),
-            x.ms(b.p95_ms),
-            ratio(a.p95_ms, b.p95_ms),
-        ],
-        vec![
-            "Error rate".to_owned(),
-            format_pct(a.error_rate_pct),
-            format_pct(b.error_rate_pct),
-            errors
-                .difference_points
-                .map_or_else(String::new, points_text),
-        ],
-    ];
-    table(
-        out,
-        &["", "Canary", "Control", "Difference"],
-        &[false, true, true, true],
-        &rows,
-    );
-    let p = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), p_text);
-    let _ = writeln!(
-        out,
-        "\nMann–Whitney p (canary slower, on binned latencies) = {}; Fisher p (canary errors \
-         higher, exact counts) = {}. Not a verdict: the cohort rules judge trailing {}-minute \
-         spans against their margins.",
-        p(crate::cohort::p_canary_slower(&c.latency_test)),
-        p(errors.p_value),
-        cohort_rules::default_cohort_rules().window_minutes
-    );
-}
-
 /// "Canary against control": the cohort rules' call, both cohorts over the rules' last span,
 /// and for each cohort alert the endpoints and error types behind it.
-fn email_cohorts(out: &mut String, c: &CohortEvaluation) {
+/// From the rollups (`approx`), percentiles carry their bound, the rank test is on binned
+/// latencies and the evidence, which needs the rows, is not shown.
+fn email_cohorts(out: &mut String, c: &CohortEvaluation, approx: Option<&Approximation>) {
     let _ = writeln!(out, "\n## Canary against control\n");
     let _ = writeln!(out, "**{}**", c.call.label());
     if c.call == CohortCall::NoCohortTags {
         return;
+    }
+    if let Some(x) = approx {
+        let _ = writeln!(
+            out,
+            "\nFrom the rollups: request, error and mem0 counts are exact and so is Fisher's \
+             test; latencies are within {} and the Mann–Whitney test counts each histogram \
+             bucket as one group of tied values, so a latency rule whose ratio's bound straddles \
+             its limit is uncertain (see Issues).",
+            x.bound()
+        );
     }
     if let Some(now) = &c.now {
         let (a, b) = (&now.comparison.canary, &now.comparison.control);
@@ -969,14 +906,14 @@ fn email_cohorts(out: &mut String, c: &CohortEvaluation) {
             ],
             vec![
                 "P50".to_owned(),
-                format_ms(a.p50_ms),
-                format_ms(b.p50_ms),
+                percentile_ms(approx, a.p50_ms),
+                percentile_ms(approx, b.p50_ms),
                 now.p50_ratio.map_or_else(String::new, ratio_text),
             ],
             vec![
                 "P95".to_owned(),
-                format_ms(a.p95_ms),
-                format_ms(b.p95_ms),
+                percentile_ms(approx, a.p95_ms),
+                percentile_ms(approx, b.p95_ms),
                 now.p95_ratio.map_or_else(String::new, ratio_text),
             ],
             vec![
@@ -1007,12 +944,18 @@ fn email_cohorts(out: &mut String, c: &CohortEvaluation) {
                 format_ms(Some(hi))
             ),
             (Some(hl), _, _) => format_ms(Some(hl)),
+            _ if approx.is_some() => "— (needs the values: `--exact`)".to_owned(),
             _ => "—".to_owned(),
+        };
+        let binned = if approx.is_some() {
+            ", on binned latencies"
+        } else {
+            ""
         };
         let _ = writeln!(
             out,
-            "\nLatency shift (Hodges–Lehmann): {shift}; Mann–Whitney p (canary slower) = {}; \
-             Fisher p (canary errors higher) = {}; a rule needs p < {}.",
+            "\nLatency shift (Hodges–Lehmann): {shift}; Mann–Whitney p (canary slower{binned}) = \
+             {}; Fisher p (canary errors higher) = {}; a rule needs p < {}.",
             p(now.latency_p_value),
             p(now.error_test.p_value),
             p_text(c.alpha)
@@ -1024,9 +967,16 @@ fn email_cohorts(out: &mut String, c: &CohortEvaluation) {
             "\n### {} {}: {}\n",
             level_text(a.alert.level),
             cell(&a.rule),
-            alert_worst(&a.alert)
+            worst_text(approx, &a.alert)
         );
-        email_evidence(out, &a.evidence);
+        if approx.is_some() {
+            let _ = writeln!(
+                out,
+                "The endpoints and error types behind it need the rows: read with `--exact`."
+            );
+        } else {
+            email_evidence(out, &a.evidence);
+        }
     }
 }
 
@@ -1442,9 +1392,7 @@ pub fn daily_email(input: &EmailInput<'_>) -> String {
     email_endpoints(&mut out, m, input.approximation);
     email_issues(&mut out, input);
     if let Some(cohorts) = input.cohorts {
-        email_cohorts(&mut out, cohorts);
-    } else if let Some(x) = input.approximation {
-        email_cohorts_from_rollups(&mut out, x);
+        email_cohorts(&mut out, cohorts, input.approximation);
     }
 
     let _ = writeln!(out, "\n## Phase {} success criteria\n", def.number);

@@ -8,12 +8,12 @@
 //! an alert that fires for some values within the percentiles' bound and not for others
 //! ([`crate::rollup::RollupEvaluation::uncertain`]); a value criterion whose bound straddles
 //! its target ([`crate::phases::judge_value`]); "no alerts" criteria that only uncertain alerts
-//! break. The cohort rules compare canary and control minute by minute on the rows, which the
-//! rollups do not hold: from the rollups they are not evaluated, and the reports say so.
+//! break. The cohort rules run on the rollups' per-cohort minutes
+//! ([`crate::report_cohorts`]): exact counts and Fisher's test, latency ratios within their
+//! band and a rank test on binned latencies, so their latency alerts may be uncertain too.
 
 use crate::alerts::{self, Alert, Evaluation, Rule};
-use crate::cohort_rules::{self, CohortEvaluation};
-use crate::event::EventType;
+use crate::cohort_rules::{self, CohortRules};
 use crate::event::Micros;
 use crate::metrics::{self, Metrics, Window};
 use crate::phases::{
@@ -21,9 +21,8 @@ use crate::phases::{
     CANARY_NOT_WORSE,
 };
 use crate::report::{Approximation, ReportData};
-use crate::rollup::{
-    compare_cohorts, evaluate_from_rollups, metrics_from_rollups, RollupEvaluation, RollupRow,
-};
+use crate::report_cohorts::{evaluate_cohorts_from_rollups, RollupCohorts};
+use crate::rollup::{evaluate_from_rollups, metrics_from_rollups, RollupEvaluation, RollupRow};
 use crate::store::EventStore;
 use crate::supabase::rollups::RollupWindow;
 
@@ -179,44 +178,36 @@ pub fn mark_uncertain_ratio_criteria(
     }
 }
 
-/// Whether any request or mem0 write of the rollups carries a boolean `details.canary`.
-pub fn tagged(r: &RollupWindow) -> bool {
-    r.totals.iter().any(|row| {
-        row.cohort.is_some()
-            && matches!(
-                row.event_type,
-                EventType::RequestCompleted | EventType::Mem0Write
-            )
-    })
-}
-
-/// "Canary not worse than control" from the rollups: without cohort tags, no data as from the
-/// rows; with them, not evaluated (no data), saying why.
-fn canary_not_evaluated(tagged: bool, over: bool) -> CriterionResult {
-    let rules = cohort_rules::default_cohort_rules();
-    let mut c = phases::canary_not_worse(&no_cohorts(), &rules, over);
+/// "Canary not worse than control" from the cohort rules over rollups: as from the rows, and
+/// uncertain where it would hold but an uncertain cohort alert was active.
+fn canary_not_worse(cohorts: &RollupCohorts, rules: &CohortRules, over: bool) -> CriterionResult {
+    let mut c = phases::canary_not_worse(&cohorts.evaluation, rules, over);
     debug_assert_eq!(c.id, CANARY_NOT_WORSE);
-    if !tagged {
-        return c;
+    if c.status != CriterionStatus::Fail && !cohorts.uncertain.is_empty() {
+        let n = cohorts.uncertain.len();
+        c.measured = Measured {
+            value: None,
+            display: format!(
+                "none certain; {n} uncertain cohort alert{} (latency within the percentiles' bound)",
+                if n == 1 { "" } else { "s" }
+            ),
+        };
+        c.status = CriterionStatus::Pending;
+        c.on_track = None;
+        c.uncertain = true;
     }
-    c.measured = Measured {
-        value: None,
-        display: "not evaluated from the rollups: the cohort rules need the rows (--exact)"
-            .to_owned(),
-    };
-    c.status = CriterionStatus::NoData;
-    c.on_track = None;
     c
 }
 
-/// The cohort rules over no data: the value [`ReportData::cohorts`] holds when they were not
-/// evaluated ([`ReportData::approximation`] is set, and the reports do not show it).
-fn no_cohorts() -> CohortEvaluation {
-    cohort_rules::evaluate_cohorts(
-        &EventStore::new(),
-        None,
-        &cohort_rules::default_cohort_rules(),
-    )
+/// The cohort rules over `r`, or over no data.
+fn cohorts_of(r: Option<&RollupWindow>, rules: &CohortRules) -> RollupCohorts {
+    match r {
+        Some(r) => evaluate_cohorts_from_rollups(&r.minutes, r.window, rules),
+        None => RollupCohorts {
+            evaluation: cohort_rules::evaluate_cohorts(&EventStore::new(), None, rules),
+            uncertain: Vec::new(),
+        },
+    }
 }
 
 impl ReportData {
@@ -237,6 +228,8 @@ impl ReportData {
             .map_or_else(|| nothing(rules), |r| of_window(r, rules));
         // The bound every percentile from the rollups carries.
         let bound = crate::histogram::RELATIVE_ERROR_BOUND;
+        let cohort_rules = cohort_rules::default_cohort_rules();
+        let period_cohorts = cohorts_of(inputs.period, &cohort_rules);
         let mut phase_alerts = Vec::new();
         let mut phase_uncertain = Vec::new();
         let assessment = phase.window().map(|window| {
@@ -267,8 +260,12 @@ impl ReportData {
                 previous.as_ref(),
                 bound,
             );
-            let tags = inputs.phase.is_some_and(tagged);
-            criteria.push(canary_not_evaluated(tags, now >= window.to));
+            let phase_cohorts = cohorts_of(inputs.phase, &cohort_rules);
+            criteria.push(canary_not_worse(
+                &phase_cohorts,
+                &cohort_rules,
+                now >= window.to,
+            ));
             let hour_metrics = |w: Window| match inputs.phase {
                 Some(r) => metrics_of_minutes(r, w),
                 None => nothing(rules).0,
@@ -295,7 +292,10 @@ impl ReportData {
                 definition: phase.clone(),
             }
         });
-        let evaluation: Evaluation = period_eval.evaluation;
+        let mut evaluation: Evaluation = period_eval.evaluation;
+        period_cohorts.evaluation.add_to(&mut evaluation);
+        let mut uncertain_alerts = period_eval.uncertain;
+        uncertain_alerts.extend(period_cohorts.uncertain);
         Some(ReportData {
             phases,
             phase,
@@ -304,18 +304,14 @@ impl ReportData {
             period: inputs.period.map(|r| r.window),
             metrics,
             evaluation,
-            cohorts: no_cohorts(),
+            cohorts: period_cohorts.evaluation,
             now,
             approximation: Some(Approximation {
                 relative_error: bound,
                 rows: inputs.rows,
                 exact_rows_limit: inputs.exact_rows_limit,
-                uncertain_alerts: period_eval.uncertain,
+                uncertain_alerts,
                 phase_uncertain_alerts: phase_uncertain,
-                cohorts: inputs
-                    .period
-                    .filter(|r| tagged(r))
-                    .map(|r| compare_cohorts(&r.totals, r.window)),
             }),
         })
     }

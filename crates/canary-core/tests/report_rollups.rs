@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 
 use canary_core::alerts::{default_rules, Level, WindowedMetric};
+use canary_core::cohort_rules::{default_cohort_rules, evaluate_cohorts, CohortCall};
 use canary_core::demo::{generate, DemoConfig, PHASE1_START};
 use canary_core::event::MICROS_PER_HOUR;
 use canary_core::metrics::{compute, Window};
@@ -17,6 +18,7 @@ use canary_core::phases::{default_phases, judge_value, CriterionStatus, ValueCal
 use canary_core::report::{
     daily_email, default_period, phase_signoff, ReportData, DEFAULT_ROLLOUT_NAME,
 };
+use canary_core::report_cohorts::evaluate_cohorts_from_rollups;
 use canary_core::report_rollups::RollupInputs;
 use canary_core::rollup::{rollup_rows, whole_minutes, ExactParts};
 use canary_core::supabase::rollups::RollupWindow;
@@ -100,7 +102,9 @@ fn demo_reports_from_rollups() {
         signoff.lines().nth(2).unwrap().starts_with(notice),
         "{signoff}"
     );
-    assert!(email.contains("## Canary against control\n\n**Not evaluated from the rollups:**"));
+    assert!(email.contains(
+        "## Canary against control\n\n**Canary not worse than control**\n\nFrom the rollups:"
+    ));
 
     // The counts are the rows' own: the period line equals the exact email's.
     let mut phases = default_phases();
@@ -266,7 +270,7 @@ fn untagged_rollups_say_no_cohort_tags() {
     assert!(email.contains(
         "## Canary against control\n\n**No cohort tags: the absolute rules decide alone**\n"
     ));
-    assert!(!email.contains("Not evaluated from the rollups"));
+    assert!(!email.contains("From the rollups:"));
     let canary = data
         .criteria()
         .iter()
@@ -277,4 +281,160 @@ fn untagged_rollups_say_no_cohort_tags() {
         canary.measured.display,
         "no cohort tags (no boolean details.canary)"
     );
+}
+
+/// A cohort scenario: two hours of requests (two a second, 30 % canary when tagged), the canary
+/// changed in the second hour.
+#[derive(Clone, Copy, Debug)]
+struct Scenario {
+    tagged: bool,
+    /// Canary latency multiplier in the second hour.
+    slower: f64,
+    /// Canary error probability in the second hour (control's stays 0.5 %).
+    canary_errors: f64,
+}
+
+fn scenario_store(s: Scenario) -> EventStore {
+    let mut r = stdx::rand::SplitMix64::new(7);
+    let rows: Vec<EventRow> = (0..2 * 3600 * 2)
+        .map(|i: i64| {
+            let at = PHASE1_START + i * 500_000;
+            let second_hour = i >= 3600 * 2;
+            let canary = s.tagged.then(|| r.next_f64() < 0.3);
+            let mut ms = 100.0 + 300.0 * r.next_f64();
+            let mut error = 0.005;
+            if canary == Some(true) && second_hour {
+                ms *= s.slower;
+                error = s.canary_errors;
+            }
+            EventRow {
+                id: i + 1,
+                created_at: at,
+                event_type: EventType::RequestCompleted,
+                processing_time_ms: Some(ms),
+                success: Some(r.next_f64() >= error),
+                cache_hit: None,
+                cache_key: None,
+                details: Details {
+                    endpoint: Some(Cow::Borrowed("/api/chat")),
+                    canary,
+                    ..Details::default()
+                },
+            }
+        })
+        .collect();
+    let mut store = EventStore::new();
+    store.extend(rows);
+    store
+}
+
+/// (metric, level, since, until) of an alert.
+fn key(a: &canary_core::alerts::Alert) -> String {
+    format!(
+        "{} {} {} {:?}",
+        a.metric.as_str(),
+        a.level.as_str(),
+        a.since,
+        a.until
+    )
+}
+
+/// The cohort rules from the rollups of a scenario against the rules on its rows: the call, and
+/// the alerts, each either the same or uncertain (never a certain alert the rows do not have).
+fn check_cohorts(s: Scenario, call: CohortCall, alerts: &[&str]) {
+    let store = scenario_store(s);
+    let window = Window::new(PHASE1_START, PHASE1_START + 2 * H).unwrap();
+    let rules = default_cohort_rules();
+    let exact = evaluate_cohorts(&store, Some(window), &rules);
+    let approx = evaluate_cohorts_from_rollups(&rollup_rows(&store, window, true), window, &rules);
+    assert_eq!(exact.call, call, "{s:?}: rows");
+    assert_eq!(approx.evaluation.call, call, "{s:?}: rollups");
+    let rows: Vec<String> = exact.alerts.iter().map(|a| key(&a.alert)).collect();
+    let certain: Vec<String> = approx
+        .evaluation
+        .alerts
+        .iter()
+        .map(|a| key(&a.alert))
+        .collect();
+    // A certain alert from the rollups fires where the rows' alert of its rule fires: it may
+    // start later (its favourable edge crosses later), never earlier, and ends as it ends.
+    for a in approx.evaluation.alerts.iter().map(|a| &a.alert) {
+        assert!(
+            exact
+                .alerts
+                .iter()
+                .map(|e| &e.alert)
+                .any(|e| e.metric == a.metric
+                    && e.level == a.level
+                    && e.since <= a.since
+                    && e.until == a.until),
+            "{s:?}: {} from the rollups only; rows: {rows:?}",
+            key(a)
+        );
+    }
+    // Every alert of the rows is certain or uncertain from the rollups.
+    for e in exact.alerts.iter().map(|e| &e.alert) {
+        let same_rule = |a: &canary_core::alerts::Alert| a.metric == e.metric && a.level == e.level;
+        assert!(
+            approx.evaluation.alerts.iter().any(|a| same_rule(&a.alert))
+                || approx.uncertain.iter().any(same_rule),
+            "{s:?}: {} missing from the rollups",
+            key(e)
+        );
+    }
+    let metrics: Vec<&str> = approx
+        .evaluation
+        .alerts
+        .iter()
+        .map(|a| a.alert.metric.as_str())
+        .collect();
+    for m in alerts {
+        assert!(metrics.contains(m), "{s:?}: no {m} alert in {certain:?}");
+    }
+    // The error-rate rules read exact counts: their alerts are the rows' own.
+    let errors = |keys: &[String]| -> Vec<String> {
+        keys.iter()
+            .filter(|k| k.starts_with("canary_error_rate"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(errors(&certain), errors(&rows), "{s:?}");
+}
+
+#[test]
+fn cohort_rules_from_rollups_agree_with_the_rows() {
+    let same = Scenario {
+        tagged: true,
+        slower: 1.0,
+        canary_errors: 0.005,
+    };
+    check_cohorts(same, CohortCall::NotWorse, &[]);
+    check_cohorts(
+        Scenario {
+            tagged: false,
+            ..same
+        },
+        CohortCall::NoCohortTags,
+        &[],
+    );
+    check_cohorts(
+        Scenario {
+            canary_errors: 0.10,
+            ..same
+        },
+        CohortCall::CanaryWorse,
+        &["canary_error_rate"],
+    );
+    check_cohorts(
+        Scenario {
+            slower: 1.8,
+            ..same
+        },
+        CohortCall::CanaryWorse,
+        &["canary_p50_latency", "canary_p95_latency"],
+    );
+    // No rows at all: no tags.
+    let window = Window::new(PHASE1_START, PHASE1_START + H).unwrap();
+    let none = evaluate_cohorts_from_rollups(&[], window, &default_cohort_rules());
+    assert_eq!(none.evaluation.call, CohortCall::NoCohortTags);
 }
