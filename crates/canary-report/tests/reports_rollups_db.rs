@@ -6,7 +6,7 @@
 //! rollups: it says at its top that its percentiles are approximate and why, shows every
 //! percentile with its bound, says that the cohort rules need `--exact`, and its counts and rates
 //! equal those of the same report with `--exact`. Under the limit, the report is the exact one,
-//! byte for byte.
+//! byte for byte. `metrics --json` and `check` from the rollups evaluate the cohort rules too.
 //!
 //! `#[ignore]`d so a plain `cargo test` skips them; `bash scripts/test.sh` runs them (step
 //! "Supabase REST path"), or by hand:
@@ -250,4 +250,44 @@ fn email_and_signoff_read_the_rollups_above_the_limit() {
     assert_eq!(canary(&approx), canary(&exact));
     let (small, _) = report("signoff", &[], "1000000");
     assert_eq!(small, exact);
+
+    // `metrics --json` and `check` from the rollups evaluate the cohort rules too.
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "metrics",
+            "--supabase-url",
+            &stack.url,
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--now",
+            &to,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let (code, out, err) = cli(&stack, &args, "5000");
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+    };
+    let (approx, exact) = (json(&[]), json(&["--exact"]));
+    assert_eq!(approx["source"], "rollups");
+    assert_eq!(approx["cohorts"]["call"], exact["cohorts"]["call"]);
+    assert_eq!(approx["cohorts"]["tagged"], true);
+    let check = |extra: &[&str]| -> i32 {
+        let mut args = vec![
+            "check",
+            "--supabase-url",
+            &stack.url,
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--now",
+            &to,
+        ];
+        args.extend_from_slice(extra);
+        cli(&stack, &args, "5000").0
+    };
+    assert_eq!(check(&[]), check(&["--exact"]), "check's verdict");
 }
