@@ -15,7 +15,7 @@
 #   7 supabase   PostgreSQL + PostgREST 12.0.2 + nginx on loopback (scripts/supabase-local.sh)
 #                + tests/sql/team_access.sql (the RLS policies in plain SQL)
 #                + tests/sql/team_records.sql (rollouts, sign-offs, ticks: RLS, privileges, history)
-#                + crates/canary-report/tests/supabase.rs, rollups_db.rs (pg_cron running the
+#                + crates/canary-report/tests/supabase.rs, rollups_db.rs, reports_rollups_db.rs (pg_cron running the
 #                rollup job, the RPCs with RLS) and team_records.rs; the stack stays up for step 9
 #   7b delivery  the CLI's email over SMTP against aiosmtpd (plain, STARTTLS + AUTH, TLS, and
 #                the failures), chat webhooks against a local HTTP server, the HTML screenshotted
@@ -178,6 +178,9 @@ run_tests supabase cargo \
 # The rollups of sql/004_rollups.sql: pg_cron's job, recomputation, RPCs with RLS, the CLI's path.
 run_tests rollups-db cargo \
   cargo test --release -p canary-report --test rollups_db -- --include-ignored --nocapture
+# The email and the sign-off from the rollups above the row limit, and from the rows below it.
+run_tests reports-rollups-db cargo \
+  cargo test --release -p canary-report --test reports_rollups_db -- --include-ignored
 # The team records through PostgREST with real JWTs, and the CLI's sign-off commands.
 run_tests team-records cargo \
   cargo test --release -p canary-report --test team_records -- --include-ignored

@@ -27,6 +27,8 @@ pub mod phases;
 pub mod read;
 pub mod redis;
 pub mod report;
+pub mod report_cohorts;
+pub mod report_rollups;
 pub mod summary;
 pub mod supabase;
 pub mod team;

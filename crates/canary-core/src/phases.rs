@@ -470,6 +470,49 @@ pub struct CriterionResult {
     /// Whether the criterion holds on the data so far (`None`: no data); equals the final
     /// outcome once the phase is over. Lets a pending criterion show which way it leans.
     pub on_track: Option<bool>,
+    /// The measured value is an estimate (a percentile from the rollups' histograms) whose error
+    /// band straddles the target: the data cannot decide the criterion, so its status is
+    /// `pending` and the reports call it uncertain ([`ValueCall::Uncertain`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub uncertain: bool,
+}
+
+/// A value against a strict limit, when the value may be an estimate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueCall {
+    /// Every value within the estimate's bound meets the limit.
+    Holds,
+    /// No value within the bound meets it.
+    Misses,
+    /// The bound straddles the limit: some values meet it and some do not.
+    Uncertain,
+}
+
+/// Judges `v` against `limit` (`below`: the value must be below it, else above it; strict, as
+/// every threshold is), where `v` is known within `relative_error` (`None`: exact) and the band
+/// is [`crate::histogram::error_band`]'s. An exact value is never uncertain.
+pub fn judge_value(v: f64, limit: f64, below: bool, relative_error: Option<f64>) -> ValueCall {
+    let (low, high) = match relative_error {
+        Some(e) => crate::histogram::error_band(v, e),
+        None => (v, v),
+    };
+    let meets = |x: f64| if below { x < limit } else { x > limit };
+    match (meets(low), meets(high)) {
+        (true, true) => ValueCall::Holds,
+        (false, false) => ValueCall::Misses,
+        _ => ValueCall::Uncertain,
+    }
+}
+
+/// The relative error of `measure`'s value in `m`: the percentiles' bound for a percentile of
+/// bounded metrics, `None` (exact) for everything else.
+pub fn relative_error_of(measure: Measure, m: &Metrics) -> Option<f64> {
+    match measure {
+        Measure::P50LatencyMs | Measure::P95LatencyMs | Measure::P99LatencyMs => {
+            m.window.percentile_relative_error
+        }
+        _ => None,
+    }
 }
 
 /// How one rule came out on the data so far, before the phase's timing is applied.
@@ -481,6 +524,8 @@ struct Outcome {
     failed_for_good: bool,
     /// Missing data that later data cannot supply.
     no_data_for_good: bool,
+    /// An estimate whose bound straddles the target: not decided by this data.
+    uncertain: bool,
 }
 
 /// Judges every criterion of `def`.
@@ -510,6 +555,9 @@ pub fn evaluate_criteria(
             let outcome = judge(&c.rule, metrics, alerts, seen, previous);
             let status = if outcome.failed_for_good {
                 CriterionStatus::Fail
+            } else if outcome.uncertain {
+                // Waiting does not decide it either: only the exact values can.
+                CriterionStatus::Pending
             } else if outcome.no_data_for_good {
                 CriterionStatus::NoData
             } else if !over {
@@ -528,6 +576,7 @@ pub fn evaluate_criteria(
                 measured: outcome.measured,
                 status,
                 on_track: outcome.holds,
+                uncertain: outcome.uncertain,
             }
         })
         .collect()
@@ -588,23 +637,26 @@ fn judge(
         holds,
         failed_for_good: false,
         no_data_for_good: false,
+        uncertain: false,
     };
     // Event rules need some data in the window: a phase with no events at all proves nothing.
     let has_events = m.window.events > 0;
     match *rule {
         Rule::Below { measure, limit, .. } | Rule::Above { measure, limit } => {
             let v = measure.of(m);
-            let holds = v.map(|v| match rule {
-                Rule::Below { .. } => v < limit,
-                _ => v > limit,
-            });
-            plain(
-                Measured {
-                    value: v,
-                    display: measure.format_bounded(v, m.window.percentile_relative_error),
+            let below = matches!(rule, Rule::Below { .. });
+            let call = v.map(|v| judge_value(v, limit, below, relative_error_of(measure, m)));
+            let measured = Measured {
+                value: v,
+                display: measure.format_bounded(v, m.window.percentile_relative_error),
+            };
+            match call {
+                Some(ValueCall::Uncertain) => Outcome {
+                    uncertain: true,
+                    ..plain(measured, None)
                 },
-                holds,
-            )
+                call => plain(measured, call.map(|c| c == ValueCall::Holds)),
+            }
         }
         Rule::BreakerStaysClosed => {
             let closed = breaker_closed(m);
@@ -620,6 +672,7 @@ fn judge(
                 holds: has_events.then_some(closed),
                 failed_for_good: has_events && !closed,
                 no_data_for_good: false,
+                uncertain: false,
             }
         }
         Rule::NoAlerts { min_level } => {
@@ -653,6 +706,7 @@ fn judge(
                 holds: Some(!any),
                 failed_for_good: any,
                 no_data_for_good: false,
+                uncertain: false,
             }
         }
         Rule::LatencyVsPrevious { max_ratio } => {
@@ -731,6 +785,7 @@ fn no_baseline_with(display: String) -> Outcome {
         holds: None,
         failed_for_good: false,
         no_data_for_good: true,
+        uncertain: false,
     }
 }
 
@@ -990,6 +1045,22 @@ pub fn checklist(
     alerts: &[Alert],
     now: Micros,
 ) -> Vec<ChecklistItem> {
+    checklist_with(def, alerts, &[], now, &|window| {
+        compute(store, Some(window))
+    })
+}
+
+/// [`checklist`] with each hour's metrics from `hour_metrics` (the rollups' for a window too
+/// large to read row by row) and the alerts `uncertain` within the percentiles' bound: a
+/// percentile or an uncertain alert that cannot be decided is an issue of its hour, worded as
+/// uncertain, so the check is not Ok on an estimate.
+pub fn checklist_with(
+    def: &PhaseDefinition,
+    alerts: &[Alert],
+    uncertain: &[Alert],
+    now: Micros,
+    hour_metrics: &dyn Fn(Window) -> Metrics,
+) -> Vec<ChecklistItem> {
     let Some(start) = def.start else {
         return Vec::new();
     };
@@ -1007,7 +1078,7 @@ pub fn checklist(
                     from: (due - H).max(start),
                     to: due,
                 };
-                hour_verdict(def, store, alerts, window)
+                hour_verdict(def, &hour_metrics(window), alerts, uncertain, window)
             };
             ChecklistItem {
                 hour,
@@ -1021,11 +1092,11 @@ pub fn checklist(
 
 fn hour_verdict(
     def: &PhaseDefinition,
-    store: &EventStore,
+    m: &Metrics,
     alerts: &[Alert],
+    uncertain: &[Alert],
     window: Window,
 ) -> Verdict {
-    let m = compute(store, Some(window));
     let active: Vec<&Alert> = alerts_in(alerts, window).collect();
     let measured_anything = m.latency.requests > 0
         || m.cache.accesses > 0
@@ -1038,28 +1109,31 @@ fn hour_verdict(
     for c in &def.criteria {
         match c.rule {
             Rule::Below { measure, limit, .. } | Rule::Above { measure, limit } => {
-                let Some(v) = measure.of(&m) else {
+                let Some(v) = measure.of(m) else {
                     // A metric without events in this hour (few mem0 writes, say) is not a
                     // problem of the hour; the phase criteria catch a metric that never shows.
                     continue;
                 };
-                let holds = if matches!(c.rule, Rule::Below { .. }) {
-                    v < limit
-                } else {
-                    v > limit
-                };
-                if !holds {
-                    issues.push(format!(
-                        "{} {}, criterion {}",
+                let below = matches!(c.rule, Rule::Below { .. });
+                let error = relative_error_of(measure, m);
+                let shown = measure.format_bounded(Some(v), error);
+                match judge_value(v, limit, below, error) {
+                    ValueCall::Holds => {}
+                    ValueCall::Misses => issues.push(format!(
+                        "{} {shown}, criterion {}",
                         measure.label(),
-                        measure.format(Some(v)),
                         c.rule.target()
-                    ));
+                    )),
+                    ValueCall::Uncertain => issues.push(format!(
+                        "{} {shown}, criterion {}: uncertain, the bound straddles the target",
+                        measure.label(),
+                        c.rule.target()
+                    )),
                 }
             }
             Rule::BreakerStaysClosed => {
-                if !breaker_closed(&m) {
-                    issues.push(format!("Circuit breaker {}", breaker_display(&m)));
+                if !breaker_closed(m) {
+                    issues.push(format!("Circuit breaker {}", breaker_display(m)));
                 }
             }
             // Alerts are listed below, whatever their level; the comparisons are phase-wide.
@@ -1073,6 +1147,12 @@ fn hour_verdict(
             .iter()
             .map(|a| format!("Alert {}", describe_alert(a))),
     );
+    issues.extend(alerts_in(uncertain, window).map(|a| {
+        format!(
+            "Uncertain alert {} (within the percentiles' bound)",
+            describe_alert(a)
+        )
+    }));
     if issues.is_empty() {
         Verdict::Ok
     } else {
@@ -1178,6 +1258,7 @@ pub fn canary_not_worse(
         measured,
         status,
         on_track,
+        uncertain: false,
     }
 }
 

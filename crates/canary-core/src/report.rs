@@ -275,7 +275,78 @@ pub struct ReportData {
     pub cohorts: CohortEvaluation,
     /// The time the report is made at.
     pub now: Micros,
+    /// Set when the values come from the database's rollups rather than the rows
+    /// ([`ReportData::from_rollups`]): percentiles are estimates within a bound.
+    pub approximation: Option<Approximation>,
 }
+
+/// What sets a report computed from the rollups apart from one computed from the rows
+/// (docs/metrics.md#rollups-and-the-latency-histogram): counts and rates are exact, percentiles
+/// are within `relative_error`, alerts and criteria that the bound cannot decide are uncertain,
+/// and the cohort rules, which compare canary and control minute by minute on the rows, are not
+/// evaluated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Approximation {
+    /// The percentiles' relative error, as the metrics carry it (`0.01`: "≈ 512 ms (±1 %)").
+    pub relative_error: f64,
+    /// The events the report covers, and the most the exact path reads row by row: more than
+    /// that is why the rollups were read.
+    pub rows: u64,
+    pub exact_rows_limit: u64,
+    /// Alerts of the period that fire for some values within the bound and not for others.
+    pub uncertain_alerts: Vec<Alert>,
+    /// The same over the phase so far (the sign-off's incidents).
+    pub phase_uncertain_alerts: Vec<Alert>,
+}
+
+impl Approximation {
+    /// "±1 %".
+    fn bound(&self) -> String {
+        format!("±{} %", number(self.relative_error * 100.0))
+    }
+
+    /// The paragraph at the top of a report from the rollups: that its percentiles are
+    /// approximate, and why.
+    fn notice(&self) -> String {
+        format!(
+            "> **Percentiles are approximate ({bound}).** This report covers {rows} events, more \
+             than the {limit} the exact path reads row by row, so it is computed from the \
+             database's per-minute rollups: counts and rates are exact, percentiles come from \
+             latency histograms and are within {bound} of PostgreSQL's `percentile_cont` (shown \
+             as \"≈ … ms ({bound})\"), and canary against control uses binned latencies. An \
+             alert or criterion whose bound straddles its threshold is marked uncertain rather \
+             than decided; the exact path (`--exact`) reads every row and decides it.",
+            bound = self.bound(),
+            rows = self.rows,
+            limit = self.exact_rows_limit,
+        )
+    }
+
+    /// A latency percentile with its bound.
+    fn ms(&self, v: Option<f64>) -> String {
+        crate::summary::format_bounded_ms(v, self.relative_error)
+    }
+}
+
+/// A latency percentile as the report shows it: with its bound when approximate.
+fn percentile_ms(approx: Option<&Approximation>, v: Option<f64>) -> String {
+    approx.map_or_else(|| format_ms(v), |a| a.ms(v))
+}
+
+/// An alert's worst value; a latency percentile's with its bound when approximate.
+fn worst_text(approx: Option<&Approximation>, a: &Alert) -> String {
+    match (approx, a.metric) {
+        (Some(x), MetricId::P50Latency | MetricId::P95Latency) => x.ms(Some(a.worst_value)),
+        // A ratio of two bounded percentiles.
+        (Some(_), MetricId::CanaryP50Latency | MetricId::CanaryP95Latency) => {
+            format!("≈ {}", alert_worst(a))
+        }
+        _ => alert_worst(a),
+    }
+}
+
+/// How a criterion or metric that the percentiles' bound cannot decide is shown.
+const UNCERTAIN_TEXT: &str = "❔ uncertain";
 
 /// The email's default period: the 24 hours that end at the end of the data.
 pub fn default_period(store: &EventStore) -> Option<Window> {
@@ -364,6 +435,7 @@ impl ReportData {
             phase_alerts,
             period,
             now,
+            approximation: None,
         })
     }
 
@@ -408,6 +480,7 @@ impl ReportData {
             cohorts: Some(&self.cohorts),
             dashboard_url,
             signoffs: None,
+            approximation: self.approximation.as_ref(),
         }
     }
 
@@ -430,6 +503,7 @@ impl ReportData {
             decision: None,
             next_phase_start: self.phase.window().filter(|_| has_next).map(|w| w.to),
             notes: None,
+            approximation: self.approximation.as_ref(),
         }
     }
 }
@@ -495,6 +569,8 @@ pub struct EmailInput<'a> {
     /// The sign-offs recorded in the period, oldest first (`None`: no team records were read,
     /// and the email has no sign-off section).
     pub signoffs: Option<&'a [crate::team::SignoffRecord]>,
+    /// Set for values from the rollups: bounded percentiles, uncertain alerts.
+    pub approximation: Option<&'a Approximation>,
 }
 
 /// The subject line, as plain text (for `mail -s`; the Markdown's first line has it escaped).
@@ -534,13 +610,14 @@ impl ValueTarget {
         }
     }
 
-    fn judge(self, v: Option<f64>) -> CriterionStatus {
-        match v {
-            None => CriterionStatus::NoData,
-            Some(v) if (self.below && v < self.limit) || (!self.below && v > self.limit) => {
-                CriterionStatus::Pass
-            }
-            Some(_) => CriterionStatus::Fail,
+    /// The result of `v` known within `relative_error` (`None`: exact); `None` when the bound
+    /// straddles the limit.
+    fn judge(self, v: Option<f64>, relative_error: Option<f64>) -> Option<CriterionStatus> {
+        match v.map(|v| phases::judge_value(v, self.limit, self.below, relative_error)) {
+            None => Some(CriterionStatus::NoData),
+            Some(phases::ValueCall::Holds) => Some(CriterionStatus::Pass),
+            Some(phases::ValueCall::Misses) => Some(CriterionStatus::Fail),
+            Some(phases::ValueCall::Uncertain) => None,
         }
     }
 }
@@ -605,15 +682,18 @@ fn email_metrics_table(out: &mut String, input: &EmailInput<'_>) {
     let mut rows = Vec::new();
     for (label, id, measure, unit) in EMAIL_METRICS {
         let v = measure.of(m);
+        let error = phases::relative_error_of(measure, m);
         let (target, status) = match value_target(input.phases, input.phase, id, measure) {
-            Some(t) => (t.text(unit), t.judge(v)),
-            None => ("—".to_owned(), CriterionStatus::NoData),
+            Some(t) => (t.text(unit), t.judge(v, error)),
+            None => ("—".to_owned(), Some(CriterionStatus::NoData)),
         };
         rows.push(vec![
             label.to_owned(),
-            measure.format(v),
+            measure.format_bounded(v, error),
             target,
-            criterion_status_text(status).to_owned(),
+            status
+                .map_or(UNCERTAIN_TEXT, criterion_status_text)
+                .to_owned(),
         ]);
     }
     let breaker = &m.circuit_breaker;
@@ -647,7 +727,7 @@ fn email_metrics_table(out: &mut String, input: &EmailInput<'_>) {
     );
 }
 
-fn email_endpoints(out: &mut String, m: &Metrics) {
+fn email_endpoints(out: &mut String, m: &Metrics, approx: Option<&Approximation>) {
     if m.latency_by_endpoint.is_empty() {
         return;
     }
@@ -667,9 +747,9 @@ fn email_endpoints(out: &mut String, m: &Metrics) {
             vec![
                 cell_or_null(e.endpoint.as_deref()),
                 e.requests.to_string(),
-                format_ms(e.p50_ms),
-                format_ms(e.p95_ms),
-                format_ms(e.p99_ms),
+                percentile_ms(approx, e.p50_ms),
+                percentile_ms(approx, e.p95_ms),
+                percentile_ms(approx, e.p99_ms),
             ]
         })
         .collect();
@@ -681,35 +761,58 @@ fn email_endpoints(out: &mut String, m: &Metrics) {
     );
 }
 
+/// The table of alerts: level, metric, threshold, since, until, worst.
+fn alerts_table(out: &mut String, alerts: &[Alert], approx: Option<&Approximation>) {
+    let rows: Vec<Vec<String>> = alerts
+        .iter()
+        .map(|a| {
+            vec![
+                level_text(a.level).to_owned(),
+                format!("{} (`{}`)", a.metric.label(), a.metric.as_str()),
+                alert_threshold(a),
+                format_second(a.since),
+                a.until
+                    .map_or_else(|| "still firing".to_owned(), format_second),
+                worst_text(approx, a),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &["Level", "Metric", "Threshold", "Since", "Until", "Worst"],
+        &[false, false, false, false, false, true],
+        &rows,
+    );
+}
+
 fn email_issues(out: &mut String, input: &EmailInput<'_>) {
     let _ = writeln!(out, "\n## Issues\n");
+    let approx = input.approximation;
     if input.alerts.is_empty() {
-        let _ = writeln!(out, "None: no alert fired in the period.");
+        let _ = match approx {
+            Some(_) => writeln!(
+                out,
+                "None certain: no alert fired for every value within the percentiles' bound."
+            ),
+            None => writeln!(out, "None: no alert fired in the period."),
+        };
     } else {
         let n = input.alerts.len();
         let noun = if n == 1 { "alert" } else { "alerts" };
         let _ = writeln!(out, "{n} {noun} fired in the period:\n");
-        let rows: Vec<Vec<String>> = input
-            .alerts
-            .iter()
-            .map(|a| {
-                vec![
-                    level_text(a.level).to_owned(),
-                    format!("{} (`{}`)", a.metric.label(), a.metric.as_str()),
-                    alert_threshold(a),
-                    format_second(a.since),
-                    a.until
-                        .map_or_else(|| "still firing".to_owned(), format_second),
-                    alert_worst(a),
-                ]
-            })
-            .collect();
-        table(
+        alerts_table(out, input.alerts, approx);
+    }
+    if let Some(x) = approx.filter(|x| !x.uncertain_alerts.is_empty()) {
+        let n = x.uncertain_alerts.len();
+        let noun = if n == 1 { "alert is" } else { "alerts are" };
+        let _ = writeln!(
             out,
-            &["Level", "Metric", "Threshold", "Since", "Until", "Worst"],
-            &[false, false, false, false, false, true],
-            &rows,
+            "\n### Uncertain alerts\n\n{n} {noun} uncertain: each fires for some values within \
+             the percentiles' bound ({}) and not for others, so it neither counts towards the \
+             status nor is dropped; the exact path (`--exact`) decides it.\n",
+            x.bound()
         );
+        alerts_table(out, &x.uncertain_alerts, approx);
     }
     let m = input.metrics;
     if !m.errors_by_type.is_empty() {
@@ -766,11 +869,23 @@ fn email_issues(out: &mut String, input: &EmailInput<'_>) {
 
 /// "Canary against control": the cohort rules' call, both cohorts over the rules' last span,
 /// and for each cohort alert the endpoints and error types behind it.
-fn email_cohorts(out: &mut String, c: &CohortEvaluation) {
+/// From the rollups (`approx`), percentiles carry their bound, the rank test is on binned
+/// latencies and the evidence, which needs the rows, is not shown.
+fn email_cohorts(out: &mut String, c: &CohortEvaluation, approx: Option<&Approximation>) {
     let _ = writeln!(out, "\n## Canary against control\n");
     let _ = writeln!(out, "**{}**", c.call.label());
     if c.call == CohortCall::NoCohortTags {
         return;
+    }
+    if let Some(x) = approx {
+        let _ = writeln!(
+            out,
+            "\nFrom the rollups: request, error and mem0 counts are exact and so is Fisher's \
+             test; latencies are within {} and the Mann–Whitney test counts each histogram \
+             bucket as one group of tied values, so a latency rule whose ratio's bound straddles \
+             its limit is uncertain (see Issues).",
+            x.bound()
+        );
     }
     if let Some(now) = &c.now {
         let (a, b) = (&now.comparison.canary, &now.comparison.control);
@@ -791,14 +906,14 @@ fn email_cohorts(out: &mut String, c: &CohortEvaluation) {
             ],
             vec![
                 "P50".to_owned(),
-                format_ms(a.p50_ms),
-                format_ms(b.p50_ms),
+                percentile_ms(approx, a.p50_ms),
+                percentile_ms(approx, b.p50_ms),
                 now.p50_ratio.map_or_else(String::new, ratio_text),
             ],
             vec![
                 "P95".to_owned(),
-                format_ms(a.p95_ms),
-                format_ms(b.p95_ms),
+                percentile_ms(approx, a.p95_ms),
+                percentile_ms(approx, b.p95_ms),
                 now.p95_ratio.map_or_else(String::new, ratio_text),
             ],
             vec![
@@ -829,12 +944,18 @@ fn email_cohorts(out: &mut String, c: &CohortEvaluation) {
                 format_ms(Some(hi))
             ),
             (Some(hl), _, _) => format_ms(Some(hl)),
+            _ if approx.is_some() => "— (needs the values: `--exact`)".to_owned(),
             _ => "—".to_owned(),
+        };
+        let binned = if approx.is_some() {
+            ", on binned latencies"
+        } else {
+            ""
         };
         let _ = writeln!(
             out,
-            "\nLatency shift (Hodges–Lehmann): {shift}; Mann–Whitney p (canary slower) = {}; \
-             Fisher p (canary errors higher) = {}; a rule needs p < {}.",
+            "\nLatency shift (Hodges–Lehmann): {shift}; Mann–Whitney p (canary slower{binned}) = \
+             {}; Fisher p (canary errors higher) = {}; a rule needs p < {}.",
             p(now.latency_p_value),
             p(now.error_test.p_value),
             p_text(c.alpha)
@@ -846,9 +967,16 @@ fn email_cohorts(out: &mut String, c: &CohortEvaluation) {
             "\n### {} {}: {}\n",
             level_text(a.alert.level),
             cell(&a.rule),
-            alert_worst(&a.alert)
+            worst_text(approx, &a.alert)
         );
-        email_evidence(out, &a.evidence);
+        if approx.is_some() {
+            let _ = writeln!(
+                out,
+                "The endpoints and error types behind it need the rows: read with `--exact`."
+            );
+        } else {
+            email_evidence(out, &a.evidence);
+        }
     }
 }
 
@@ -970,6 +1098,9 @@ fn criteria_table(out: &mut String, criteria: &[CriterionResult]) {
                     Some(false) => status.push_str(" (off track so far)"),
                     None => {}
                 }
+            }
+            if c.uncertain {
+                status = format!("{UNCERTAIN_TEXT} (the bound straddles the target)");
             }
             vec![
                 cell(&c.criterion),
@@ -1093,6 +1224,30 @@ fn next_steps(input: &EmailInput<'_>) -> Vec<String> {
         |p| format!("escalate to Phase {}", p.number),
     );
     let failed = criteria_with(input.criteria, |s| s == CriterionStatus::Fail);
+    let uncertain: Vec<String> = input
+        .criteria
+        .iter()
+        .filter(|c| c.uncertain)
+        .map(|c| cell(&c.criterion))
+        .collect();
+    let uncertain_alerts = input.approximation.map_or(0, |x| x.uncertain_alerts.len());
+    if !uncertain.is_empty() || uncertain_alerts > 0 {
+        let mut what = Vec::new();
+        if uncertain_alerts > 0 {
+            what.push(format!(
+                "{uncertain_alerts} uncertain alert{}",
+                if uncertain_alerts == 1 { "" } else { "s" }
+            ));
+        }
+        if !uncertain.is_empty() {
+            what.push(format!("the uncertain criteria ({})", uncertain.join("; ")));
+        }
+        steps.push(format!(
+            "Decide {} on the exact numbers: run the report again with `--exact`, which reads \
+             every row.",
+            what.join(" and ")
+        ));
+    }
     if status == Status::RollbackRequired {
         steps.push(format!("Do not {next_name}."));
         return steps;
@@ -1136,11 +1291,21 @@ fn next_steps(input: &EmailInput<'_>) -> Vec<String> {
                      validated, Technical Lead approval."
                 ));
             } else {
-                let open = criteria_with(input.criteria, |s| s != CriterionStatus::Pass);
-                let open = if open.is_empty() {
-                    "no criterion was judged".to_owned()
-                } else {
-                    format!("not met: {}", open.join("; "))
+                let open: Vec<String> = input
+                    .criteria
+                    .iter()
+                    .filter(|c| c.status != CriterionStatus::Pass && !c.uncertain)
+                    .map(|c| cell(&c.criterion))
+                    .collect();
+                let open = match (open.is_empty(), uncertain.is_empty()) {
+                    (true, true) => "no criterion was judged".to_owned(),
+                    (false, true) => format!("not met: {}", open.join("; ")),
+                    (true, false) => format!("uncertain: {}", uncertain.join("; ")),
+                    (false, false) => format!(
+                        "not met: {}; uncertain: {}",
+                        open.join("; "),
+                        uncertain.join("; ")
+                    ),
                 };
                 steps.push(format!(
                     "**Do not {next_name} yet**: Phase {n} criteria {open}. Resolve them, or \
@@ -1170,6 +1335,9 @@ pub fn daily_email(input: &EmailInput<'_>) -> String {
         escape_markdown(input.name),
         def.number
     );
+    if let Some(x) = input.approximation {
+        let _ = writeln!(out, "{}\n", x.notice());
+    }
     let _ = writeln!(
         out,
         "- **Phase:** {} ({} traffic)",
@@ -1183,7 +1351,16 @@ pub fn daily_email(input: &EmailInput<'_>) -> String {
     } else {
         ""
     };
-    let _ = writeln!(out, "- **Status:** {}{nothing}", status_text(status));
+    let uncertain = match input.approximation.map_or(0, |x| x.uncertain_alerts.len()) {
+        0 => String::new(),
+        1 => " (1 more alert uncertain: see Issues)".to_owned(),
+        n => format!(" ({n} more alerts uncertain: see Issues)"),
+    };
+    let _ = writeln!(
+        out,
+        "- **Status:** {}{nothing}{uncertain}",
+        status_text(status)
+    );
     let period = match (m.window.from, m.window.to) {
         (Some(from), Some(to)) => format!(
             "{} to {}: {} requests, {} cache lookups, {} mem0 writes",
@@ -1212,10 +1389,10 @@ pub fn daily_email(input: &EmailInput<'_>) -> String {
             let _ = writeln!(out, "- {}", escape_markdown(note));
         }
     }
-    email_endpoints(&mut out, m);
+    email_endpoints(&mut out, m, input.approximation);
     email_issues(&mut out, input);
     if let Some(cohorts) = input.cohorts {
-        email_cohorts(&mut out, cohorts);
+        email_cohorts(&mut out, cohorts, input.approximation);
     }
 
     let _ = writeln!(out, "\n## Phase {} success criteria\n", def.number);
@@ -1323,12 +1500,16 @@ pub struct SignoffInput<'a> {
     pub next_phase_start: Option<Micros>,
     /// Observations or concerns before proceeding; "None." without (or blank).
     pub notes: Option<&'a str>,
+    /// Set for values from the rollups: bounded percentiles, uncertain alerts.
+    pub approximation: Option<&'a Approximation>,
 }
 
 /// One data item of the sign-off before overrides.
 struct DataItem {
     status: CriterionStatus,
     measured: String,
+    /// The percentiles' bound cannot decide it.
+    uncertain: bool,
 }
 
 fn monitoring_checks_item(input: &SignoffInput<'_>) -> DataItem {
@@ -1337,6 +1518,7 @@ fn monitoring_checks_item(input: &SignoffInput<'_>) -> DataItem {
         return DataItem {
             status: CriterionStatus::NoData,
             measured: "no scheduled checks: the phase has not started".to_owned(),
+            uncertain: false,
         };
     }
     let count = |f: fn(&Verdict) -> bool| checks.iter().filter(|c| f(&c.data_verdict)).count();
@@ -1357,7 +1539,11 @@ fn monitoring_checks_item(input: &SignoffInput<'_>) -> DataItem {
     } else {
         CriterionStatus::Pass
     };
-    DataItem { status, measured }
+    DataItem {
+        status,
+        measured,
+        uncertain: false,
+    }
 }
 
 fn critical_incidents_item(input: &SignoffInput<'_>) -> DataItem {
@@ -1369,6 +1555,29 @@ fn critical_incidents_item(input: &SignoffInput<'_>) -> DataItem {
     let state = phase_state(input.phase, input.now);
     // Some measured value means the phase had data; no data proves no absence of incidents.
     let has_data = input.criteria.iter().any(|c| c.measured.value.is_some());
+    let uncertain: Vec<&Alert> = input
+        .approximation
+        .map_or(&[][..], |x| &x.phase_uncertain_alerts)
+        .iter()
+        .filter(|a| a.level >= Level::Critical)
+        .collect();
+    if critical.is_empty() && !uncertain.is_empty() {
+        let noun = if uncertain.len() == 1 {
+            "alert"
+        } else {
+            "alerts"
+        };
+        return DataItem {
+            status: CriterionStatus::Pending,
+            measured: format!(
+                "none certain; {} critical or emergency {noun} uncertain within the percentiles' \
+                 bound: {}",
+                uncertain.len(),
+                alert_list(&uncertain)
+            ),
+            uncertain: true,
+        };
+    }
     if critical.is_empty() {
         let (status, measured) = match state {
             PhaseState::NotStarted => (CriterionStatus::NoData, "the phase has not started"),
@@ -1379,23 +1588,8 @@ fn critical_incidents_item(input: &SignoffInput<'_>) -> DataItem {
         return DataItem {
             status,
             measured: measured.to_owned(),
+            uncertain: false,
         };
-    }
-    const SHOWN: usize = 3;
-    let mut listed: Vec<String> = critical
-        .iter()
-        .take(SHOWN)
-        .map(|a| {
-            format!(
-                "`{}` {} from {}",
-                a.metric.as_str(),
-                a.level.as_str(),
-                format_second(a.since)
-            )
-        })
-        .collect();
-    if critical.len() > SHOWN {
-        listed.push(format!("{} more", critical.len() - SHOWN));
     }
     let noun = if critical.len() == 1 {
         "alert"
@@ -1408,9 +1602,31 @@ fn critical_incidents_item(input: &SignoffInput<'_>) -> DataItem {
         measured: format!(
             "{} critical or emergency {noun}: {}",
             critical.len(),
-            listed.join(", ")
+            alert_list(&critical)
         ),
+        uncertain: false,
     }
+}
+
+/// The first three alerts (`` `p95_latency` critical from … ``) and how many more.
+fn alert_list(alerts: &[&Alert]) -> String {
+    const SHOWN: usize = 3;
+    let mut listed: Vec<String> = alerts
+        .iter()
+        .take(SHOWN)
+        .map(|a| {
+            format!(
+                "`{}` {} from {}",
+                a.metric.as_str(),
+                a.level.as_str(),
+                format_second(a.since)
+            )
+        })
+        .collect();
+    if alerts.len() > SHOWN {
+        listed.push(format!("{} more", alerts.len() - SHOWN));
+    }
+    listed.join(", ")
 }
 
 /// The overrides by item, checked: each has a reason, names a known item, and appears once.
@@ -1444,13 +1660,14 @@ fn checked_overrides<'a>(input: &SignoffInput<'a>) -> Result<Vec<&'a Override>, 
     Ok(seen)
 }
 
-/// A checklist line: `- [x] label: measured (status)`, with the override where there is one.
+/// A checklist line: `- [x] label: measured (status)`, with the override where there is one;
+/// `uncertain` (a bound straddling the target) shows instead of the status.
 fn item_line(
     out: &mut String,
     indent: &str,
     label: &str,
     measured: &str,
-    status: CriterionStatus,
+    (status, uncertain): (CriterionStatus, bool),
     ov: Option<&Override>,
 ) -> bool {
     let ticked = ov.map_or(status == CriterionStatus::Pass, |o| o.ticked);
@@ -1463,10 +1680,14 @@ fn item_line(
         ),
         None => String::new(),
     };
+    let status = if uncertain {
+        UNCERTAIN_TEXT
+    } else {
+        criterion_status_text(status)
+    };
     let _ = writeln!(
         out,
-        "{indent}- [{mark}] {label}: {measured} ({}{decision})",
-        criterion_status_text(status)
+        "{indent}- [{mark}] {label}: {measured} ({status}{decision})"
     );
     ticked
 }
@@ -1496,7 +1717,7 @@ pub fn phase_signoff(input: &SignoffInput<'_>) -> Result<String, SignoffError> {
         "",
         &format!("All {}h monitoring checks completed", hours(def.duration)),
         &checks.measured,
-        checks.status,
+        (checks.status, false),
         find(ITEM_MONITORING_CHECKS),
     ));
 
@@ -1505,17 +1726,20 @@ pub fn phase_signoff(input: &SignoffInput<'_>) -> Result<String, SignoffError> {
     let mut criteria_ticked = 0;
     let mut failed = Vec::new();
     let mut pending = Vec::new();
+    let mut uncertain = Vec::new();
     for c in input.criteria {
         let ticked = item_line(
             &mut sub,
             "  ",
             &cell(&c.criterion),
             &format!("{}, target {}", cell(&c.measured.display), cell(&c.target)),
-            c.status,
+            (c.status, c.uncertain),
             find(&c.id),
         );
         if ticked {
             criteria_ticked += 1;
+        } else if c.uncertain {
+            uncertain.push(cell(&c.criterion));
         } else if c.status == CriterionStatus::Pending {
             pending.push(cell(&c.criterion));
         } else {
@@ -1551,12 +1775,15 @@ pub fn phase_signoff(input: &SignoffInput<'_>) -> Result<String, SignoffError> {
     if !pending.is_empty() {
         let _ = write!(measured, "; pending: {}", pending.join("; "));
     }
+    if !uncertain.is_empty() {
+        let _ = write!(measured, "; uncertain: {}", uncertain.join("; "));
+    }
     ticks.push(item_line(
         &mut body,
         "",
         "All success criteria met consistently",
         &measured,
-        criteria_status,
+        (criteria_status, false),
         find(ITEM_SUCCESS_CRITERIA),
     ));
     body.push_str(&sub);
@@ -1567,7 +1794,7 @@ pub fn phase_signoff(input: &SignoffInput<'_>) -> Result<String, SignoffError> {
         "",
         &format!("No critical incidents during Phase {n}"),
         &incidents.measured,
-        incidents.status,
+        (incidents.status, incidents.uncertain),
         find(ITEM_CRITICAL_INCIDENTS),
     ));
 
@@ -1609,6 +1836,9 @@ pub fn phase_signoff(input: &SignoffInput<'_>) -> Result<String, SignoffError> {
         let noun = if open == 1 { "item is" } else { "items are" };
         format!("❌ no: {open} of {} {noun} not ticked", ticks.len())
     };
+    if let Some(x) = input.approximation {
+        let _ = writeln!(out, "{}\n", x.notice());
+    }
     let _ = writeln!(out, "**Ready for {target}:** {ready}\n");
     let _ = writeln!(out, "## Criteria for Phase {n} → {target}\n");
     out.push_str(&body);
@@ -1850,6 +2080,7 @@ mod tests {
             },
             status,
             on_track: Some(status == CriterionStatus::Pass),
+            uncertain: false,
         }
     }
 
@@ -1875,6 +2106,7 @@ mod tests {
             decision: None,
             next_phase_start: None,
             notes: None,
+            approximation: None,
         })
     }
 
@@ -1989,6 +2221,7 @@ mod tests {
                 cohorts: None,
                 dashboard_url: None,
                 signoffs: None,
+                approximation: None,
             });
             assert!(
                 text.contains(&format!("- **Status:** {expected}")),
@@ -2036,6 +2269,7 @@ mod tests {
                 cohorts: None,
                 dashboard_url: None,
                 signoffs,
+                approximation: None,
             })
         };
         for (signoffs, expected) in [
@@ -2076,6 +2310,7 @@ mod tests {
             cohorts: None,
             dashboard_url: None,
             signoffs: None,
+            approximation: None,
         };
         assert_eq!(
             email_subject(&input),

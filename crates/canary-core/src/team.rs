@@ -377,6 +377,7 @@ mod tests {
                 },
                 status: CriterionStatus::Pass,
                 on_track: Some(true),
+                uncertain: false,
             },
             CriterionResult {
                 id: "p95".into(),
@@ -388,6 +389,7 @@ mod tests {
                 },
                 status: CriterionStatus::NoData,
                 on_track: None,
+                uncertain: false,
             },
         ];
         let s = NewSignoff::new(

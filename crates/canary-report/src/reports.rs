@@ -2,7 +2,11 @@
 //! sign-off as Markdown (docs/metrics.md#reports), printed or written atomically to `--out FILE`.
 //!
 //! The values come from `canary_core::report::ReportData`, the same computation the page's
-//! export uses, so both print the same bytes for the same data, phase and time.
+//! export uses, so both print the same bytes for the same data, phase and time. A Supabase
+//! report whose windows (the email's period and the phase so far) hold more rows than
+//! `net::supabase::EXACT_ROWS_LIMIT` is computed from the database's rollups instead, unless
+//! `--exact` (`ReportData::from_rollups`: exact counts, bounded percentiles, uncertain alerts
+//! and criteria, said at the report's top), as `metrics` and `check` choose.
 
 use std::fs;
 use std::io::{self, Write};
@@ -13,9 +17,12 @@ use canary_core::chat::ChatSummary;
 use canary_core::event::MICROS_PER_HOUR;
 use canary_core::metrics::Window;
 use canary_core::phases;
+use canary_core::phases::PhaseDefinition;
 use canary_core::report::{
     daily_email, email_subject, phase_signoff, EmailInput, ManualChecks, ReportData, SignoffInput,
 };
+use canary_core::report_rollups::RollupInputs;
+use canary_core::rollup::{minute_ceil, minute_floor, whole_minutes};
 use canary_core::supabase::team::Membership;
 use canary_core::team::{apply_phase_settings, Decision, NewSignoff, PhaseSetting};
 use canary_core::EventStore;
@@ -34,41 +41,179 @@ struct Shared {
     settings: Option<Vec<PhaseSetting>>,
 }
 
-/// The events, and for a Supabase source the team's shared records.
-fn load(a: &ReportArgs) -> Result<(EventStore, Option<Shared>), CliError> {
+/// What a report is computed from.
+enum Input {
+    Rows(Box<EventStore>),
+    /// The values from the rollups, and the notes about how they were taken.
+    Rollups(Box<ReportData>, Vec<String>),
+}
+
+/// The events (or, for a large Supabase window without `--exact`, the rollups), and for a
+/// Supabase source the team's shared records.
+fn load(a: &ReportArgs) -> Result<(Input, Option<Shared>), CliError> {
     match &a.source.source {
-        // The reports read every row of their period (`--exact` changes nothing here).
-        Source::Supabase { url, from, to, .. } => {
+        Source::Supabase {
+            url,
+            from,
+            to,
+            exact,
+        } => {
             let connection = net::supabase::connect(url)?;
-            let store = net::supabase::load_with(&connection, *from, *to)?;
+            net::supabase::require_member(&connection)?;
             let settings = net::records::phase_settings(&connection, &a.name)?;
-            Ok((
-                store,
-                Some(Shared {
-                    connection,
-                    settings,
-                }),
-            ))
+            let shared = Shared {
+                connection,
+                settings,
+            };
+            if !exact {
+                if let Some((data, notes)) = from_rollups(a, &shared)? {
+                    return Ok((Input::Rollups(Box::new(data), notes), Some(shared)));
+                }
+            }
+            let store = net::supabase::read_rows(&shared.connection, *from, *to)?;
+            Ok((Input::Rows(Box::new(store)), Some(shared)))
         }
-        other => Ok((source::load(other)?, None)),
+        other => Ok((Input::Rows(Box::new(source::load(other)?)), None)),
     }
 }
 
 /// Runs `email` or `signoff`.
 pub fn run(a: &ReportArgs) -> Result<(), CliError> {
-    let (store, shared) = load(a)?;
+    let (input, shared) = load(a)?;
     let shared = shared.as_ref();
+    let (data, notes) = match input {
+        Input::Rows(store) => {
+            let store = *store;
+            let period = match a.kind {
+                ReportKind::Email => email_period(a, &store)?,
+                ReportKind::Signoff => None,
+            };
+            let data = report_data(a, &store, period, shared)?;
+            let notes = outside_phase_notes(&store, &data, start_given(a, shared));
+            (data, notes)
+        }
+        Input::Rollups(data, notes) => (*data, notes),
+    };
     let text = match a.kind {
         ReportKind::Email => {
-            let report = email(a, &store, shared)?;
+            let report = email(a, data, notes, shared)?;
             if a.delivery.requested() {
                 return delivery::run(&a.delivery, &report, a.out.as_deref());
             }
             report.markdown
         }
-        ReportKind::Signoff => signoff(a, &store, shared)?,
+        ReportKind::Signoff => signoff(a, &data, &notes, shared)?,
     };
     write_output(a.out.as_deref(), text.as_bytes())
+}
+
+/// The phases of the report: the defaults, the team's shared settings over them, and
+/// --phase-start for the chosen one.
+fn report_phases(a: &ReportArgs, shared: Option<&Shared>) -> Vec<PhaseDefinition> {
+    let s = &a.source;
+    let mut phases = phases::default_phases();
+    if let Some(settings) = shared.and_then(|t| t.settings.as_deref()) {
+        apply_phase_settings(settings, &mut phases);
+    }
+    for p in phases.iter_mut().filter(|p| p.number == s.phase) {
+        if s.phase_start.is_some() {
+            p.start = s.phase_start;
+        }
+    }
+    phases
+}
+
+/// `window` cut down to whole minutes (the rollups' grain; a minute not yet over is left out);
+/// `None` when no whole minute is left.
+fn inner_minutes(window: Window) -> Option<Window> {
+    Window::new(minute_ceil(window.from), minute_floor(window.to))
+}
+
+/// The report's values from the rollups when its windows (the email's period and the phase so
+/// far) hold more rows than the exact path reads; `None` for the exact path: few rows, a
+/// project without the rollups, or no data to find the phase's start in.
+fn from_rollups(
+    a: &ReportArgs,
+    shared: &Shared,
+) -> Result<Option<(ReportData, Vec<String>)>, CliError> {
+    let s = &a.source;
+    let connection = &shared.connection;
+    let now = crate::run_now(s);
+    let mut phases = report_phases(a, Some(shared));
+    let index = phases
+        .iter()
+        .position(|p| p.number == s.phase)
+        .ok_or_else(|| usage(format!("there is no phase {}", s.phase)))?;
+    let mut notes = Vec::new();
+    if phases[index].start.is_none() {
+        // Without rows to find the start in (phases::default_start), the phase starts at
+        // --from, else at the first minute the rollups hold.
+        let start = match s.from {
+            Some(from) => Some(from),
+            None => net::supabase::rollup_extent(connection)?.map(|w| w.from),
+        };
+        let Some(start) = start else {
+            return Ok(None);
+        };
+        notes.push(format!(
+            "the phase's start is taken as {} ({}); give --phase-start to choose it",
+            canary_core::time::format_minute(start),
+            if s.from.is_some() {
+                "--from"
+            } else {
+                "the first minute the rollups hold"
+            }
+        ));
+        phases[index].start = Some(start);
+    }
+    let phase = &phases[index];
+    let seen = phase
+        .window()
+        .and_then(|w| Window::new(w.from, now.min(w.to)))
+        .and_then(inner_minutes);
+    let previous = index
+        .checked_sub(1)
+        .zip(phase.start)
+        .and_then(|(i, start)| Window::new(start - phases[i].duration, start))
+        .and_then(inner_minutes);
+    let period = match a.kind {
+        ReportKind::Email => requested_period(a)?.map(whole_minutes),
+        ReportKind::Signoff => None,
+    };
+    let windows: Vec<Window> = [period, seen].into_iter().flatten().collect();
+    let span = windows.iter().copied().reduce(|x, y| Window {
+        from: x.from.min(y.from),
+        to: x.to.max(y.to),
+    });
+    let Some(span) = span else {
+        return Ok(None);
+    };
+    let limit = net::supabase::report_rows_limit(connection)?;
+    let Some(rows) = net::supabase::rollup_count(connection, span)? else {
+        return Ok(None);
+    };
+    if rows <= limit {
+        return Ok(None);
+    }
+    eprintln!(
+        "supabase: {rows} rows in the report's windows, more than {limit}: reading the rollups \
+         (percentiles within ±1 %; --exact reads every row)"
+    );
+    let read = |w: Option<Window>| {
+        w.map(|w| net::supabase::read_rollups(connection, w))
+            .transpose()
+    };
+    let (period, seen, previous) = (read(period)?, read(seen)?, read(previous)?);
+    let inputs = RollupInputs {
+        period: period.as_ref(),
+        phase: seen.as_ref(),
+        previous: previous.as_ref(),
+        rows,
+        exact_rows_limit: limit,
+    };
+    let data = ReportData::from_rollups(phases, s.phase, inputs, now, &alerts::default_rules())
+        .ok_or_else(|| usage(format!("there is no phase {}", s.phase)))?;
+    Ok(Some((data, notes)))
 }
 
 /// Writes `bytes` to `path` atomically, or to stdout without a path.
@@ -97,15 +242,7 @@ fn report_data(
 ) -> Result<ReportData, CliError> {
     let s = &a.source;
     let now = crate::run_now(s);
-    let mut phases = phases::default_phases();
-    if let Some(settings) = shared.and_then(|t| t.settings.as_deref()) {
-        apply_phase_settings(settings, &mut phases);
-    }
-    for p in phases.iter_mut().filter(|p| p.number == s.phase) {
-        if s.phase_start.is_some() {
-            p.start = s.phase_start;
-        }
-    }
+    let phases = report_phases(a, shared);
     ReportData::compute(
         store,
         phases,
@@ -124,7 +261,6 @@ fn report_data(
 /// of these its email covers its last 24 h.
 fn email_period(a: &ReportArgs, store: &EventStore) -> Result<Option<Window>, CliError> {
     let s = &a.source;
-    let day = 24 * MICROS_PER_HOUR;
     let demo_default = s.source == crate::flags::Source::Demo
         && s.now.is_none()
         && a.date.is_none()
@@ -133,6 +269,13 @@ fn email_period(a: &ReportArgs, store: &EventStore) -> Result<Option<Window>, Cl
     if demo_default {
         return Ok(canary_core::report::default_period(store));
     }
+    requested_period(a)
+}
+
+/// The email's period from `--from`/`--to`, `--date` or `--now` (see [`email_period`]).
+fn requested_period(a: &ReportArgs) -> Result<Option<Window>, CliError> {
+    let s = &a.source;
+    let day = 24 * MICROS_PER_HOUR;
     let date_end = a.date.and_then(|d| d.succ_opt()).map(|d| {
         canary_core::time::from_datetime(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
     });
@@ -190,17 +333,15 @@ fn start_given(a: &ReportArgs, shared: Option<&Shared>) -> bool {
             })
 }
 
-/// The daily status email over [`email_period`], with the notes on rows outside the phase and,
-/// from Supabase, the sign-offs recorded in the period.
+/// The daily status email over [`email_period`], with `notes` (rows outside the phase, how the
+/// rollups were read) and, from Supabase, the sign-offs recorded in the period.
 fn email(
     a: &ReportArgs,
-    store: &EventStore,
+    mut data: ReportData,
+    notes: Vec<String>,
     shared: Option<&Shared>,
 ) -> Result<delivery::Report, CliError> {
-    let period = email_period(a, store)?;
-    let mut data = report_data(a, store, period, shared)?;
-    let outside = outside_phase_notes(store, &data, start_given(a, shared));
-    data.metrics.window.notes.extend(outside);
+    data.metrics.window.notes.extend(notes);
     if let Some(path) = &a.source.redis_info {
         let input_error = |message: String| CliError::Input {
             path: path.clone(),
@@ -229,12 +370,12 @@ fn email(
 
 fn signoff(
     a: &ReportArgs,
-    store: &EventStore,
+    data: &ReportData,
+    notes: &[String],
     shared: Option<&Shared>,
 ) -> Result<String, CliError> {
-    let data = report_data(a, store, None, shared)?;
     // The sign-off has no notes section of its own: the notes go to stderr.
-    for note in outside_phase_notes(store, &data, start_given(a, shared)) {
+    for note in notes {
         eprintln!("canary-report: note: {note}");
     }
     let (Some(submit), Some(shared)) = (a.submit, shared) else {

@@ -9,9 +9,11 @@ use std::io::Write;
 
 use canary_core::alerts::{default_rules, Alert, Status};
 use canary_core::cohort::CohortComparison;
+use canary_core::cohort_rules::{default_cohort_rules, CohortEvaluation};
 use canary_core::histogram::RELATIVE_ERROR_BOUND;
 use canary_core::metrics::Metrics;
 use canary_core::phases::{self, evaluate_criteria, CriterionResult};
+use canary_core::report_cohorts::evaluate_cohorts_from_rollups;
 use canary_core::rollup::{
     compare_cohorts, evaluate_from_rollups, metrics_from_rollups, RollupEvaluation,
 };
@@ -32,13 +34,23 @@ struct RollupRun {
     metrics: Metrics,
     evaluation: RollupEvaluation,
     cohorts: CohortComparison,
+    cohort_rules: CohortEvaluation,
     criteria: Vec<CriterionResult>,
 }
 
+/// The alerts of the window: the absolute rules' and the cohort rules', each certain within the
+/// bounds or uncertain.
+fn evaluate(r: &RollupWindow) -> (RollupEvaluation, CohortEvaluation) {
+    let mut evaluation = evaluate_from_rollups(&r.minutes, &r.exact, r.window, &default_rules());
+    let cohorts = evaluate_cohorts_from_rollups(&r.minutes, r.window, &default_cohort_rules());
+    cohorts.evaluation.add_to(&mut evaluation.evaluation);
+    evaluation.uncertain.extend(cohorts.uncertain);
+    (evaluation, cohorts.evaluation)
+}
+
 fn analyse(a: &MetricsArgs, r: &RollupWindow, now: Micros) -> RollupRun {
-    let rules = default_rules();
     let metrics = metrics_from_rollups(&r.totals, &r.exact, r.window);
-    let evaluation = evaluate_from_rollups(&r.minutes, &r.exact, r.window, &rules);
+    let (evaluation, cohort_rules) = evaluate(r);
     let cohorts = compare_cohorts(&r.totals, r.window);
     // The phase's criteria judged on the window's numbers (the rollups hold no rows to find a
     // phase start in: it is --phase-start, else the window's start).
@@ -62,6 +74,7 @@ fn analyse(a: &MetricsArgs, r: &RollupWindow, now: Micros) -> RollupRun {
         metrics,
         evaluation,
         cohorts,
+        cohort_rules,
         criteria,
     }
 }
@@ -92,6 +105,11 @@ struct CohortsJson<'a> {
     /// Both cohorts over the window; the rank test on binned counts.
     whole_window: &'a CohortComparison,
     approximate: bool,
+    /// The rule behind the call: the worst cohort rule firing at the window's end.
+    deciding_rule: Option<&'a str>,
+    /// The cohort rules over the per-minute rollups (`canary_core::report_cohorts`).
+    #[serde(flatten)]
+    rules: &'a CohortEvaluation,
 }
 
 /// `canary-report metrics` from the rollups.
@@ -107,6 +125,8 @@ pub fn metrics_command(a: &MetricsArgs, r: &RollupWindow, now: Micros) -> Result
             cohorts: CohortsJson {
                 whole_window: &run.cohorts,
                 approximate: true,
+                deciding_rule: run.cohort_rules.deciding_alert().map(|a| a.rule.as_str()),
+                rules: &run.cohort_rules,
             },
             source: "rollups",
         })
@@ -178,12 +198,13 @@ fn text_report(run: &RollupRun) -> String {
     );
     let c = &run.cohorts;
     t += &format!(
-        "Canary against control (approximate: rank test on binned latencies): canary {} requests, P50 {}; control {} requests, P50 {}; {}\n",
+        "Canary against control (approximate: rank test on binned latencies): canary {} requests, P50 {}; control {} requests, P50 {}; {}\nCohort rules: {}\n",
         c.canary.requests,
         format_bounded_ms(c.canary.p50_ms, e),
         c.control.requests,
         format_bounded_ms(c.control.p50_ms, e),
-        c.verdict.label()
+        c.verdict.label(),
+        run.cohort_rules.call.label()
     );
     t += "\nAlerts:\n";
     if run.evaluation.evaluation.alerts.is_empty() {
@@ -222,8 +243,7 @@ fn alert_line(a: &Alert) -> String {
 /// `canary-report check` from the rollups: the verdict of the alerts certain within the bounds,
 /// then each uncertain alert still open. Exit status as `check` on rows.
 pub fn check_command(_a: &MetricsArgs, r: &RollupWindow, _now: Micros) -> u8 {
-    let rules = default_rules();
-    let evaluation = evaluate_from_rollups(&r.minutes, &r.exact, r.window, &rules);
+    let (evaluation, _) = evaluate(r);
     let events: u64 = r.totals.iter().map(|row| row.counters.events).sum();
     if events == 0 {
         println!(

@@ -100,7 +100,7 @@ pub fn load_with(
 }
 
 /// Reads the rows of `[from, to)` row by row (the exact path), membership already checked.
-fn read_rows(
+pub fn read_rows(
     connection: &Connection,
     from: Option<Micros>,
     to: Option<Micros>,
@@ -436,4 +436,88 @@ impl Meter {
             let _ = writeln!(err, "{}", Meter::line(&p));
         }
     }
+}
+
+/// The most rows a report reads row by row: [`EXACT_ROWS_LIMIT`], or the environment's.
+pub fn report_rows_limit(connection: &Connection) -> Result<u64, CliError> {
+    exact_rows_limit().map_err(|message| connection.fail(message))
+}
+
+/// Checks that the caller is a team member (a non-member hears so rather than getting an empty
+/// report).
+pub fn require_member(connection: &Connection) -> Result<(), CliError> {
+    let Connection { agent, config, .. } = connection;
+    check_membership(agent, config).map_err(|e| connection.fail(with_cli_hint(&e, config)))
+}
+
+/// The span the rollups hold (`canary_rollup_extent`); `None` without the rollups' migration or
+/// without data.
+pub fn rollup_extent(connection: &Connection) -> Result<Option<Window>, CliError> {
+    let Connection { agent, config, .. } = connection;
+    let fail = |e: SupabaseError| connection.fail(with_cli_hint(&e, config));
+    let request = extent_request(config);
+    let answer = send(agent, &request.url, &request.headers).map_err(|detail| {
+        fail(SupabaseError::Network {
+            url: request.url.clone(),
+            detail,
+        })
+    })?;
+    match read_extent(config, answer.status, answer.content_type(), &answer.body) {
+        Ok((extent, _)) => Ok(extent),
+        Err(SupabaseError::RollupsMissing { .. }) => Ok(None),
+        Err(e) => Err(fail(e)),
+    }
+}
+
+/// The events in `window` (whole minutes) by the rollups' totals, one request; `None` without
+/// the rollups' migration.
+pub fn rollup_count(connection: &Connection, window: Window) -> Result<Option<u64>, CliError> {
+    let Connection { agent, config, .. } = connection;
+    let fail = |e: SupabaseError| connection.fail(with_cli_hint(&e, config));
+    let mut read = RollupRead::new(window);
+    let requests = read.requests(config);
+    let Some(request) = requests.first() else {
+        return Ok(None);
+    };
+    let answer = send(agent, &request.url, &request.headers).map_err(|detail| {
+        fail(SupabaseError::Network {
+            url: request.url.clone(),
+            detail,
+        })
+    })?;
+    match read.on_response(
+        config,
+        0,
+        answer.status,
+        answer.content_type(),
+        &answer.body,
+    ) {
+        Ok(()) => Ok(Some(read.totals().iter().map(|r| r.counters.events).sum())),
+        Err(SupabaseError::RollupsMissing { .. }) => Ok(None),
+        Err(e) => Err(fail(e)),
+    }
+}
+
+/// Reads `window` (whole minutes) from the rollups: their four requests.
+pub fn read_rollups(connection: &Connection, window: Window) -> Result<RollupWindow, CliError> {
+    let Connection { agent, config, .. } = connection;
+    let fail = |e: SupabaseError| connection.fail(with_cli_hint(&e, config));
+    let mut read = RollupRead::new(window);
+    for (index, request) in read.requests(config).iter().enumerate() {
+        let answer = send(agent, &request.url, &request.headers).map_err(|detail| {
+            fail(SupabaseError::Network {
+                url: request.url.clone(),
+                detail,
+            })
+        })?;
+        read.on_response(
+            config,
+            index,
+            answer.status,
+            answer.content_type(),
+            &answer.body,
+        )
+        .map_err(fail)?;
+    }
+    read.finish().map_err(fail)
 }
