@@ -718,6 +718,7 @@ pub(crate) mod test_support {
         Series {
             bucket: MICROS_PER_MINUTE,
             points,
+            percentile_relative_error: None,
         }
     }
 

@@ -27,6 +27,7 @@ pub mod phases;
 pub mod read;
 pub mod redis;
 pub mod report;
+pub mod rollup_analysis;
 pub mod summary;
 pub mod supabase;
 pub mod team;
