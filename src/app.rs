@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use crate::components::show_if::ShowIf;
 
-use crate::api::ReadProgress;
+use crate::api::{ExactRead, ReadProgress};
 use crate::components::account_status::AccountStatus;
 use crate::components::dashboard::Dashboard;
 use crate::components::fast_estimate::FastEstimate;
@@ -127,9 +127,13 @@ pub fn App() -> impl IntoView {
                 state.estimate.set(Some(Arc::new(m)));
             }
         };
-        let exact_only = state.exact_only.get_untracked();
+        let exact = if state.exact_only.get_untracked() {
+            ExactRead::Always
+        } else {
+            ExactRead::UpTo(state.exact_rows_limit.get_value())
+        };
         async move {
-            let result = load(source, span, previous, exact_only, on_estimate, on_progress).await;
+            let result = load(source, span, previous, exact, on_estimate, on_progress).await;
             if latest.get_value() == this {
                 state.progress.set(None);
                 state.estimate.set(None);

@@ -15,12 +15,13 @@ use canary_core::event::MICROS_PER_HOUR;
 use canary_core::metrics::Metrics;
 use canary_core::phases::PhaseDefinition;
 use canary_core::read::{read_export, Format};
+use canary_core::supabase::rollups::RollupWindow;
 use canary_core::supabase::SupabaseConfig;
 use canary_core::time::format_minute;
 use canary_core::{EventStore, Micros};
 use serde::{Deserialize, Serialize};
 
-use crate::api::{self, ReadProgress, SupabaseReadError};
+use crate::api::{self, ExactRead, ReadProgress, SupabaseReadError};
 use canary_core::analysis::RangeChoice;
 
 /// The key and optional user token for a Supabase project, as typed into the source picker.
@@ -172,6 +173,9 @@ pub struct Dataset {
     /// What the user must know about this data, shown above the dashboard: no rows came back
     /// (Row Level Security may hide them from this key), or the last refresh failed.
     pub warnings: Vec<String>,
+    /// A Supabase window of more rows than the page reads one by one: its rollups, which every
+    /// panel is drawn from (`store` is then empty).
+    pub rollups: Option<Arc<RollupWindow>>,
     /// Set for Supabase data: how to refresh it.
     live_read: Option<LiveRead>,
 }
@@ -197,10 +201,11 @@ impl Dataset {
 
     /// Whether a refresh of `source` over `span` can append to this data set rather than read
     /// it all again.
+    /// Rollups are read again whole (a few small requests), never appended to.
     fn refreshes(&self, source: &DataSource, span: Option<ReadSpan>) -> Option<&LiveRead> {
         self.live_read
             .as_ref()
-            .filter(|l| &l.source == source && Some(l.span) == span)
+            .filter(|l| self.rollups.is_none() && &l.source == source && Some(l.span) == span)
     }
 }
 
@@ -224,6 +229,7 @@ pub fn dataset(source: &DataSource, store: EventStore, now: Micros) -> Result<Da
         store,
         live,
         warnings: Vec::new(),
+        rollups: None,
         live_read: None,
     })
 }
@@ -256,12 +262,13 @@ fn grouped(n: u64) -> String {
 
 /// Loads `source`. For a live source, `span` is what to read, and `previous` (the data set
 /// shown, when the load is a refresh of it) makes it incremental. `on_progress` hears of every
-/// page of a Supabase read; returning `Break` stops it.
+/// page of a Supabase read; returning `Break` stops it. `exact` says when a Supabase window is
+/// read row by row rather than shown from its rollups.
 pub async fn load(
     source: DataSource,
     span: Option<ReadSpan>,
     previous: Option<Arc<Dataset>>,
-    exact_only: bool,
+    exact: ExactRead,
     on_estimate: impl FnOnce(Metrics),
     on_progress: impl FnMut(ReadProgress) -> ControlFlow<()>,
 ) -> Result<Arc<Dataset>, LoadError> {
@@ -290,7 +297,7 @@ pub async fn load(
                 keys,
                 span,
                 now,
-                exact_only,
+                exact,
                 on_estimate,
                 on_progress,
             )
@@ -319,8 +326,8 @@ fn current_config(
     api::supabase_config(url, &keys.key, token.as_deref(), now).map_err(supabase_failed)
 }
 
-/// A full read of a Supabase source (first the rollups' numbers to `on_estimate`, unless
-/// `exact_only`).
+/// A full read of a Supabase source: its rollups alone past `exact`'s limit, else its rows (the
+/// rollups' numbers first to `on_estimate`, unless `exact` is [`ExactRead::Always`]).
 #[allow(clippy::too_many_arguments)]
 async fn read(
     source: &DataSource,
@@ -328,18 +335,19 @@ async fn read(
     keys: &SupabaseKeys,
     span: ReadSpan,
     now: Micros,
-    exact_only: bool,
+    exact: ExactRead,
     on_estimate: impl FnOnce(Metrics),
     on_progress: impl FnMut(ReadProgress) -> ControlFlow<()>,
 ) -> Result<Dataset, LoadError> {
     let config = current_config(url, keys, now)?;
     let (from, to) = span.bounds(now);
-    let read = api::read_supabase(&config, from, to, now, exact_only, on_estimate, on_progress)
+    let read = api::read_supabase(&config, from, to, now, exact, on_estimate, on_progress)
         .await
         .map_err(supabase_failed)?;
     // "Last N hours" ends when the read ends, so rows written while it paged are inside it.
     let mut data = dataset(source, read.store, crate::clock::now())?;
     data.warnings = read.warnings;
+    data.rollups = read.rollups.map(Arc::new);
     data.live_read = Some(LiveRead {
         source: source.clone(),
         span,
@@ -393,6 +401,7 @@ async fn refresh(
         range_end,
         live: true,
         warnings,
+        rollups: None,
         live_read: Some(LiveRead {
             started,
             ..live.clone()

@@ -34,6 +34,9 @@ pub struct ConsoleState {
     pub estimate: RwSignal<Option<Arc<Metrics>>>,
     /// Skip the rollups' first numbers and wait for the exact read.
     pub exact_only: RwSignal<bool>,
+    /// The most rows of a window read one by one (`?exact_limit=N`; else
+    /// `api::EXACT_ROWS_LIMIT`): past it, the panels are drawn from the rollups.
+    pub exact_rows_limit: StoredValue<u64>,
     /// A project the page's link named without a key remembered for it: the source picker
     /// opens its form with this URL and nothing else filled in.
     pub link_project: StoredValue<Option<String>>,
@@ -57,6 +60,8 @@ pub struct UrlState {
     pub phase: Option<u8>,
     /// A scaled demo's size (benchmarks); bounded so a link cannot ask for absurd sizes.
     pub events: Option<usize>,
+    /// The most rows of a Supabase window the page reads one by one.
+    pub exact_limit: Option<u64>,
 }
 
 /// The largest scaled demo a URL may ask for.
@@ -80,6 +85,7 @@ impl UrlState {
                         .ok()
                         .filter(|n| (1..=MAX_DEMO_EVENTS).contains(n))
                 }
+                "exact_limit" => state.exact_limit = value.parse().ok(),
                 _ => {}
             }
         }
@@ -101,6 +107,7 @@ impl UrlState {
         add("range", self.range.map(|r| r.code().to_owned()));
         add("phase", self.phase.map(|p| p.to_string()));
         add("events", self.events.map(|n| n.to_string()));
+        add("exact_limit", self.exact_limit.map(|n| n.to_string()));
         let query = String::from(params.to_string());
         if query.is_empty() {
             query
@@ -187,6 +194,9 @@ impl ConsoleState {
             progress: RwSignal::new(None),
             estimate: RwSignal::new(None),
             exact_only: RwSignal::new(false),
+            exact_rows_limit: StoredValue::new(
+                url.exact_limit.unwrap_or(crate::api::EXACT_ROWS_LIMIT),
+            ),
             link_project: StoredValue::new(link_project),
             auth: RwSignal::new(Default::default()),
         }
@@ -216,6 +226,9 @@ impl ConsoleState {
                     DataSource::ScaledDemo { events } => Some(events),
                     _ => None,
                 },
+                // Kept only when the link set it.
+                exact_limit: Some(self.exact_rows_limit.get_value())
+                    .filter(|&n| n != crate::api::EXACT_ROWS_LIMIT),
             };
             if let Some(window) = web_sys::window() {
                 if let Ok(history) = window.history() {

@@ -250,8 +250,15 @@ fn url_state_table() {
     assert_eq!(UrlState::default().to_query(), "");
     // Unknown or invalid values are ignored, never trusted.
     check_url(
-        "?source=file&phase=9&range=forever&key=abc&events=0",
+        "?source=file&phase=9&range=forever&key=abc&events=0&exact_limit=-1",
         UrlState::default(),
+    );
+    check_url(
+        "?exact_limit=10000",
+        UrlState {
+            exact_limit: Some(10_000),
+            ..UrlState::default()
+        },
     );
     check_url(
         "?supabase=%zz",

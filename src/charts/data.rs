@@ -5,7 +5,7 @@
 use canary_core::alerts::Comparator;
 use canary_core::event::Micros;
 use canary_core::series::{Series, SeriesPoint};
-use canary_core::summary::{format_ms, format_pct};
+use canary_core::summary::{format_pct, format_percentile_ms};
 use canary_core::time::{format_minute, format_utc, to_datetime};
 
 use super::Threshold;
@@ -20,11 +20,12 @@ pub enum Unit {
 }
 
 impl Unit {
-    /// `v` written in this unit ("no data" for a bucket without events).
-    pub fn format(self, v: Option<f64>) -> String {
+    /// `v` written in this unit ("no data" for a bucket without events); a latency (every one
+    /// drawn is a percentile) known within `bound` (from the rollups) with it.
+    pub fn format(self, v: Option<f64>, bound: Option<f64>) -> String {
         match self {
             Unit::Percent => format_pct(v),
-            Unit::Millis => format_ms(v),
+            Unit::Millis => format_percentile_ms(v, bound),
         }
     }
 }
@@ -62,6 +63,8 @@ pub struct ChartData {
     /// Column headings: the bucket, each line, the threshold crossed.
     pub columns: Vec<&'static str>,
     units: Vec<Unit>,
+    /// The series' `percentile_relative_error`: the latencies' bound, if any.
+    bound: Option<f64>,
     starts: Vec<Micros>,
     /// Row-major: `units.len()` values per bucket.
     values: Vec<Option<f64>>,
@@ -102,7 +105,7 @@ impl ChartData {
                     .units
                     .iter()
                     .zip(values)
-                    .map(|(unit, &v)| unit.format(v))
+                    .map(|(unit, &v)| unit.format(v, self.bound))
                     .collect();
                 cells.push(match crossed.and_then(|i| self.threshold_labels.get(i)) {
                     Some(label) => format!("{} {label}", self.side),
@@ -170,6 +173,7 @@ impl TableSpec<'_> {
             title: self.title,
             columns,
             units: self.lines.iter().map(|l| l.unit).collect(),
+            bound: series.percentile_relative_error,
             starts: series.points.iter().map(|p| p.start).collect(),
             values,
             threshold_labels,
@@ -188,6 +192,7 @@ impl TableSpec<'_> {
     /// with data; the worst is the first bucket with the worst value.
     pub fn summary(&self, series: &Series) -> String {
         let value = |l: &Line, p: &SeriesPoint| (l.value)(p).filter(|v| v.is_finite());
+        let bound = series.percentile_relative_error;
         let latest_at = series
             .points
             .iter()
@@ -208,12 +213,12 @@ impl TableSpec<'_> {
                     .find_map(|p| value(l, p).map(|v| (p.start, v)));
                 match found {
                     Some((at, v)) if at == latest_at.start => {
-                        format!("{} {}", l.name, l.unit.format(Some(v)))
+                        format!("{} {}", l.name, l.unit.format(Some(v), bound))
                     }
                     Some((at, v)) => format!(
                         "{} {} at {}",
                         l.name,
-                        l.unit.format(Some(v)),
+                        l.unit.format(Some(v), bound),
                         format_minute(at)
                     ),
                     None => format!("{} no data", l.name),
@@ -250,7 +255,7 @@ impl TableSpec<'_> {
                 Some(format!(
                     "{} {} at {}{crossed}",
                     l.name,
-                    l.unit.format(Some(v)),
+                    l.unit.format(Some(v), bound),
                     format_minute(at)
                 ))
             })

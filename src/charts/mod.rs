@@ -669,8 +669,13 @@ pub fn render_svg_with(
 
 /// For people: the alert periods of `metrics` in `alerts`, oldest first, e.g. "critical
 /// 2025-10-17 07:50–08:07 UTC (worst 13.95 %)" or "warning since 2025-10-17 07:32 UTC, still
-/// firing (worst 1.45 %)". With several metrics each line starts with the metric's name.
-pub fn describe_periods(alerts: &[Alert], metrics: &[MetricId]) -> Vec<(Level, String)> {
+/// firing (worst 1.45 %)". With several metrics each line starts with the metric's name; a
+/// percentile known within `bound` (from the rollups) is worded with it.
+pub fn describe_periods(
+    alerts: &[Alert],
+    metrics: &[MetricId],
+    bound: Option<f64>,
+) -> Vec<(Level, String)> {
     let mut list: Vec<&Alert> = alerts
         .iter()
         .filter(|a| metrics.contains(&a.metric))
@@ -686,7 +691,7 @@ pub fn describe_periods(alerts: &[Alert], metrics: &[MetricId]) -> Vec<(Level, S
                 }
                 Some(u) => format!("{since}–{} UTC", format_utc(u, "%Y-%m-%d %H:%M")),
             };
-            let worst = canary_core::text::alert_worst(a);
+            let worst = canary_core::text::alert_worst_within(a, bound);
             let who = if metrics.len() > 1 {
                 format!("{} ", a.metric.label())
             } else {
@@ -718,6 +723,7 @@ pub(crate) mod test_support {
         Series {
             bucket: MICROS_PER_MINUTE,
             points,
+            percentile_relative_error: None,
         }
     }
 
@@ -1048,7 +1054,7 @@ mod tests {
             alert(MetricId::CacheHitRate, Level::Warning, 1, Some(2)),
         ];
         let text = |alerts: &[Alert], metrics: &[MetricId]| -> Vec<String> {
-            describe_periods(alerts, metrics)
+            describe_periods(alerts, metrics, None)
                 .into_iter()
                 .map(|(level, text)| format!("{}: {text}", level.as_str()))
                 .collect()
@@ -1071,6 +1077,15 @@ mod tests {
         assert_eq!(
             text(&two_days, &[MetricId::P50Latency, MetricId::P95Latency]),
             ["critical: P95 latency critical 1970-01-01 01:00–1970-01-02 01:00 UTC (worst 3.0 ms)"]
+        );
+        // From the rollups: the percentile with its bound, the rate as it is.
+        assert_eq!(
+            describe_periods(&two_days, &[MetricId::P95Latency], Some(0.01))[0].1,
+            "critical 1970-01-01 01:00–1970-01-02 01:00 UTC (worst ≈ 3 ms (±1 %))"
+        );
+        assert_eq!(
+            describe_periods(&alerts, &[MetricId::ErrorRate], Some(0.01))[0].1,
+            "warning since 1970-01-01 01:00 UTC, still firing (worst 3.00 %)"
         );
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use canary_core::alerts::{Alert, Level, RuleState, RuleStatus};
 use canary_core::analysis::Analysis;
-use canary_core::text::{alert_condition, alert_duration, alert_worst, metric_value};
+use canary_core::text::{alert_condition, alert_duration, alert_worst_within, metric_value_within};
 use canary_core::time::{format_minute, from_datetime};
 use leptos::prelude::*;
 
@@ -63,6 +63,9 @@ pub fn AlertsTimeline(
     let rules = move || analysis.get().evaluation.rules.clone();
     let rule_table = move || analysis.get().rules.clone();
     let window = move || analysis.get().window;
+    // Percentiles from the rollups carry their bound.
+    let bound = move || analysis.get().metrics.window.percentile_relative_error;
+    let uncertain = move || analysis.get().uncertain.clone();
     let sorted = Memo::new(move |_| newest_first(&alerts()));
     let firing_count = move || alerts().iter().filter(|a| a.until.is_none()).count();
     let summary = move || {
@@ -77,6 +80,7 @@ pub fn AlertsTimeline(
     let alert_rows = move || {
         let rule_list = rule_table();
         let w = window();
+        let bound = bound();
         sorted
             .get()
             .into_iter()
@@ -93,7 +97,7 @@ pub fn AlertsTimeline(
                         <td class="condition">{alert_condition(&a, &rule_list)}</td>
                         <td class="time">{format_minute(from_datetime(a.since))}</td>
                         <td class="time">{until}</td>
-                        <td class="num">{alert_worst(&a)}</td>
+                        <td class="num">{alert_worst_within(&a, bound)}</td>
                         <td class="num">{alert_duration(&a, w)}</td>
                     </tr>
                 }
@@ -101,7 +105,32 @@ pub fn AlertsTimeline(
             .collect_view()
     };
 
+    // Alerts that fire for some values within the percentiles' bounds and not for others.
+    let uncertain_rows = move || {
+        let rule_list = rule_table();
+        let bound = bound();
+        uncertain()
+            .into_iter()
+            .map(|a| {
+                view! {
+                    <li data-metric=a.metric.as_str() data-level=a.level.as_str()>
+                        <span class=level_class(a.level)>{a.level.as_str()}</span>
+                        {format!(
+                            " {} {}: from {} to {}, worst {}",
+                            a.metric.label(),
+                            alert_condition(&a, &rule_list),
+                            format_minute(from_datetime(a.since)),
+                            a.until.map_or_else(|| "now".to_owned(), |t| format_minute(from_datetime(t))),
+                            alert_worst_within(&a, bound),
+                        )}
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+
     let rule_rows = move || {
+        let bound = bound();
         rules()
             .into_iter()
             .map(|r| {
@@ -111,7 +140,7 @@ pub fn AlertsTimeline(
                         <th scope="row">{r.rule.clone()}</th>
                         <td><span class=level_class(r.level)>{r.level.as_str()}</span></td>
                         <td><span class=class>{word}</span></td>
-                        <td class="num">{metric_value(r.metric, r.value_now)}</td>
+                        <td class="num">{metric_value_within(r.metric, r.value_now, bound)}</td>
                     </tr>
                 }
             })
@@ -161,6 +190,15 @@ pub fn AlertsTimeline(
                         .into_any()
                 }
             }}
+            <ShowIf when=move || !uncertain().is_empty()>
+                <div class="uncertain-alerts" data-testid="uncertain-alerts">
+                    <h3>"Uncertain"</h3>
+                    <p class="panel-note">
+                        "These would fire for some values within the percentiles' bounds and not for others: the true percentile is too close to the threshold to say."
+                    </p>
+                    <ul>{uncertain_rows}</ul>
+                </div>
+            </ShowIf>
             <details class="rule-states" open>
                 <summary>"Each rule now"</summary>
                 <ShowIf

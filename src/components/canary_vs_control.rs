@@ -3,11 +3,13 @@
 use canary_core::cohort::{
     CohortComparison, CohortMetrics, LatencyVerdict, ALPHA, MIN_SAMPLES_PER_SIDE,
 };
-use canary_core::summary::{format_ms, format_pct};
+use canary_core::summary::{format_ms, format_pct, format_percentile_ms};
 use leptos::prelude::*;
 use std::sync::Arc;
 
 use canary_core::analysis::Analysis;
+
+use super::exact_read_note::ReadRowsButton;
 use canary_core::cohort_rules::{CohortAlert, CohortCall, CohortEvaluation};
 use canary_core::text::{alert_worst, p_text, points_text, ratio_text};
 
@@ -188,14 +190,21 @@ fn row(label: &'static str, canary: String, control: String, diff: String) -> im
     }
 }
 
-fn cohort_rows(a: &CohortMetrics, b: &CohortMetrics) -> impl IntoView {
+/// The cohorts' rows; percentiles known within `bound` (from the rollups) carry it, and so do
+/// their differences.
+fn cohort_rows(a: &CohortMetrics, b: &CohortMetrics, bound: Option<f64>) -> impl IntoView {
     let count = |n: u64| n.to_string();
+    let p = |v: Option<f64>| format_percentile_ms(v, bound);
+    let d = |x: Option<f64>, y: Option<f64>| match (bound, delta_ms(x, y)) {
+        (Some(_), text) if text != "—" => format!("≈ {text}"),
+        (_, text) => text,
+    };
     view! {
         {row("Requests", count(a.requests), count(b.requests), canary_share(a.requests, b.requests))}
         {row("Latency samples", count(a.latency_samples), count(b.latency_samples), String::new())}
-        {row("P50", format_ms(a.p50_ms), format_ms(b.p50_ms), delta_ms(a.p50_ms, b.p50_ms))}
-        {row("P95", format_ms(a.p95_ms), format_ms(b.p95_ms), delta_ms(a.p95_ms, b.p95_ms))}
-        {row("P99", format_ms(a.p99_ms), format_ms(b.p99_ms), delta_ms(a.p99_ms, b.p99_ms))}
+        {row("P50", p(a.p50_ms), p(b.p50_ms), d(a.p50_ms, b.p50_ms))}
+        {row("P95", p(a.p95_ms), p(b.p95_ms), d(a.p95_ms, b.p95_ms))}
+        {row("P99", p(a.p99_ms), p(b.p99_ms), d(a.p99_ms, b.p99_ms))}
         {row("Mean", format_ms(a.mean_ms), format_ms(b.mean_ms), delta_ms(a.mean_ms, b.mean_ms))}
         {row("Failures", count(a.failures), count(b.failures), String::new())}
         {row(
@@ -219,13 +228,21 @@ fn verdict_sentence(c: &CohortComparison) -> String {
             "No significant latency difference between canary and control (p ≥ {ALPHA})."
         ),
         LatencyVerdict::CanaryFaster => format!(
-            "The canary is significantly faster than control (p < {ALPHA}), by about {} (Hodges–Lehmann).",
-            format_ms(t.hodges_lehmann_ms.map(f64::abs))
+            "The canary is significantly faster than control (p < {ALPHA}){}.",
+            shift_words(t.hodges_lehmann_ms.map(f64::abs))
         ),
         LatencyVerdict::CanarySlower => format!(
-            "The canary is significantly slower than control (p < {ALPHA}), by about {} (Hodges–Lehmann).",
-            format_ms(t.hodges_lehmann_ms)
+            "The canary is significantly slower than control (p < {ALPHA}){}.",
+            shift_words(t.hodges_lehmann_ms)
         ),
+    }
+}
+
+/// `, by about 12.3 ms (Hodges–Lehmann)`; nothing without a shift (binned counts give none).
+fn shift_words(shift: Option<f64>) -> String {
+    match shift {
+        Some(v) if v.is_finite() => format!(", by about {} (Hodges–Lehmann)", format_ms(Some(v))),
+        _ => String::new(),
     }
 }
 
@@ -266,9 +283,21 @@ pub fn CanaryVsControl(
             }
             _ => "—".to_owned(),
         };
-        let rules = analysis.get().cohort_rules.clone();
+        let a = analysis.get();
+        let bound = a.metrics.window.percentile_relative_error;
+        let rules = if a.from_rollups() {
+            view! {
+                <p class="verdict-line" data-testid="cohort-rules-need-rows">
+                    "Cohort rules: not evaluated from the rollups. They test the canary against control over every trailing 30 minutes on the request values themselves, which only the rows have."
+                </p>
+                <ReadRowsButton />
+            }
+            .into_any()
+        } else {
+            rules_view(&a.cohort_rules).into_any()
+        };
         view! {
-            {rules_view(&rules)}
+            {rules}
             <p class="verdict-line">
                 "Latency verdict: "
                 <span class=verdict_class(c.verdict) data-testid="cohort-verdict">{c.verdict.label()}</span>
@@ -284,7 +313,7 @@ pub fn CanaryVsControl(
                             <th scope="col" class="num">"Canary − control"</th>
                         </tr>
                     </thead>
-                    <tbody>{cohort_rows(&c.canary, &c.control)}</tbody>
+                    <tbody>{cohort_rows(&c.canary, &c.control, bound)}</tbody>
                 </table>
             </div>
             <p class="panel-note">
@@ -294,6 +323,11 @@ pub fn CanaryVsControl(
                 )}
             </p>
             <h3>"Mann–Whitney U test (two-sided)"</h3>
+            {bound.map(|_| view! {
+                <p class="panel-note" data-testid="cohort-test-binned">
+                    "From the rollups' histograms: each bucket (values within about 1 %) is a group of ties, so U, z and p are approximate, and the Hodges–Lehmann shift, which needs the values, is not computed."
+                </p>
+            })}
             <dl class="facts stats">
                 <dt>"U (canary)"</dt>
                 <dd class="num">{stat(t.u_canary, 1)}</dd>
@@ -337,5 +371,11 @@ mod tests {
         assert_eq!(delta_points(Some(1.0), Some(0.5)), "+0.50 points");
         assert_eq!(canary_share(0, 0), "—");
         assert_eq!(canary_share(1, 9), "canary 10.0 % of tagged");
+        assert_eq!(shift_words(None), "");
+        assert_eq!(shift_words(Some(f64::NAN)), "");
+        assert_eq!(
+            shift_words(Some(12.34)),
+            ", by about 12.3 ms (Hodges–Lehmann)"
+        );
     }
 }

@@ -16,6 +16,7 @@ use super::canary_vs_control::CanaryVsControl;
 use super::checklist::Checklist;
 use super::endpoint_table::EndpointTable;
 use super::error_breakdown::ErrorBreakdown;
+use super::exact_read_note::{ExactReadNote, ReadRowsButton};
 use super::health_panel::HealthPanel;
 use super::latency_chart::LatencyChart;
 use super::mem0_panel::Mem0Panel;
@@ -32,6 +33,10 @@ use crate::data::Dataset;
 use crate::state::ConsoleState;
 use crate::team::{effective_phases, TeamState};
 use canary_core::analysis::{analyse, assess_phase, Analysis, AnalysisInput};
+use canary_core::rollup_analysis::{analyse_rollups, assess_phase_from_rollups};
+
+/// The phase panel's words when the rollups read are not the phase's window.
+const PHASE_NOT_READ: &str = "No criteria from this read: the rollups read cover the time range picked, not this phase so far. Pick “This phase” as the range to judge it from the rollups, or read every row.";
 
 /// All panels for one data set.
 #[component]
@@ -75,9 +80,20 @@ pub fn Dashboard(
     // browser benchmark.
     let compute_ms = StoredValue::new(0.0f64);
     let analysis_rules = rules.clone();
+    // A window of more rows than the page reads is drawn from its rollups; every panel reads
+    // the same analysis either way. Fixed for this data set (a new read makes a new dashboard).
+    let from_rollups = dataset.with_untracked(|d| d.rollups.is_some());
     let analysis: Memo<Arc<Analysis>> = Memo::new(move |_| {
         let started = clock::precise_ms();
-        let result = Arc::new(analyse(&dataset.get().store, &input.get(), &analysis_rules));
+        let d = dataset.get();
+        let input = input.get();
+        let result = Arc::new(match &d.rollups {
+            Some(r) => {
+                let redis = Some(input.redis_info.as_str()).filter(|t| !t.trim().is_empty());
+                analyse_rollups(r, input.now, redis, &analysis_rules)
+            }
+            None => analyse(&d.store, &input, &analysis_rules),
+        });
         compute_ms.set_value(clock::precise_ms() - started);
         result
     });
@@ -92,14 +108,13 @@ pub fn Dashboard(
     let phase_rules = rules.clone();
     let phase = Memo::new(move |_| {
         let number = state.phase_number.get();
-        phases.with(|phases| {
-            assess_phase(
-                &dataset.get().store,
-                phases,
-                number,
-                clock::now(),
-                &phase_rules,
-            )
+        let d = dataset.get();
+        phases.with(|phases| match &d.rollups {
+            // The rollups read are the phase's only when they cover it.
+            Some(r) => {
+                assess_phase_from_rollups(&analysis.get(), r.window, phases, number, clock::now())
+            }
+            None => assess_phase(&d.store, phases, number, clock::now(), &phase_rules),
         })
     });
     let timing = Memo::new(move |_| {
@@ -139,6 +154,16 @@ pub fn Dashboard(
         <StatusBanner analysis=analysis />
         <section class="window-info" data-testid="window-info">
             <p class="window">{window_text}</p>
+            {from_rollups.then(|| view! {
+                <p class="from-rollups status-warn" data-testid="from-rollups">
+                    {format!(
+                        "From the rollups: this window holds more than {} rows, more than the page reads one by one. Counts and rates are exact; percentiles marked ≈ are within the bound shown.",
+                        state.exact_rows_limit.get_value()
+                    )}
+                    " "
+                    <ReadRowsButton />
+                </p>
+            })}
             <ShowIf when=move || !notes().is_empty()>
                 <details class="data-notes">
                     <summary>{move || format!("{} data-quality notes", notes().len())}</summary>
@@ -154,6 +179,7 @@ pub fn Dashboard(
                 now=Signal::derive(move || a().now)
                 on_phases_change=Callback::new(move |p| state.phases.set(p))
                 on_select=Callback::new(move |n| state.phase_number.set(n))
+                unassessed=from_rollups.then_some(PHASE_NOT_READ)
             />
             <SuccessMetrics metrics=metrics />
         </div>
@@ -175,13 +201,38 @@ pub fn Dashboard(
         </div>
         <div class="grid two">
             <CanaryVsControl analysis=analysis />
-            <PhaseComparisonPanel assessment=phase phase=state.phase_number />
+            {if from_rollups {
+                view! {
+                    <ExactReadNote
+                        testid="phase-comparison"
+                        heading="Against the previous phase"
+                        why="The comparison with the previous phase needs that phase's numbers, which this read of the rollups does not cover."
+                    />
+                }
+                    .into_any()
+            } else {
+                view! { <PhaseComparisonPanel assessment=phase phase=state.phase_number /> }.into_any()
+            }}
         </div>
         <div class="grid two">
-            <Checklist
-                items=Signal::derive(move || phase.get().map(|p| p.checklist.clone()).unwrap_or_default())
-                phase=state.phase_number
-            />
+            {if from_rollups {
+                view! {
+                    <ExactReadNote
+                        testid="checklist"
+                        heading="Validation checklist"
+                        why="The hourly checks judge each hour of the phase on its own rows; the rollups of this window do not give them."
+                    />
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <Checklist
+                        items=Signal::derive(move || phase.get().map(|p| p.checklist.clone()).unwrap_or_default())
+                        phase=state.phase_number
+                    />
+                }
+                    .into_any()
+            }}
             <Runbook analysis=analysis assessment=phase />
         </div>
         <div class="grid two">
@@ -195,12 +246,26 @@ pub fn Dashboard(
                 on_url=Callback::new(move |u| state.health_url.set(u))
             />
         </div>
-        <ReportPanel
-            dataset=dataset
-            phases=phases
-            phase_number=state.phase_number
-            redis_alerts=redis_alerts
-            rules=rules
-        />
+        {if from_rollups {
+            view! {
+                <ExactReadNote
+                    testid="report-panel"
+                    heading="Reports"
+                    why="The sign-off and the daily status are written from the rows of their period; this window is shown from its rollups."
+                />
+            }
+                .into_any()
+        } else {
+            view! {
+                <ReportPanel
+                    dataset=dataset
+                    phases=phases
+                    phase_number=state.phase_number
+                    redis_alerts=redis_alerts
+                    rules=rules
+                />
+            }
+                .into_any()
+        }}
     }
 }

@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use canary_core::metrics::{EndpointLatency, Metrics};
-use canary_core::summary::format_ms;
+use canary_core::summary::format_percentile_ms;
 use leptos::prelude::*;
 
 use super::show_if::ShowIf;
@@ -210,6 +210,9 @@ pub fn EndpointTable(
                         </thead>
                         <tbody>
                             {move || {
+                                // Percentiles from the rollups carry their bound.
+                                let bound = metrics.with(|m| m.window.percentile_relative_error);
+                                let ms = move |v| format_percentile_ms(v, bound);
                                 shown
                                     .get()
                                     .into_iter()
@@ -218,9 +221,9 @@ pub fn EndpointTable(
                                             <tr>
                                                 {key_cell(row.endpoint, endpoint_label(None))}
                                                 <td class="num">{row.requests}</td>
-                                                <td class="num">{format_ms(row.p50_ms)}</td>
-                                                <td class="num">{format_ms(row.p95_ms)}</td>
-                                                <td class="num">{format_ms(row.p99_ms)}</td>
+                                                <td class="num">{ms(row.p50_ms)}</td>
+                                                <td class="num">{ms(row.p95_ms)}</td>
+                                                <td class="num">{ms(row.p99_ms)}</td>
                                             </tr>
                                         }
                                     })

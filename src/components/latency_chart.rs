@@ -39,8 +39,11 @@ pub fn LatencyChart(
             latency::SIZE,
         )
     });
-    let periods =
-        Memo::new(move |_| describe_periods(&analysis.get().evaluation.alerts, &latency::METRICS));
+    let periods = Memo::new(move |_| {
+        let a = analysis.get();
+        let bound = a.metrics.window.percentile_relative_error;
+        describe_periods(&a.evaluation.alerts, &latency::METRICS, bound)
+    });
     view! {
         <ChartPanel
             analysis=analysis

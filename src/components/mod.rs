@@ -12,6 +12,7 @@ pub mod data_panel;
 pub mod data_table;
 pub mod endpoint_table;
 pub mod error_breakdown;
+pub mod exact_read_note;
 pub mod fast_estimate;
 pub mod health_panel;
 pub mod latency_chart;

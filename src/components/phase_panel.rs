@@ -11,10 +11,14 @@ use crate::effect::effect;
 use crate::team::TeamState;
 use canary_core::team::latest_signoff;
 
+use super::exact_read_note::ReadRowsButton;
 use super::show_if::ShowIf;
 use std::sync::Arc;
 
 use canary_core::text::format_duration;
+
+/// The words of a phase without an assessment: no start, and no events to take one from.
+const NO_PHASE_START: &str = "No schedule: this phase has no start and the data has no events to take one from. Set its start under “Edit phases”.";
 
 /// The longest phase the form accepts, in hours (a year).
 pub const MAX_DURATION_HOURS: f64 = 8760.0;
@@ -221,6 +225,9 @@ pub fn PhasePanel(
     on_phases_change: Callback<Vec<PhaseDefinition>>,
     /// Called when another phase is picked.
     on_select: Callback<u8>,
+    /// Why there is no assessment when it is not a missing start: words shown with a button
+    /// that reads the rows (the rollups read are not the phase's window).
+    unassessed: Option<&'static str>,
 ) -> impl IntoView {
     let definition = move || {
         phases
@@ -306,10 +313,10 @@ pub fn PhasePanel(
     let schedule = move || {
         let Some(a) = assessment.get() else {
             return view! {
-                <p class="empty-state">
-                    "No schedule: this phase has no start and the data has no events to take one from. "
-                    "Set its start under “Edit phases”."
+                <p class="empty-state" data-testid="phase-unassessed">
+                    {unassessed.unwrap_or(NO_PHASE_START)}
                 </p>
+                {unassessed.map(|_| view! { <ReadRowsButton /> })}
             }
             .into_any();
         };

@@ -99,7 +99,8 @@ pub fn RateChartPanel(
             .render_svg(&a.series, &a.evaluation.alerts, &rules, rate::SIZE)
     });
     let periods = Memo::new(move |_| {
-        describe_periods(&analysis.get().evaluation.alerts, &[panel.chart.metric])
+        let a = analysis.get();
+        describe_periods(&a.evaluation.alerts, &[panel.chart.metric], None)
     });
     view! {
         <ChartPanel

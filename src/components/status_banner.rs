@@ -10,7 +10,7 @@ use super::show_if::ShowIf;
 
 use super::alerts_timeline::{level_class, newest_first};
 use canary_core::analysis::Analysis;
-use canary_core::text::{alert_worst, too_few_at_end, Escalation};
+use canary_core::text::{alert_worst_within, too_few_at_end, Escalation};
 
 /// The guide's mark of a status (its status email uses ✅, ⚠️ and 🚨).
 pub fn status_mark(status: Status) -> &'static str {
@@ -76,6 +76,7 @@ pub fn StatusBanner(
     let worst_level = move || firing().iter().map(|a| a.level).max();
     let banner_class = move || format!("panel status-banner {}", face().1);
     let firing_list = move || {
+        let bound = analysis.get().metrics.window.percentile_relative_error;
         newest_first(&firing())
             .into_iter()
             .map(|a| {
@@ -87,7 +88,7 @@ pub fn StatusBanner(
                         {format!(
                             " since {}, worst {}",
                             format_minute(from_datetime(a.since)),
-                            alert_worst(&a),
+                            alert_worst_within(&a, bound),
                         )}
                     </li>
                 }

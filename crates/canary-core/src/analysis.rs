@@ -104,6 +104,9 @@ pub struct Analysis {
     pub series: Arc<Series>,
     /// Alerts of the window, including those from the Redis text.
     pub evaluation: Arc<Evaluation>,
+    /// Alerts that fire for some values within the percentiles' bounds and not for others
+    /// (an analysis from the rollups, `crate::rollup_analysis`); none for the rows.
+    pub uncertain: Vec<Alert>,
     pub cohorts: Option<Arc<CohortComparison>>,
     /// The cohort rules over the window: the call, the rule behind it and the evidence (their
     /// alerts are in `evaluation` too).
@@ -117,6 +120,11 @@ pub struct Analysis {
 }
 
 impl Analysis {
+    /// Whether the numbers come from the rollups (percentiles bounded) rather than the rows.
+    pub fn from_rollups(&self) -> bool {
+        self.metrics.window.percentile_relative_error.is_some()
+    }
+
     /// The alerts firing at the end of the window.
     pub fn firing(&self) -> Vec<Alert> {
         self.evaluation
@@ -179,7 +187,11 @@ pub fn window_of(store: &EventStore, input: &AnalysisInput) -> Option<Window> {
 }
 
 /// The breaker's state from the window's start to its end, split at each transition.
-fn breaker_timeline(store: &EventStore, window: Window, m: &Metrics) -> Vec<BreakerSpan> {
+pub(crate) fn breaker_timeline(
+    store: &EventStore,
+    window: Window,
+    m: &Metrics,
+) -> Vec<BreakerSpan> {
     // The state at the window's start is the state at its end before the window's transitions.
     let before = metrics::compute(store, Window::new(window.from - 1, window.from));
     let mut state = before.circuit_breaker.current_state;
@@ -227,6 +239,7 @@ pub fn analyse_window(
         None => Series {
             bucket: MICROS_PER_MINUTE,
             points: Vec::new(),
+            percentile_relative_error: None,
         },
     };
     let mut evaluation = alerts::evaluate(store, window, rules);
@@ -248,6 +261,7 @@ pub fn analyse_window(
         metrics: Arc::new(metrics),
         series: Arc::new(series),
         evaluation: Arc::new(evaluation),
+        uncertain: Vec::new(),
         redis,
         breaker_timeline,
         rules: rules.into(),

@@ -29,6 +29,7 @@ pub mod redis;
 pub mod report;
 pub mod report_cohorts;
 pub mod report_rollups;
+pub mod rollup_analysis;
 pub mod summary;
 pub mod supabase;
 pub mod team;

@@ -58,6 +58,15 @@ pub fn format_bounded_ms(v: Option<f64>, relative_error: f64) -> String {
     }
 }
 
+/// A percentile as known: with its bound (`format_bounded_ms`) when it comes from the rollups'
+/// histograms (`relative_error` given), else `format_ms`.
+pub fn format_percentile_ms(v: Option<f64>, relative_error: Option<f64>) -> String {
+    match relative_error {
+        Some(e) => format_bounded_ms(v, e),
+        None => format_ms(v),
+    }
+}
+
 /// A percentage, two decimals: `98.76 %`.
 pub fn format_pct(v: Option<f64>) -> String {
     match v {
@@ -101,10 +110,7 @@ fn critical_rule(rules: &[Rule], metric: WindowedMetric) -> String {
 pub fn success_rows_with(m: &Metrics, rules: &[Rule]) -> Vec<SuccessRow> {
     let threshold = |metric| critical_rule(rules, metric);
     // Percentiles from the rollups carry their bound: `≈ 512 ms (±1 %)`.
-    let format_ms = |v: Option<f64>| match m.window.percentile_relative_error {
-        Some(e) => format_bounded_ms(v, e),
-        None => format_ms(v),
-    };
+    let format_ms = |v: Option<f64>| format_percentile_ms(v, m.window.percentile_relative_error);
     let breaker = &m.circuit_breaker;
     let breaker_closed = breaker.current_state == "closed" && breaker.transitions.is_empty();
     vec![
@@ -184,7 +190,10 @@ mod tests {
             (Some(f64::NAN), 0.01, "no data"),
         ] {
             assert_eq!(format_bounded_ms(v, e), want);
+            assert_eq!(format_percentile_ms(v, Some(e)), want);
         }
+        assert_eq!(format_percentile_ms(Some(512.34), None), "512.3 ms");
+        assert_eq!(format_percentile_ms(None, None), "no data");
     }
     use crate::metrics::compute;
     use crate::store::EventStore;

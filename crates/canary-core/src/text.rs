@@ -10,7 +10,7 @@ use crate::event::{from_datetime, Micros, MICROS_PER_HOUR, MICROS_PER_MINUTE, MI
 use crate::metrics::Window;
 use crate::phases::Verdict;
 use crate::redis::EVICTED_KEYS_THRESHOLD;
-use crate::summary::{format_ms, format_pct};
+use crate::summary::{format_ms, format_pct, format_percentile_ms};
 
 /// A number as Rust prints it: `500`, `99.5`, `4035` (thresholds and counts as they are held).
 pub fn number(v: f64) -> String {
@@ -39,6 +39,19 @@ pub fn metric_value(metric: MetricId, v: Option<f64>) -> String {
             }
             _ => "no data".to_owned(),
         },
+    }
+}
+
+/// [`metric_value`], with a latency percentile known within `relative_error` (from the
+/// rollups' histograms) worded with its bound: `≈ 512 ms (±1 %)`.
+pub fn metric_value_within(
+    metric: MetricId,
+    v: Option<f64>,
+    relative_error: Option<f64>,
+) -> String {
+    match metric {
+        MetricId::P50Latency | MetricId::P95Latency => format_percentile_ms(v, relative_error),
+        _ => metric_value(metric, v),
     }
 }
 
@@ -94,6 +107,16 @@ pub fn alert_value_of(a: &Alert, v: f64) -> String {
 /// The worst value the alert saw, with its unit.
 pub fn alert_worst(a: &Alert) -> String {
     alert_value_of(a, a.worst_value)
+}
+
+/// [`alert_worst`], a latency percentile's worst value known within `relative_error` worded
+/// with its bound.
+pub fn alert_worst_within(a: &Alert, relative_error: Option<f64>) -> String {
+    if is_eviction_alert(a) {
+        alert_worst(a)
+    } else {
+        metric_value_within(a.metric, Some(a.worst_value), relative_error)
+    }
 }
 
 /// Whether a lower value of `metric` is the bad side (its rules breach below their threshold).
@@ -416,6 +439,53 @@ mod tests {
         );
         assert_eq!(metric_value(CacheStampede, None), "no data");
         assert_eq!(metric_value(ErrorRate, Some(0.0)), "0.00 %");
+    }
+
+    #[test]
+    fn bounded_values_table() {
+        use Level::*;
+        use MetricId::*;
+        // (alert, the bound, its worst value as shown)
+        for (a, bound, want) in [
+            (
+                alert(P95Latency, Critical, Some(1500.0), 1512.4),
+                Some(0.01),
+                "≈ 1512 ms (±1 %)",
+            ),
+            (
+                alert(P50Latency, Warning, Some(400.0), 400.0),
+                Some(0.01),
+                "≈ 400 ms (±1 %)",
+            ),
+            (
+                alert(P50Latency, Warning, Some(400.0), 412.34),
+                None,
+                "412.3 ms",
+            ),
+            (
+                alert(P95Latency, Critical, Some(1500.0), f64::NAN),
+                Some(0.01),
+                "no data",
+            ),
+            // Rates and counts are exact: no bound on them.
+            (
+                alert(ErrorRate, Emergency, Some(5.0), 13.949),
+                Some(0.01),
+                "13.95 %",
+            ),
+            (
+                alert(RedisMemory, Emergency, Some(0.0), 4035.0),
+                Some(0.01),
+                "4035 evicted keys",
+            ),
+        ] {
+            assert_eq!(alert_worst_within(&a, bound), want, "{a:?}");
+        }
+        assert_eq!(metric_value_within(P50Latency, None, Some(0.01)), "no data");
+        assert_eq!(
+            metric_value_within(CacheHitRate, Some(96.0), Some(0.01)),
+            "96.00 %"
+        );
     }
 
     #[test]

@@ -53,6 +53,10 @@ pub struct Series {
     /// Bucket width in microseconds.
     pub bucket: Micros,
     pub points: Vec<SeriesPoint>,
+    /// `None` when the percentiles are the rows' own; the bound they are within when they come
+    /// from the rollups' histograms (as `WindowInfo::percentile_relative_error`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub percentile_relative_error: Option<f64>,
 }
 
 /// The most buckets [`compute_with`] builds for any bucket width asked for: a per-minute series
@@ -146,7 +150,11 @@ pub fn compute_with(store: &EventStore, window: Window, bucket: Micros) -> Serie
         p.cache_hit_rate_pct = rate_pct(p.cache_hits, p.cache_accesses);
         p.mem0_success_rate_pct = rate_pct(p.mem0_successes, p.mem0_writes);
     }
-    Series { bucket, points }
+    Series {
+        bucket,
+        points,
+        percentile_relative_error: None,
+    }
 }
 
 #[cfg(test)]
