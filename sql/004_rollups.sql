@@ -7,9 +7,10 @@
 -- How they stay right:
 --   * every insert, update or delete of events marks the minutes it touched (a statement
 --     trigger appends them to canary_private.rollup_dirty, committed with the rows), and
---     canary_private.refresh_rollups() recomputes the marked minutes plus the last few from the
---     rows, then the hours above them. A late commit, or a row dated days back, marks its own
---     minute: nothing is missed and the result equals a recomputation from scratch
+--     canary_private.refresh_rollups() recomputes only the marked minutes from the rows (one
+--     index range per run of consecutive minutes), their alert sample buckets, and the hours
+--     above them once those hours have ended. A late commit, or a row dated days back, marks
+--     its own minute: nothing is missed and the result equals a recomputation from scratch
 --     (canary_private.rebuild_rollups()). TRUNCATE is not tracked: rebuild after one.
 --   * pg_cron (Supabase Cron) runs the refresh every minute when the extension is available
 --     (Supabase: Database → Extensions → pg_cron); without it, schedule
@@ -30,9 +31,14 @@
 --       the edges). label: details->>'endpoint' of requests, details->>'cache_key_prefix' of
 --       cache lookups, else null; cohort: details.canary where it is a JSON boolean, else null.
 --   canary_rollup_minutes(p_from, p_to)  whole minutes only
---     → [{minute_end, event_type, cohort, <counters>, hist_keys, hist_counts}] for
---       request_completed, cache_access and mem0_write, one per minute (minute_end − 1 min,
---       minute_end] (the buckets of the alert samples), event type and cohort.
+--     → [[minute_end, event_type, events, successes, failures, hits, misses, time_min,
+--       time_max, hist]] for request_completed, cache_access and mem0_write: one array per
+--       minute (minute_end − 1 min, minute_end] (the buckets of the alert samples) and event
+--       type, labels and cohorts merged, holding only what the windowed alert rules read
+--       (docs/metrics.md#alerts): minute_end in Unix seconds; time_min, time_max (finite
+--       times) and hist for requests only (null and [] otherwise); hist the latency histogram
+--       run-length coded (canary_private.histogram_runs). Arrays, not objects, and one bucket
+--       per minute rather than per cohort: a week of them is a few MB gzipped.
 --   <counters> = events, successes, failures, hits, misses, times, null_times,
 --       nonfinite_times, negative_times, slow, time_sum, time_min, time_max, miss_times,
 --       miss_time_sum (docs/metrics.md#rollups-and-the-latency-histogram; bigint and double
@@ -53,8 +59,9 @@ revoke all on schema canary_private from public;
 grant usage on schema canary_private to authenticated;
 
 -- ------------------------------------------------------------------------- the bucket key
--- docs/metrics.md#rollups-and-the-latency-histogram: from the IEEE 754 bits of a double, never
--- from a logarithm, so that it equals canary_engine::histogram::bucket_key for every value.
+-- docs/metrics.md#rollups-and-the-latency-histogram: from the IEEE 754 bits of a double (or
+-- exact comparisons with the doubles that bound the buckets), never from a logarithm, so that it
+-- equals canary_engine::histogram::bucket_key for every value.
 
 create or replace function canary_private.float8_bits(v double precision)
 returns bigint
@@ -76,10 +83,32 @@ as $$
   end
 $$;
 
+-- The lower bounds of the buckets of [2^-20, 2^30) ms (about a microsecond to twelve days):
+-- 2^e · (1 + M[j]/2^52), each an exact double, so comparing a value with them decides its
+-- bucket exactly as its bits do. Immutable without arguments: the planner folds it into a
+-- constant once per statement.
+create or replace function canary_private.latency_bounds()
+returns double precision[]
+language sql immutable parallel safe
+set search_path = ''
+as $$
+  select array_agg(power(2::float8, e) * b order by e, j)
+  from generate_series(-20, 29) e,
+       unnest('{1.0,1.0108892860517005,1.0218971486541166,1.0330248790212284,1.0442737824274138,1.0556451783605572,1.0671404006768237,1.0787607977571199,1.0905077326652577,1.102382583307841,1.1143867425958924,1.1265216186082418,1.1387886347566916,1.1511892299529827,1.1637248587775775,1.1763969916502812,1.189207115002721,1.202156731452703,1.215247359980469,1.22848053610687,1.241857812073484,1.255380757024691,1.2690509571917332,1.2828700160787783,1.2968395546510096,1.3109612115247644,1.3252366431597413,1.339667524053303,1.3542555469368927,1.3690024229745905,1.383909881963832,1.3989796725383112,1.4142135623730951,1.42961333839197,1.4451808069770467,1.460917794180647,1.4768261459394993,1.4929077282912648,1.5091644275934228,1.5255981507445384,1.5422108254079407,1.559004400237837,1.5759808451078865,1.593142151342267,1.6104903319492543,1.6280274218573478,1.645755478153965,1.6636765803267364,1.681792830507429,1.7001063537185235,1.718619298122478,1.7373338352737062,1.7562521603732995,1.7753764925265212,1.7947090750031072,1.8142521755003989,1.8340080864093424,1.8539791250833855,1.8741676341103,1.8945759815869656,1.9152065613971474,1.9360617934922943,1.9571441241754002,1.978456026387951}'::float8[]) with ordinality as u (b, j)
+$$;
+
+-- Times in that range (every latency in practice) by a binary search of the bounds, a few
+-- times faster than reading the bits; any other value by its bits.
 create or replace function canary_private.latency_bucket(v double precision)
 returns integer
 language sql immutable parallel safe
-as $$ select canary_private.latency_bucket_of_bits(canary_private.float8_bits(v)) $$;
+as $$
+  select case
+    when v >= 9.5367431640625e-07 and v < 1073741824
+      then 98719 + width_bucket(v, canary_private.latency_bounds())
+    else canary_private.latency_bucket_of_bits(canary_private.float8_bits(v))
+  end
+$$;
 
 -- ------------------------------------------------------------------------------ the tables
 
@@ -139,32 +168,35 @@ create unique index if not exists canary_rollup_hour_key
   on public.canary_rollup_hour (hour, event_type, label, cohort) nulls not distinct;
 
 -- The alert samples' buckets: requests, cache lookups and mem0 writes per minute
--- (minute_end − 1 min, minute_end] and cohort, labels merged, kept beside the minutes so that a
--- long window's samples are read, not merged, by canary_rollup_minutes.
+-- (minute_end − 1 min, minute_end], labels and cohorts merged (the windowed alert rules take
+-- all of them together, docs/metrics.md#alerts), kept beside the minutes so that a long
+-- window's samples are read, not merged, by canary_rollup_minutes. Only what those rules read:
+-- the counts of rows, successes, failures, hits and misses, and for requests the minimum and
+-- maximum finite time and the latency histogram, run-length coded as the RPC sends it
+-- (canary_private.histogram_runs). Derived from canary_rollup_minute alone.
+do $$
+begin
+  -- An earlier shape (one row per cohort, the histogram as two arrays): rebuilt below.
+  if exists (select 1 from information_schema.columns
+             where table_schema = 'public' and table_name = 'canary_rollup_sample'
+               and column_name = 'cohort') then
+    drop table public.canary_rollup_sample;
+  end if;
+end
+$$;
 create table if not exists public.canary_rollup_sample (
   minute_end      timestamptz      not null,
   event_type      text             not null,
-  cohort          boolean,
   events          bigint           not null,
   successes       bigint           not null,
   failures        bigint           not null,
   hits            bigint           not null,
   misses          bigint           not null,
-  times           bigint           not null,
-  null_times      bigint           not null,
-  nonfinite_times bigint           not null,
-  negative_times  bigint           not null,
-  slow            bigint           not null,
-  time_sum        double precision not null,
   time_min        double precision,
   time_max        double precision,
-  miss_times      bigint           not null,
-  miss_time_sum   double precision not null,
-  hist_keys       integer[]        not null,
-  hist_counts     bigint[]         not null
+  hist            bigint[]         not null,
+  primary key (minute_end, event_type)
 );
-create unique index if not exists canary_rollup_sample_key
-  on public.canary_rollup_sample (minute_end, event_type, cohort) nulls not distinct;
 
 -- The minutes whose rollups are stale: appended by the trigger, taken by the refresh. No key,
 -- so writers never wait on each other for it.
@@ -234,18 +266,99 @@ create trigger canary_rollups_delete after delete on public.observability_events
   referencing old table as old_rows
   for each statement execute function canary_private.mark_rollups_dirty();
 
--- Recomputes the minutes marked dirty and the last p_recent_minutes minutes (a safety net; the
--- marks alone are complete), then their hours. Idempotent; returns how many minutes it
--- recomputed. Correct under concurrent inserts: a mark is taken (deleted) only once committed,
--- so its rows are visible to the recomputation, whose statement starts after the take; a mark
--- committed later stays for the next run. One run at a time (an advisory lock).
-create or replace function canary_private.refresh_rollups(p_recent_minutes integer default 2)
+-- A latency histogram (bucket keys ascending, their counts) as the RPCs send it: the first key,
+-- its count, then for each further bucket its count, preceded by −g when g empty keys lie
+-- between it and the one before (counts are positive, so a negative entry is always a gap).
+-- Most buckets of a minute's requests are neighbours, so this is about a third the size of
+-- both arrays. Empty for no values.
+create or replace function canary_private.histogram_runs(p_keys integer[], p_counts bigint[])
+returns bigint[]
+language sql immutable parallel safe
+set search_path = ''
+as $$
+  select coalesce(array_agg(v.x order by u.i, v.j), '{}')
+  from (
+    select k, n, i, lag(k) over (order by i) as prev
+    from unnest(p_keys, p_counts) with ordinality as z (k, n, i)
+  ) u
+  cross join lateral (
+    values (0, case when u.prev is null then u.k::bigint
+                    when u.k - u.prev > 1 then -(u.k - u.prev - 1)::bigint end),
+           (1, u.n)
+  ) as v (j, x)
+  where v.x is not null
+$$;
+grant execute on function canary_private.histogram_runs(integer[], bigint[]) to authenticated;
+
+-- Recomputes the alert samples' buckets ending at p_ends from the minute rows.
+create or replace function canary_private.refresh_samples(p_ends timestamptz[])
+returns void
+language plpgsql
+security definer
+set search_path = ''
+set jit = off
+as $$
+declare
+  -- The minute rows feeding those buckets: a bucket ending at t takes the rows of the minute
+  -- before t and those exactly on t.
+  v_scan timestamptz[] := array(select e from unnest(p_ends) e
+                                union select e - interval '1 minute' from unnest(p_ends) e);
+begin
+  delete from public.canary_rollup_sample where minute_end = any (p_ends);
+  insert into public.canary_rollup_sample
+  with src as materialized (
+    select case when r.on_minute then r.minute else r.minute + interval '1 minute' end as minute_end,
+           r.event_type, r.events, r.successes, r.failures, r.hits, r.misses,
+           r.time_min, r.time_max, r.hist_keys, r.hist_counts
+    from public.canary_rollup_minute r
+    where r.minute = any (v_scan)
+      and r.event_type in ('request_completed', 'cache_access', 'mem0_write')
+  ),
+  picked as (select s.* from src s where s.minute_end = any (p_ends)),
+  c as (
+    select s.minute_end, s.event_type, sum(s.events) as events, sum(s.successes) as successes,
+           sum(s.failures) as failures, sum(s.hits) as hits, sum(s.misses) as misses,
+           min(s.time_min) as time_min, max(s.time_max) as time_max
+    from picked s group by 1, 2
+  ),
+  h as (
+    select b.minute_end, b.event_type,
+           canary_private.histogram_runs(array_agg(b.k order by b.k), array_agg(b.n order by b.k)) as hist
+    from (
+      select s.minute_end, s.event_type, u.k, sum(u.n)::bigint as n
+      from picked s cross join lateral unnest(s.hist_keys, s.hist_counts) as u (k, n)
+      where s.event_type = 'request_completed'
+      group by 1, 2, 3
+    ) b
+    group by 1, 2
+  )
+  select c.minute_end, c.event_type, c.events, c.successes, c.failures, c.hits, c.misses,
+         case when c.event_type = 'request_completed' then c.time_min end,
+         case when c.event_type = 'request_completed' then c.time_max end,
+         coalesce(h.hist, '{}')
+  from c
+  left join h on h.minute_end = c.minute_end and h.event_type = c.event_type;
+end
+$$;
+revoke all on function canary_private.refresh_samples(timestamptz[]) from public, anon, authenticated;
+
+-- Recomputes the minutes marked dirty, their alert samples' buckets and their hours, and every
+-- hour that ended since the last run. Idempotent; returns how many minutes it recomputed.
+-- The marks are complete (every insert, update and delete writes them, committed with its
+-- rows), so only the minutes that changed are read again; p_recent_minutes also recomputes the
+-- last minutes whatever their marks (after rows were written with triggers off, e.g. by a
+-- replication role). Correct under concurrent inserts: a mark is taken (deleted) only once
+-- committed, so its rows are visible to the recomputation, whose statement starts after the
+-- take; a mark committed later stays for the next run. One run at a time (an advisory lock).
+create or replace function canary_private.refresh_rollups(p_recent_minutes integer default 0)
 returns integer
 language plpgsql
 security definer
 set search_path = ''
 -- Short statements with large cost estimates: compiling them (JIT) would cost more than it saves.
 set jit = off
+-- A minute at 1,000 events/s is grouped in memory (hashed), not sorted on disk.
+set work_mem = '64MB'
 as $$
 declare
   epoch constant timestamptz := timestamptz '1970-01-01 00:00:00+00';
@@ -254,6 +367,8 @@ declare
   v_complete timestamptz;
   v_minutes timestamptz[];
   v_hours timestamptz[];
+  v_lo timestamptz;
+  v_hi timestamptz;
 begin
   perform pg_advisory_xact_lock(hashtextextended('canary_private.refresh_rollups', 0));
   with taken as (delete from canary_private.rollup_dirty returning minute)
@@ -265,102 +380,99 @@ begin
                            now_minute, interval '1 minute')
     where p_recent_minutes > 0
   ) x;
-  delete from public.canary_rollup_minute where minute = any (v_minutes);
+  -- The minutes in runs of consecutive ones, at most an hour each: one range of the index per
+  -- run, whose bounds the planner sees (a few thousand groups, hashed in memory).
+  for v_lo, v_hi in
+    select min(m), max(m) + interval '1 minute'
+    from (
+      select m, run, (row_number() over (partition by run order by m) - 1) / 60 as part
+      from (
+        select m, m - row_number() over (order by m) * interval '1 minute' as run
+        from unnest(v_minutes) m
+      ) a
+    ) b
+    group by run, part
+  loop
+  delete from public.canary_rollup_minute where minute >= v_lo and minute < v_hi;
   insert into public.canary_rollup_minute
-  -- Materialized: the bits are computed once per row (an inlined latency_bucket would
-  -- compute them once per use).
-  with ev as materialized (
-    select d.minute,
-           e.created_at = d.minute as on_minute,
-           e.event_type,
-           case e.event_type
-             when 'request_completed' then e.details ->> 'endpoint'
-             when 'cache_access' then e.details ->> 'cache_key_prefix'
-           end as label,
-           -- details.canary where it is a JSON boolean (one lookup).
-           case e.details -> 'canary' when 'true'::jsonb then true when 'false'::jsonb then false
-           end as cohort,
-           e.success, e.cache_hit,
-           e.processing_time_ms as t,
-           canary_private.float8_bits(e.processing_time_ms) as bits,
-           coalesce(e.processing_time_ms > '-infinity' and e.processing_time_ms < 'infinity', false) as finite
-    from unnest(v_minutes) as d (minute)
-    join public.observability_events e
-      on e.created_at >= d.minute and e.created_at < d.minute + interval '1 minute'
+  -- First the rows grouped by everything a counter or the histogram tells apart (a few
+  -- thousand groups a minute, hashed, four aggregates), then those groups into the counters.
+  with g as materialized (
+    select r.minute, r.on_minute, r.event_type, r.label, r.cohort, r.success, r.cache_hit,
+           r.kind,
+           r.k,
+           count(*) as n, sum(r.t) as t_sum, min(r.t) as t_min, max(r.t) as t_max
+    from (
+      select date_bin('1 minute', e.created_at, epoch) as minute,
+             e.created_at = date_bin('1 minute', e.created_at, epoch) as on_minute,
+             e.event_type,
+             case e.event_type
+               when 'request_completed' then e.details ->> 'endpoint'
+               when 'cache_access' then e.details ->> 'cache_key_prefix'
+             end as label,
+             -- details.canary where it is a JSON boolean (one lookup).
+             case e.details -> 'canary' when 'true'::jsonb then true when 'false'::jsonb then false
+             end as cohort,
+             e.success, e.cache_hit,
+             -- 0: no time; 1: finite, 0 to 5000 ms; 2: negative; 3: over 5000 ms; 4: NaN, ±inf.
+             case when e.processing_time_ms is null then 0
+                  when not (e.processing_time_ms > '-infinity' and e.processing_time_ms < 'infinity') then 4
+                  when e.processing_time_ms < 0 then 2
+                  when e.processing_time_ms > 5000 then 3
+                  else 1
+             end as kind,
+             case when e.processing_time_ms > '-infinity' and e.processing_time_ms < 'infinity'
+                  then e.processing_time_ms end as t,
+             case when e.event_type = 'request_completed'
+                  then canary_private.latency_bucket(e.processing_time_ms) end as k
+      from public.observability_events e
+      where e.created_at >= v_lo and e.created_at < v_hi
+      offset 0
+    ) r
+    group by 1, 2, 3, 4, 5, 6, 7, 8, 9
   ),
-  by_bucket as (
-    select minute, on_minute, event_type, label, cohort,
-           case when event_type = 'request_completed' and finite
-                then canary_private.latency_bucket_of_bits(bits) end as k,
-           count(*) as events,
-           count(*) filter (where success) as successes,
-           count(*) filter (where not success) as failures,
-           count(*) filter (where cache_hit) as hits,
-           count(*) filter (where not cache_hit) as misses,
-           count(*) filter (where finite) as times,
-           count(*) filter (where t is null) as null_times,
-           count(*) filter (where t is not null and not finite) as nonfinite_times,
-           count(*) filter (where finite and t < 0) as negative_times,
-           count(*) filter (where finite and t > 5000) as slow,
-           coalesce(sum(t) filter (where finite), 0) as time_sum,
-           min(t) filter (where finite) as time_min,
-           max(t) filter (where finite) as time_max,
-           count(*) filter (where finite and cache_hit = false) as miss_times,
-           coalesce(sum(t) filter (where finite and cache_hit = false), 0) as miss_time_sum
-    from ev
-    group by 1, 2, 3, 4, 5, 6
-  )
-  select minute, on_minute, event_type, label, cohort,
-         sum(events), sum(successes), sum(failures), sum(hits), sum(misses), sum(times),
-         sum(null_times), sum(nonfinite_times), sum(negative_times), sum(slow),
-         sum(time_sum), min(time_min), max(time_max), sum(miss_times), sum(miss_time_sum),
-         coalesce(array_agg(k order by k) filter (where k is not null), '{}'),
-         coalesce(array_agg(times order by k) filter (where k is not null), '{}')
-  from by_bucket
-  group by 1, 2, 3, 4, 5;
-
-  -- The sample buckets the refreshed minutes feed: a minute's rows end buckets at its start
-  -- (rows exactly on it) and at its end.
-  delete from public.canary_rollup_sample
-  where minute_end = any (v_minutes) or minute_end - interval '1 minute' = any (v_minutes);
-  insert into public.canary_rollup_sample
-  with src as (
-    select case when r.on_minute then r.minute else r.minute + interval '1 minute' end as minute_end, r.*
-    from public.canary_rollup_minute r
-    where r.event_type in ('request_completed', 'cache_access', 'mem0_write')
-      and (r.minute = any (v_minutes) or r.minute + interval '1 minute' = any (v_minutes)
-           or r.minute - interval '1 minute' = any (v_minutes))
-  ),
-  ends as (
-    select m as minute_end from unnest(v_minutes) m
-    union
-    select m + interval '1 minute' from unnest(v_minutes) m
-  ),
-  picked as (select s.* from src s join ends e using (minute_end)),
   c as (
-    select s.minute_end, s.event_type, s.cohort,
-           sum(s.events) as events, sum(s.successes) as successes, sum(s.failures) as failures,
-           sum(s.hits) as hits, sum(s.misses) as misses, sum(s.times) as times,
-           sum(s.null_times) as null_times, sum(s.nonfinite_times) as nonfinite_times,
-           sum(s.negative_times) as negative_times, sum(s.slow) as slow, sum(s.time_sum) as time_sum,
-           min(s.time_min) as time_min, max(s.time_max) as time_max, sum(s.miss_times) as miss_times,
-           sum(s.miss_time_sum) as miss_time_sum
-    from picked s group by 1, 2, 3
+    select minute, on_minute, event_type, label, cohort,
+           sum(n)::bigint as events,
+           coalesce(sum(n) filter (where success), 0)::bigint as successes,
+           coalesce(sum(n) filter (where not success), 0)::bigint as failures,
+           coalesce(sum(n) filter (where cache_hit), 0)::bigint as hits,
+           coalesce(sum(n) filter (where not cache_hit), 0)::bigint as misses,
+           coalesce(sum(n) filter (where kind in (1, 2, 3)), 0)::bigint as times,
+           coalesce(sum(n) filter (where kind = 0), 0)::bigint as null_times,
+           coalesce(sum(n) filter (where kind = 4), 0)::bigint as nonfinite_times,
+           coalesce(sum(n) filter (where kind = 2), 0)::bigint as negative_times,
+           coalesce(sum(n) filter (where kind = 3), 0)::bigint as slow,
+           coalesce(sum(t_sum), 0) as time_sum,
+           min(t_min) as time_min,
+           max(t_max) as time_max,
+           coalesce(sum(n) filter (where kind in (1, 2, 3) and cache_hit = false), 0)::bigint as miss_times,
+           coalesce(sum(t_sum) filter (where cache_hit = false), 0) as miss_time_sum
+    from g group by 1, 2, 3, 4, 5
   ),
   h as (
-    select b.minute_end, b.event_type, b.cohort,
-           array_agg(b.k order by b.k) as hist_keys, array_agg(b.n order by b.k) as hist_counts
+    select minute, on_minute, event_type, label, cohort,
+           array_agg(k order by k) as hist_keys, array_agg(n order by k)::bigint[] as hist_counts
     from (
-      select s.minute_end, s.event_type, s.cohort, u.k, sum(u.n)::bigint as n
-      from picked s cross join lateral unnest(s.hist_keys, s.hist_counts) as u (k, n)
-      group by 1, 2, 3, 4
+      select minute, on_minute, event_type, label, cohort, k, sum(n)::bigint as n
+      from g where k is not null group by 1, 2, 3, 4, 5, 6
     ) b
-    group by 1, 2, 3
+    group by 1, 2, 3, 4, 5
   )
   select c.*, coalesce(h.hist_keys, '{}'), coalesce(h.hist_counts, '{}')
   from c
-  left join h on h.minute_end = c.minute_end and h.event_type = c.event_type
-             and h.cohort is not distinct from c.cohort;
+  left join h on h.minute = c.minute and h.on_minute = c.on_minute and h.event_type = c.event_type
+             -- Equalities (hashed, where "is not distinct from" would compare every pair).
+             and coalesce(h.label, '') = coalesce(c.label, '')
+             and (h.label is null) = (c.label is null)
+             and coalesce(h.cohort, false) = coalesce(c.cohort, false)
+             and (h.cohort is null) = (c.cohort is null);
+  end loop;
+
+  -- The sample buckets the refreshed minutes feed: a minute's rows end buckets at its start
+  -- (rows exactly on it) and at its end.
+  perform canary_private.refresh_samples(
+    array(select m from unnest(v_minutes) m union select m + interval '1 minute' from unnest(v_minutes) m));
 
   -- Hours are computed once they have ended (the current hour changes every minute, and the
   -- RPCs read its minutes): those of the refreshed minutes, and every hour that ended since the
@@ -406,7 +518,10 @@ begin
   select c.*, coalesce(h.hist_keys, '{}'), coalesce(h.hist_counts, '{}')
   from c
   left join h on h.hour = c.hour and h.event_type = c.event_type
-             and h.label is not distinct from c.label and h.cohort is not distinct from c.cohort;
+             and coalesce(h.label, '') = coalesce(c.label, '')
+             and (h.label is null) = (c.label is null)
+             and coalesce(h.cohort, false) = coalesce(c.cohort, false)
+             and (h.cohort is null) = (c.cohort is null);
   update canary_private.rollup_state set hours_complete = now_hour;
   return cardinality(v_minutes);
 end
@@ -510,36 +625,34 @@ begin
     from public.canary_rollup_minute r
     where r.minute >= p_from and r.minute < p_to and not (r.minute >= h0 and r.minute < h1)
   ),
-  c as (
-    select s.event_type, s.label, s.cohort,
-           sum(s.events)::bigint as events, sum(s.successes)::bigint as successes,
-           sum(s.failures)::bigint as failures, sum(s.hits)::bigint as hits,
-           sum(s.misses)::bigint as misses, sum(s.times)::bigint as times,
-           sum(s.null_times)::bigint as null_times, sum(s.nonfinite_times)::bigint as nonfinite_times,
-           sum(s.negative_times)::bigint as negative_times, sum(s.slow)::bigint as slow,
-           sum(s.time_sum) as time_sum, min(s.time_min) as time_min, max(s.time_max) as time_max,
-           sum(s.miss_times)::bigint as miss_times, sum(s.miss_time_sum) as miss_time_sum
-    from src s group by 1, 2, 3
-  ),
-  h as (
-    select b.event_type, b.label, b.cohort,
-           array_agg(b.k order by b.k) as hist_keys, array_agg(b.n order by b.k) as hist_counts
-    from (
-      select s.event_type, s.label, s.cohort, u.k, sum(u.n)::bigint as n
-      from src s cross join lateral unnest(s.hist_keys, s.hist_counts) as u (k, n)
-      group by 1, 2, 3, 4
-    ) b
-    group by 1, 2, 3
+  -- Counters and histogram buckets in one grouping (no join of the two: a window with many
+  -- endpoints has as many groups, and a join of them is only as good as the statistics).
+  parts as (
+    select s.event_type, s.label, s.cohort, s.events, s.successes, s.failures, s.hits, s.misses,
+           s.times, s.null_times, s.nonfinite_times, s.negative_times, s.slow, s.time_sum,
+           s.time_min, s.time_max, s.miss_times, s.miss_time_sum, null::integer as k,
+           null::bigint as n
+    from src s
+    union all
+    select s.event_type, s.label, s.cohort, null, null, null, null, null, null, null, null, null,
+           null, null, null, null, null, null, u.k, sum(u.n)::bigint
+    from src s cross join lateral unnest(s.hist_keys, s.hist_counts) as u (k, n)
+    group by s.event_type, s.label, s.cohort, u.k
   )
   select coalesce(json_agg(t order by t.event_type, t.label, t.cohort), '[]'::json)
   from (
-    select c.event_type, c.label, c.cohort, c.events, c.successes, c.failures, c.hits, c.misses,
-           c.times, c.null_times, c.nonfinite_times, c.negative_times, c.slow, c.time_sum,
-           c.time_min, c.time_max, c.miss_times, c.miss_time_sum,
-           coalesce(h.hist_keys, '{}') as hist_keys, coalesce(h.hist_counts, '{}') as hist_counts
-    from c
-    left join h on h.event_type = c.event_type and h.label is not distinct from c.label
-               and h.cohort is not distinct from c.cohort
+    select p.event_type, p.label, p.cohort,
+           sum(p.events)::bigint as events, sum(p.successes)::bigint as successes,
+           sum(p.failures)::bigint as failures, sum(p.hits)::bigint as hits,
+           sum(p.misses)::bigint as misses, sum(p.times)::bigint as times,
+           sum(p.null_times)::bigint as null_times, sum(p.nonfinite_times)::bigint as nonfinite_times,
+           sum(p.negative_times)::bigint as negative_times, sum(p.slow)::bigint as slow,
+           sum(p.time_sum) as time_sum, min(p.time_min) as time_min, max(p.time_max) as time_max,
+           sum(p.miss_times)::bigint as miss_times, sum(p.miss_time_sum) as miss_time_sum,
+           coalesce(array_agg(p.k order by p.k) filter (where p.k is not null), '{}') as hist_keys,
+           coalesce(array_agg(p.n order by p.k) filter (where p.k is not null), '{}') as hist_counts
+    from parts p
+    group by p.event_type, p.label, p.cohort
   ) t);
 end
 $$;
@@ -559,52 +672,52 @@ begin
   return (
   -- Buckets inside the window are read whole from canary_rollup_sample; the two at its edges
   -- hold rows outside it and are merged here from the window's own minute rows.
-  with src as (
+  with edge as (
     select case when r.on_minute then r.minute else r.minute + interval '1 minute' end as minute_end,
-           r.*
+           r.event_type, r.events, r.successes, r.failures, r.hits, r.misses, r.time_min,
+           r.time_max, r.hist_keys, r.hist_counts
     from public.canary_rollup_minute r
     where r.event_type in ('request_completed', 'cache_access', 'mem0_write')
+      and r.minute in (p_from, p_to - interval '1 minute')
       and ((r.minute = p_from and r.on_minute)
            or (r.minute = p_to - interval '1 minute' and not r.on_minute and p_to > p_from))
   ),
   c as (
-    select s.minute_end, s.event_type, s.cohort,
-           sum(s.events)::bigint as events, sum(s.successes)::bigint as successes,
-           sum(s.failures)::bigint as failures, sum(s.hits)::bigint as hits,
-           sum(s.misses)::bigint as misses, sum(s.times)::bigint as times,
-           sum(s.null_times)::bigint as null_times, sum(s.nonfinite_times)::bigint as nonfinite_times,
-           sum(s.negative_times)::bigint as negative_times, sum(s.slow)::bigint as slow,
-           sum(s.time_sum) as time_sum, min(s.time_min) as time_min, max(s.time_max) as time_max,
-           sum(s.miss_times)::bigint as miss_times, sum(s.miss_time_sum) as miss_time_sum
-    from src s group by 1, 2, 3
+    select s.minute_end, s.event_type, sum(s.events)::bigint as events,
+           sum(s.successes)::bigint as successes, sum(s.failures)::bigint as failures,
+           sum(s.hits)::bigint as hits, sum(s.misses)::bigint as misses,
+           min(s.time_min) as time_min, max(s.time_max) as time_max
+    from edge s group by 1, 2
   ),
   h as (
-    select b.minute_end, b.event_type, b.cohort,
-           array_agg(b.k order by b.k) as hist_keys, array_agg(b.n order by b.k) as hist_counts
+    select b.minute_end, b.event_type,
+           canary_private.histogram_runs(array_agg(b.k order by b.k), array_agg(b.n order by b.k)) as hist
     from (
-      select s.minute_end, s.event_type, s.cohort, u.k, sum(u.n)::bigint as n
-      from src s cross join lateral unnest(s.hist_keys, s.hist_counts) as u (k, n)
-      group by 1, 2, 3, 4
+      select s.minute_end, s.event_type, u.k, sum(u.n)::bigint as n
+      from edge s cross join lateral unnest(s.hist_keys, s.hist_counts) as u (k, n)
+      where s.event_type = 'request_completed'
+      group by 1, 2, 3
     ) b
-    group by 1, 2, 3
-  )
-  select coalesce(json_agg(t order by t.minute_end, t.event_type, t.cohort), '[]'::json)
-  from (
-    select c.minute_end, c.event_type, c.cohort, c.events, c.successes, c.failures, c.hits,
-           c.misses, c.times, c.null_times, c.nonfinite_times, c.negative_times, c.slow,
-           c.time_sum, c.time_min, c.time_max, c.miss_times, c.miss_time_sum,
-           coalesce(h.hist_keys, '{}') as hist_keys, coalesce(h.hist_counts, '{}') as hist_counts
+    group by 1, 2
+  ),
+  buckets as (
+    select c.minute_end, c.event_type, c.events, c.successes, c.failures, c.hits, c.misses,
+           case when c.event_type = 'request_completed' then c.time_min end as time_min,
+           case when c.event_type = 'request_completed' then c.time_max end as time_max,
+           coalesce(h.hist, '{}') as hist
     from c
     left join h on h.minute_end = c.minute_end and h.event_type = c.event_type
-               and h.cohort is not distinct from c.cohort
     union all
-    select r.minute_end, r.event_type, r.cohort, r.events, r.successes, r.failures, r.hits,
-           r.misses, r.times, r.null_times, r.nonfinite_times, r.negative_times, r.slow,
-           r.time_sum, r.time_min, r.time_max, r.miss_times, r.miss_time_sum,
-           r.hist_keys, r.hist_counts
+    select r.minute_end, r.event_type, r.events, r.successes, r.failures, r.hits, r.misses,
+           r.time_min, r.time_max, r.hist
     from public.canary_rollup_sample r
     where r.minute_end > p_from and r.minute_end < p_to
-  ) t);
+  )
+  select coalesce(json_agg(json_build_array(
+           extract(epoch from b.minute_end)::bigint, b.event_type, b.events, b.successes,
+           b.failures, b.hits, b.misses, b.time_min, b.time_max, b.hist)
+         order by b.minute_end, b.event_type), '[]'::json)
+  from buckets b);
 end
 $$;
 
@@ -730,6 +843,14 @@ begin
   if not exists (select 1 from public.canary_rollup_minute)
      and exists (select 1 from public.observability_events) then
     perform canary_private.rebuild_rollups();
+  end if;
+  -- The alert samples' buckets in their current shape, from minute rows kept by an earlier
+  -- version of this migration.
+  if not exists (select 1 from public.canary_rollup_sample)
+     and exists (select 1 from public.canary_rollup_minute) then
+    perform canary_private.refresh_samples(array(
+      select distinct case when r.on_minute then r.minute else r.minute + interval '1 minute' end
+      from public.canary_rollup_minute r));
   end if;
 end
 $$;

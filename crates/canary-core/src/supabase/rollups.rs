@@ -7,7 +7,7 @@
 //! | request (`GET`: the functions are stable) | answer → core |
 //! |---|---|
 //! | `rpc/canary_rollup_totals?p_from&p_to` | [`RollupRow`]s per event type, label and cohort over the window |
-//! | `rpc/canary_rollup_minutes?p_from&p_to` | [`RollupRow`]s per minute `(k − 1 min, k]`, event type and cohort (alert samples) |
+//! | `rpc/canary_rollup_minutes?p_from&p_to` | [`RollupRow`]s per minute `(k − 1 min, k]` and event type, the alert samples' counters only ([`read_sample_rows`]) |
 //! | `rpc/canary_window_groups?p_from&p_to` | failures by type and message, mem0 failures, the last 1000 requests |
 //! | `rpc/canary_exact_rows?p_from&p_to` | the breaker's transitions and the stampeding keys' misses, as rows |
 //!
@@ -47,7 +47,11 @@ pub struct RollupWindow {
     pub window: Window,
     /// Per event type, label and cohort over the window.
     pub totals: Vec<RollupRow>,
-    /// Per minute, event type and cohort.
+    /// Per minute `(at − 1 min, at]` and event type (requests, cache lookups, mem0 writes), labels
+    /// and cohorts merged: only what the windowed alert rules read (events, successes, failures,
+    /// hits, misses; for requests also time_min, time_max and the latency histogram). Their
+    /// other counters are zero, so these rows are for `rollup::evaluate_from_rollups`, not for
+    /// metrics.
     pub minutes: Vec<RollupRow>,
     pub exact: ExactParts,
 }
@@ -132,7 +136,7 @@ impl RollupRead {
         let text = std::str::from_utf8(body).map_err(|e| malformed(RPCS[index.min(3)], &e))?;
         match index {
             0 => self.totals = Some(read_rollup_rows(text, Some(self.window.from))?),
-            1 => self.minutes = Some(read_rollup_rows(text, None)?),
+            1 => self.minutes = Some(read_sample_rows(text)?),
             2 => self.groups = Some(read_window_groups(text)?),
             _ => {
                 let store = crate::read::read_json(text).map_err(|e| malformed(RPCS[3], &e))?;
@@ -279,6 +283,94 @@ pub fn read_rollup_rows(text: &str, at: Option<Micros>) -> Result<Vec<RollupRow>
                 latency,
             })
         })
+        .collect()
+}
+
+/// One alert sample bucket of `canary_rollup_minutes`: `[minute_end (Unix seconds), event_type,
+/// events, successes, failures, hits, misses, time_min, time_max, histogram runs]`.
+type WireSample<'a> = (
+    i64,
+    String,
+    u64,
+    u64,
+    u64,
+    u64,
+    u64,
+    Option<&'a RawValue>,
+    Option<&'a RawValue>,
+    Vec<i64>,
+);
+
+/// A histogram as `canary_private.histogram_runs` codes it: the first bucket key and its count,
+/// then each further bucket's count (the next key), each preceded by −g when g empty keys lie
+/// between it and the bucket before.
+pub fn decode_histogram_runs(runs: &[i64]) -> Result<Histogram, SupabaseError> {
+    let bad = |detail: String| SupabaseError::Malformed {
+        detail: format!("a rollup histogram could not be read: {detail}"),
+    };
+    let (mut keys, mut counts) = (Vec::new(), Vec::new());
+    if let [first, rest @ ..] = runs {
+        let mut key = *first;
+        let mut expect_count = true;
+        for &x in rest {
+            if x > 0 {
+                if !expect_count {
+                    key = key
+                        .checked_add(1)
+                        .ok_or_else(|| bad(format!("bucket key {key}")))?;
+                }
+                let k = i32::try_from(key).map_err(|_| bad(format!("bucket key {key}")))?;
+                keys.push(k);
+                counts.push(x as u64);
+                expect_count = false;
+            } else if x < 0 && !expect_count {
+                key = key
+                    .checked_sub(x)
+                    .ok_or_else(|| bad(format!("bucket key {key} + {}", x.unsigned_abs())))?;
+            } else {
+                return Err(bad(format!("{x} where a count was expected")));
+            }
+        }
+        if expect_count {
+            return Err(bad(format!("bucket key {first} has no count")));
+        }
+    }
+    Histogram::from_buckets(&keys, &counts).map_err(|e| bad(e.to_string()))
+}
+
+/// The alert samples' buckets of `canary_rollup_minutes` (see [`RollupWindow::minutes`]).
+pub fn read_sample_rows(text: &str) -> Result<Vec<RollupRow>, SupabaseError> {
+    let wire: Vec<WireSample<'_>> =
+        serde_json::from_str(text).map_err(|e| malformed(RPCS[1], &e))?;
+    wire.into_iter()
+        .map(
+            |(end, kind, events, successes, failures, hits, misses, min, max, runs)| {
+                let at = end
+                    .checked_mul(1_000_000)
+                    .ok_or_else(|| malformed(RPCS[1], &format!("minute_end {end}")))?;
+                let event_type = EventType::parse(&kind);
+                let optional =
+                    |raw: Option<&RawValue>, what: &str| raw.map(|r| number(r, what)).transpose();
+                Ok(RollupRow {
+                    at,
+                    other_type: (event_type == EventType::Other).then_some(kind),
+                    event_type,
+                    label: None,
+                    cohort: None,
+                    counters: Counters {
+                        events,
+                        successes,
+                        failures,
+                        hits,
+                        misses,
+                        time_min: optional(min, "time_min")?,
+                        time_max: optional(max, "time_max")?,
+                        ..Counters::default()
+                    },
+                    latency: decode_histogram_runs(&runs)?,
+                })
+            },
+        )
         .collect()
 }
 
@@ -456,6 +548,96 @@ mod tests {
         assert_eq!(r.latency.count(), 2);
         assert_eq!(r.cohort, Some(true));
         assert_eq!(r.at, parse_timestamp("2026-12-06T05:22:00Z").unwrap());
+    }
+
+    fn check_runs(runs: &[i64], expected: Result<Vec<(i32, u64)>, &str>) {
+        match (decode_histogram_runs(runs), expected) {
+            (Ok(h), Ok(buckets)) => assert_eq!(h.buckets(), &buckets[..], "{runs:?}"),
+            (Err(e), Err(text)) => assert!(e.to_string().contains(text), "{runs:?}: {e}"),
+            (got, want) => panic!("{runs:?}: got {got:?}, expected {want:?}"),
+        }
+    }
+
+    #[test]
+    fn histogram_runs_table() {
+        let k = KEY_OFFSET + 300;
+        let kk = i64::from(k);
+        check_runs(&[], Ok(vec![]));
+        check_runs(&[kk, 2], Ok(vec![(k, 2)]));
+        // Neighbours, then a gap of two empty keys.
+        check_runs(&[kk, 1, 2, -2, 3], Ok(vec![(k, 1), (k + 1, 2), (k + 4, 3)]));
+        // Negative values, zero and positive ones: the gaps cross the sign.
+        let neg = -i64::from(KEY_OFFSET + 2);
+        check_runs(
+            &[neg, 4, 1, -i64::from(KEY_OFFSET), 7, -(kk - 1), 9],
+            Ok(vec![
+                (-(KEY_OFFSET + 2), 4),
+                (-(KEY_OFFSET + 1), 1),
+                (0, 7),
+                (k, 9),
+            ]),
+        );
+        check_runs(&[kk], Err("has no count"));
+        check_runs(&[kk, 0], Err("where a count was expected"));
+        check_runs(&[kk, -1, 2], Err("where a count was expected"));
+        check_runs(&[kk, 1, 0], Err("where a count was expected"));
+        check_runs(&[5, 1], Err("bucket key 5"));
+        check_runs(&[i64::MAX, 1], Err("bucket key"));
+        check_runs(&[kk, 1, -i64::MAX, 1], Err("bucket key"));
+    }
+
+    fn check_samples(body: &str, expected: Result<usize, &str>) {
+        match (read_sample_rows(body), expected) {
+            (Ok(rows), Ok(n)) => assert_eq!(rows.len(), n, "{body}"),
+            (Err(e), Err(text)) => assert!(e.to_string().contains(text), "{body}: {e}"),
+            (got, want) => panic!("{body}: got {got:?}, expected {want:?}"),
+        }
+    }
+
+    #[test]
+    fn sample_rows_table() {
+        let k = KEY_OFFSET - 200;
+        let request = format!(r#"[1796534520,"request_completed",3,2,1,0,0,0.1,0.2,[{k},1,-3,1]]"#);
+        let lookup = r#"[1796534520,"cache_access",20,20,0,19,1,null,null,[]]"#;
+        check_samples("[]", Ok(0));
+        check_samples(&format!("[{request},{lookup}]"), Ok(2));
+        check_samples("{}", Err("could not be read"));
+        check_samples(
+            r#"[[1796534520,"request_completed",3,2,1,0,0,0.1]]"#,
+            Err("could not be read"),
+        );
+        check_samples(
+            &format!("[{}]", request.replace("0.1,", "\"x\",")),
+            Err("time_min is not a number"),
+        );
+        check_samples(
+            &format!("[{}]", request.replace(",1]]", ",0]]")),
+            Err("where a count was expected"),
+        );
+        check_samples(
+            r#"[[9223372036854775807,"mem0_write",1,1,0,0,0,null,null,[]]]"#,
+            Err("minute_end"),
+        );
+        let rows = read_sample_rows(&format!("[{request},{lookup}]")).unwrap();
+        let r = &rows[0];
+        assert_eq!(r.at, parse_timestamp("2026-12-06T05:22:00Z").unwrap());
+        assert_eq!(r.event_type, EventType::RequestCompleted);
+        assert_eq!((r.label.as_deref(), r.cohort), (None, None));
+        assert_eq!(
+            (r.counters.events, r.counters.successes, r.counters.failures),
+            (3, 2, 1)
+        );
+        assert_eq!(
+            (r.counters.time_min, r.counters.time_max),
+            (Some(0.1), Some(0.2))
+        );
+        assert_eq!(r.latency.buckets(), &[(k, 1), (k + 4, 1)]);
+        let c = &rows[1];
+        assert_eq!(
+            (c.event_type, c.counters.hits, c.counters.misses),
+            (EventType::CacheAccess, 19, 1)
+        );
+        assert_eq!((c.counters.time_min, c.latency.count()), (None, 0));
     }
 
     #[test]
