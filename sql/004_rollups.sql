@@ -32,13 +32,13 @@
 --       cache lookups, else null; cohort: details.canary where it is a JSON boolean, else null.
 --   canary_rollup_minutes(p_from, p_to)  whole minutes only
 --     → [[minute_end, event_type, events, successes, failures, hits, misses, time_min,
---       time_max, hist]] for request_completed, cache_access and mem0_write: one array per
---       minute (minute_end − 1 min, minute_end] (the buckets of the alert samples) and event
---       type, labels and cohorts merged, holding only what the windowed alert rules read
---       (docs/metrics.md#alerts): minute_end in Unix seconds; time_min, time_max (finite
---       times) and hist for requests only (null and [] otherwise); hist the latency histogram
---       run-length coded (canary_private.histogram_runs). Arrays, not objects, and one bucket
---       per minute rather than per cohort: a week of them is a few MB gzipped.
+--       time_max, hist, cohort]] for request_completed, cache_access and mem0_write: one array
+--       per minute (minute_end − 1 min, minute_end] (the buckets of the alert samples), event
+--       type and cohort, labels merged, holding only what the windowed alert rules and the
+--       cohort rules read (docs/metrics.md#alerts): minute_end in Unix seconds; time_min,
+--       time_max (finite times) and hist for requests only (null and [] otherwise); hist the
+--       latency histogram run-length coded (canary_private.histogram_runs); cohort as in the
+--       totals. Arrays, not objects: a week of them is a few MB gzipped.
 --   <counters> = events, successes, failures, hits, misses, times, null_times,
 --       nonfinite_times, negative_times, slow, time_sum, time_min, time_max, miss_times,
 --       miss_time_sum (docs/metrics.md#rollups-and-the-latency-histogram; bigint and double
@@ -168,18 +168,23 @@ create unique index if not exists canary_rollup_hour_key
   on public.canary_rollup_hour (hour, event_type, label, cohort) nulls not distinct;
 
 -- The alert samples' buckets: requests, cache lookups and mem0 writes per minute
--- (minute_end − 1 min, minute_end], labels and cohorts merged (the windowed alert rules take
--- all of them together, docs/metrics.md#alerts), kept beside the minutes so that a long
+-- (minute_end − 1 min, minute_end] and cohort, labels merged (the windowed alert rules merge
+-- the cohorts, the cohort rules compare them, docs/metrics.md#alerts), kept beside the minutes so that a long
 -- window's samples are read, not merged, by canary_rollup_minutes. Only what those rules read:
 -- the counts of rows, successes, failures, hits and misses, and for requests the minimum and
 -- maximum finite time and the latency histogram, run-length coded as the RPC sends it
 -- (canary_private.histogram_runs). Derived from canary_rollup_minute alone.
 do $$
 begin
-  -- An earlier shape (one row per cohort, the histogram as two arrays): rebuilt below.
-  if exists (select 1 from information_schema.columns
-             where table_schema = 'public' and table_name = 'canary_rollup_sample'
-               and column_name = 'cohort') then
+  -- An earlier shape (the histogram as two arrays, or no cohort): rebuilt below.
+  if exists (select 1 from information_schema.tables
+             where table_schema = 'public' and table_name = 'canary_rollup_sample')
+     and (exists (select 1 from information_schema.columns
+                  where table_schema = 'public' and table_name = 'canary_rollup_sample'
+                    and column_name = 'hist_keys')
+          or not exists (select 1 from information_schema.columns
+                         where table_schema = 'public' and table_name = 'canary_rollup_sample'
+                           and column_name = 'cohort')) then
     drop table public.canary_rollup_sample;
   end if;
 end
@@ -195,8 +200,10 @@ create table if not exists public.canary_rollup_sample (
   time_min        double precision,
   time_max        double precision,
   hist            bigint[]         not null,
-  primary key (minute_end, event_type)
+  cohort          boolean
 );
+create unique index if not exists canary_rollup_sample_key
+  on public.canary_rollup_sample (minute_end, event_type, cohort) nulls not distinct;
 
 -- The minutes whose rollups are stale: appended by the trigger, taken by the refresh. No key,
 -- so writers never wait on each other for it.
@@ -306,9 +313,11 @@ declare
 begin
   delete from public.canary_rollup_sample where minute_end = any (p_ends);
   insert into public.canary_rollup_sample
+    (minute_end, event_type, events, successes, failures, hits, misses, time_min, time_max,
+     hist, cohort)
   with src as materialized (
     select case when r.on_minute then r.minute else r.minute + interval '1 minute' end as minute_end,
-           r.event_type, r.events, r.successes, r.failures, r.hits, r.misses,
+           r.event_type, r.cohort, r.events, r.successes, r.failures, r.hits, r.misses,
            r.time_min, r.time_max, r.hist_keys, r.hist_counts
     from public.canary_rollup_minute r
     where r.minute = any (v_scan)
@@ -316,28 +325,29 @@ begin
   ),
   picked as (select s.* from src s where s.minute_end = any (p_ends)),
   c as (
-    select s.minute_end, s.event_type, sum(s.events) as events, sum(s.successes) as successes,
-           sum(s.failures) as failures, sum(s.hits) as hits, sum(s.misses) as misses,
-           min(s.time_min) as time_min, max(s.time_max) as time_max
-    from picked s group by 1, 2
+    select s.minute_end, s.event_type, s.cohort, sum(s.events) as events,
+           sum(s.successes) as successes, sum(s.failures) as failures, sum(s.hits) as hits,
+           sum(s.misses) as misses, min(s.time_min) as time_min, max(s.time_max) as time_max
+    from picked s group by 1, 2, 3
   ),
   h as (
-    select b.minute_end, b.event_type,
+    select b.minute_end, b.event_type, b.cohort,
            canary_private.histogram_runs(array_agg(b.k order by b.k), array_agg(b.n order by b.k)) as hist
     from (
-      select s.minute_end, s.event_type, u.k, sum(u.n)::bigint as n
+      select s.minute_end, s.event_type, s.cohort, u.k, sum(u.n)::bigint as n
       from picked s cross join lateral unnest(s.hist_keys, s.hist_counts) as u (k, n)
       where s.event_type = 'request_completed'
-      group by 1, 2, 3
+      group by 1, 2, 3, 4
     ) b
-    group by 1, 2
+    group by 1, 2, 3
   )
   select c.minute_end, c.event_type, c.events, c.successes, c.failures, c.hits, c.misses,
          case when c.event_type = 'request_completed' then c.time_min end,
          case when c.event_type = 'request_completed' then c.time_max end,
-         coalesce(h.hist, '{}')
+         coalesce(h.hist, '{}'), c.cohort
   from c
-  left join h on h.minute_end = c.minute_end and h.event_type = c.event_type;
+  left join h on h.minute_end = c.minute_end and h.event_type = c.event_type
+             and h.cohort is not distinct from c.cohort;
 end
 $$;
 revoke all on function canary_private.refresh_samples(timestamptz[]) from public, anon, authenticated;
@@ -674,8 +684,8 @@ begin
   -- hold rows outside it and are merged here from the window's own minute rows.
   with edge as (
     select case when r.on_minute then r.minute else r.minute + interval '1 minute' end as minute_end,
-           r.event_type, r.events, r.successes, r.failures, r.hits, r.misses, r.time_min,
-           r.time_max, r.hist_keys, r.hist_counts
+           r.event_type, r.cohort, r.events, r.successes, r.failures, r.hits, r.misses,
+           r.time_min, r.time_max, r.hist_keys, r.hist_counts
     from public.canary_rollup_minute r
     where r.event_type in ('request_completed', 'cache_access', 'mem0_write')
       and r.minute in (p_from, p_to - interval '1 minute')
@@ -683,40 +693,42 @@ begin
            or (r.minute = p_to - interval '1 minute' and not r.on_minute and p_to > p_from))
   ),
   c as (
-    select s.minute_end, s.event_type, sum(s.events)::bigint as events,
+    select s.minute_end, s.event_type, s.cohort, sum(s.events)::bigint as events,
            sum(s.successes)::bigint as successes, sum(s.failures)::bigint as failures,
            sum(s.hits)::bigint as hits, sum(s.misses)::bigint as misses,
            min(s.time_min) as time_min, max(s.time_max) as time_max
-    from edge s group by 1, 2
+    from edge s group by 1, 2, 3
   ),
   h as (
-    select b.minute_end, b.event_type,
+    select b.minute_end, b.event_type, b.cohort,
            canary_private.histogram_runs(array_agg(b.k order by b.k), array_agg(b.n order by b.k)) as hist
     from (
-      select s.minute_end, s.event_type, u.k, sum(u.n)::bigint as n
+      select s.minute_end, s.event_type, s.cohort, u.k, sum(u.n)::bigint as n
       from edge s cross join lateral unnest(s.hist_keys, s.hist_counts) as u (k, n)
       where s.event_type = 'request_completed'
-      group by 1, 2, 3
+      group by 1, 2, 3, 4
     ) b
-    group by 1, 2
+    group by 1, 2, 3
   ),
   buckets as (
-    select c.minute_end, c.event_type, c.events, c.successes, c.failures, c.hits, c.misses,
+    select c.minute_end, c.event_type, c.cohort, c.events, c.successes, c.failures, c.hits,
+           c.misses,
            case when c.event_type = 'request_completed' then c.time_min end as time_min,
            case when c.event_type = 'request_completed' then c.time_max end as time_max,
            coalesce(h.hist, '{}') as hist
     from c
     left join h on h.minute_end = c.minute_end and h.event_type = c.event_type
+               and h.cohort is not distinct from c.cohort
     union all
-    select r.minute_end, r.event_type, r.events, r.successes, r.failures, r.hits, r.misses,
-           r.time_min, r.time_max, r.hist
+    select r.minute_end, r.event_type, r.cohort, r.events, r.successes, r.failures, r.hits,
+           r.misses, r.time_min, r.time_max, r.hist
     from public.canary_rollup_sample r
     where r.minute_end > p_from and r.minute_end < p_to
   )
   select coalesce(json_agg(json_build_array(
            extract(epoch from b.minute_end)::bigint, b.event_type, b.events, b.successes,
-           b.failures, b.hits, b.misses, b.time_min, b.time_max, b.hist)
-         order by b.minute_end, b.event_type), '[]'::json)
+           b.failures, b.hits, b.misses, b.time_min, b.time_max, b.hist, b.cohort)
+         order by b.minute_end, b.event_type, b.cohort nulls first), '[]'::json)
   from buckets b);
 end
 $$;

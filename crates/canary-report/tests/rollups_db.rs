@@ -377,8 +377,8 @@ fn hour_rows(stack: &Stack, window: Window) -> Vec<String> {
 fn sample_rows(stack: &Stack, window: Window) -> Vec<String> {
     stack
         .sql(&format!(
-            "select minute_end, event_type, events, successes, failures, hits, misses, time_min, time_max, hist \
-             from canary_rollup_sample where minute_end >= '{}' and minute_end <= '{}' order by 1, 2;",
+            "select minute_end, event_type, cohort, events, successes, failures, hits, misses, time_min, time_max, hist \
+             from canary_rollup_sample where minute_end >= '{}' and minute_end <= '{}' order by 1, 2, 3;",
             format_postgres(window.from),
             format_postgres(window.to)
         ))
@@ -496,7 +496,7 @@ fn rollups_equal_a_recomputation_after_late_and_backdated_inserts() {
         assert_eq!(a, b, "counters of {:?}", key(s));
     }
     // And per minute, right-closed as the alert samples take them: the core's rollup of the
-    // same rows, labels and cohorts merged, equals the RPC's buckets in every count, extreme
+    // same rows, labels merged, equals the RPC's buckets of each cohort in every count, extreme
     // and histogram bucket.
     let (status, body) = stack.rpc("canary_rollup_minutes", &query(window), Some(&stack.user));
     assert_eq!(status, 200, "{body}");
@@ -513,7 +513,7 @@ fn rollups_equal_a_recomputation_after_late_and_backdated_inserts() {
         }
         match core_minutes
             .iter_mut()
-            .find(|m| m.at == r.at && m.event_type == r.event_type)
+            .find(|m| m.at == r.at && m.event_type == r.event_type && m.cohort == r.cohort)
         {
             Some(m) => {
                 m.counters.merge(&r.counters);
@@ -531,6 +531,7 @@ fn rollups_equal_a_recomputation_after_late_and_backdated_inserts() {
                 (
                     r.at,
                     r.event_type,
+                    r.cohort,
                     [c.events, c.successes, c.failures, c.hits, c.misses],
                     if request {
                         format!("{:?} {:?}", c.time_min, c.time_max)
@@ -541,7 +542,7 @@ fn rollups_equal_a_recomputation_after_late_and_backdated_inserts() {
                 )
             })
             .collect();
-        v.sort_by_key(|a| (a.0, a.1));
+        v.sort_by_key(|a| (a.0, a.1, a.2));
         v
     };
     let (a, b) = (alert_view(&sql_minutes), alert_view(&core_minutes));
@@ -555,7 +556,7 @@ fn rollups_equal_a_recomputation_after_late_and_backdated_inserts() {
     );
     assert!(
         a.iter()
-            .any(|x| x.4.windows(2).any(|w| w[1].0 - w[0].0 > 1)),
+            .any(|x| x.5.windows(2).any(|w| w[1].0 - w[0].0 > 1)),
         "some histogram has a gap between its buckets (the coding's skips are exercised)"
     );
 }

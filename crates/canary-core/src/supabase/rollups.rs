@@ -7,7 +7,7 @@
 //! | request (`GET`: the functions are stable) | answer → core |
 //! |---|---|
 //! | `rpc/canary_rollup_totals?p_from&p_to` | [`RollupRow`]s per event type, label and cohort over the window |
-//! | `rpc/canary_rollup_minutes?p_from&p_to` | [`RollupRow`]s per minute `(k − 1 min, k]` and event type, the alert samples' counters only ([`read_sample_rows`]) |
+//! | `rpc/canary_rollup_minutes?p_from&p_to` | [`RollupRow`]s per minute `(k − 1 min, k]`, event type and cohort, the alert samples' counters only ([`read_sample_rows`]) |
 //! | `rpc/canary_window_groups?p_from&p_to` | failures by type and message, mem0 failures, the last 1000 requests |
 //! | `rpc/canary_exact_rows?p_from&p_to` | the breaker's transitions and the stampeding keys' misses, as rows |
 //!
@@ -47,11 +47,11 @@ pub struct RollupWindow {
     pub window: Window,
     /// Per event type, label and cohort over the window.
     pub totals: Vec<RollupRow>,
-    /// Per minute `(at − 1 min, at]` and event type (requests, cache lookups, mem0 writes), labels
-    /// and cohorts merged: only what the windowed alert rules read (events, successes, failures,
-    /// hits, misses; for requests also time_min, time_max and the latency histogram). Their
-    /// other counters are zero, so these rows are for `rollup::evaluate_from_rollups`, not for
-    /// metrics.
+    /// Per minute `(at − 1 min, at]`, event type (requests, cache lookups, mem0 writes) and
+    /// cohort, labels merged: only what the windowed alert rules and the cohort rules read
+    /// (events, successes, failures, hits, misses; for requests also time_min, time_max and the
+    /// latency histogram). Their other counters are zero, so these rows are for
+    /// `rollup::evaluate_from_rollups` and `report_cohorts`, not for metrics.
     pub minutes: Vec<RollupRow>,
     pub exact: ExactParts,
 }
@@ -287,7 +287,7 @@ pub fn read_rollup_rows(text: &str, at: Option<Micros>) -> Result<Vec<RollupRow>
 }
 
 /// One alert sample bucket of `canary_rollup_minutes`: `[minute_end (Unix seconds), event_type,
-/// events, successes, failures, hits, misses, time_min, time_max, histogram runs]`.
+/// events, successes, failures, hits, misses, time_min, time_max, histogram runs, cohort]`.
 type WireSample<'a> = (
     i64,
     String,
@@ -299,6 +299,7 @@ type WireSample<'a> = (
     Option<&'a RawValue>,
     Option<&'a RawValue>,
     Vec<i64>,
+    Option<bool>,
 );
 
 /// A histogram as `canary_private.histogram_runs` codes it: the first bucket key and its count,
@@ -344,7 +345,7 @@ pub fn read_sample_rows(text: &str) -> Result<Vec<RollupRow>, SupabaseError> {
         serde_json::from_str(text).map_err(|e| malformed(RPCS[1], &e))?;
     wire.into_iter()
         .map(
-            |(end, kind, events, successes, failures, hits, misses, min, max, runs)| {
+            |(end, kind, events, successes, failures, hits, misses, min, max, runs, cohort)| {
                 let at = end
                     .checked_mul(1_000_000)
                     .ok_or_else(|| malformed(RPCS[1], &format!("minute_end {end}")))?;
@@ -356,7 +357,7 @@ pub fn read_sample_rows(text: &str) -> Result<Vec<RollupRow>, SupabaseError> {
                     other_type: (event_type == EventType::Other).then_some(kind),
                     event_type,
                     label: None,
-                    cohort: None,
+                    cohort,
                     counters: Counters {
                         events,
                         successes,
@@ -597,8 +598,9 @@ mod tests {
     #[test]
     fn sample_rows_table() {
         let k = KEY_OFFSET - 200;
-        let request = format!(r#"[1796534520,"request_completed",3,2,1,0,0,0.1,0.2,[{k},1,-3,1]]"#);
-        let lookup = r#"[1796534520,"cache_access",20,20,0,19,1,null,null,[]]"#;
+        let request =
+            format!(r#"[1796534520,"request_completed",3,2,1,0,0,0.1,0.2,[{k},1,-3,1],true]"#);
+        let lookup = r#"[1796534520,"cache_access",20,20,0,19,1,null,null,[],null]"#;
         check_samples("[]", Ok(0));
         check_samples(&format!("[{request},{lookup}]"), Ok(2));
         check_samples("{}", Err("could not be read"));
@@ -611,18 +613,23 @@ mod tests {
             Err("time_min is not a number"),
         );
         check_samples(
-            &format!("[{}]", request.replace(",1]]", ",0]]")),
+            &format!("[{}]", request.replace(",1],true]", ",0],true]")),
             Err("where a count was expected"),
         );
+        // The answer of a database without the cohort split: refused, not read as untagged.
         check_samples(
-            r#"[[9223372036854775807,"mem0_write",1,1,0,0,0,null,null,[]]]"#,
+            r#"[[1796534520,"cache_access",20,20,0,19,1,null,null,[]]]"#,
+            Err("could not be read"),
+        );
+        check_samples(
+            r#"[[9223372036854775807,"mem0_write",1,1,0,0,0,null,null,[],false]]"#,
             Err("minute_end"),
         );
         let rows = read_sample_rows(&format!("[{request},{lookup}]")).unwrap();
         let r = &rows[0];
         assert_eq!(r.at, parse_timestamp("2026-12-06T05:22:00Z").unwrap());
         assert_eq!(r.event_type, EventType::RequestCompleted);
-        assert_eq!((r.label.as_deref(), r.cohort), (None, None));
+        assert_eq!((r.label.as_deref(), r.cohort), (None, Some(true)));
         assert_eq!(
             (r.counters.events, r.counters.successes, r.counters.failures),
             (3, 2, 1)
