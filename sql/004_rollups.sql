@@ -505,33 +505,29 @@ begin
     from public.canary_rollup_minute r
     join unnest(v_hours) as h (hour) on r.minute >= h.hour and r.minute < h.hour + interval '1 hour'
   ),
-  c as (
-    select hour, event_type, label, cohort,
-           sum(events) as events, sum(successes) as successes, sum(failures) as failures,
-           sum(hits) as hits, sum(misses) as misses, sum(times) as times,
-           sum(null_times) as null_times, sum(nonfinite_times) as nonfinite_times,
-           sum(negative_times) as negative_times, sum(slow) as slow, sum(time_sum) as time_sum,
-           min(time_min) as time_min, max(time_max) as time_max, sum(miss_times) as miss_times,
-           sum(miss_time_sum) as miss_time_sum
-    from src group by 1, 2, 3, 4
-  ),
-  h as (
-    select hour, event_type, label, cohort,
-           array_agg(k order by k) as hist_keys, array_agg(n order by k) as hist_counts
-    from (
-      select s.hour, s.event_type, s.label, s.cohort, u.k, sum(u.n)::bigint as n
-      from src s cross join lateral unnest(s.hist_keys, s.hist_counts) as u (k, n)
-      group by 1, 2, 3, 4, 5
-    ) b
-    group by 1, 2, 3, 4
+  -- Counters and histogram buckets in one grouping (no join of the two: an hour with many
+  -- endpoints has as many groups, and a join of them is only as good as the statistics).
+  parts as (
+    select s.hour, s.event_type, s.label, s.cohort, s.events, s.successes, s.failures, s.hits,
+           s.misses, s.times, s.null_times, s.nonfinite_times, s.negative_times, s.slow,
+           s.time_sum, s.time_min, s.time_max, s.miss_times, s.miss_time_sum,
+           null::integer as k, null::bigint as n
+    from src s
+    union all
+    select s.hour, s.event_type, s.label, s.cohort, null, null, null, null, null, null, null,
+           null, null, null, null, null, null, null, null, u.k, sum(u.n)::bigint
+    from src s cross join lateral unnest(s.hist_keys, s.hist_counts) as u (k, n)
+    group by s.hour, s.event_type, s.label, s.cohort, u.k
   )
-  select c.*, coalesce(h.hist_keys, '{}'), coalesce(h.hist_counts, '{}')
-  from c
-  left join h on h.hour = c.hour and h.event_type = c.event_type
-             and coalesce(h.label, '') = coalesce(c.label, '')
-             and (h.label is null) = (c.label is null)
-             and coalesce(h.cohort, false) = coalesce(c.cohort, false)
-             and (h.cohort is null) = (c.cohort is null);
+  select p.hour, p.event_type, p.label, p.cohort,
+         sum(p.events), sum(p.successes), sum(p.failures), sum(p.hits), sum(p.misses),
+         sum(p.times), sum(p.null_times), sum(p.nonfinite_times), sum(p.negative_times),
+         sum(p.slow), sum(p.time_sum), min(p.time_min), max(p.time_max), sum(p.miss_times),
+         sum(p.miss_time_sum),
+         coalesce(array_agg(p.k order by p.k) filter (where p.k is not null), '{}'),
+         coalesce(array_agg(p.n order by p.k) filter (where p.k is not null), '{}')
+  from parts p
+  group by p.hour, p.event_type, p.label, p.cohort;
   update canary_private.rollup_state set hours_complete = now_hour;
   return cardinality(v_minutes);
 end
