@@ -7,7 +7,7 @@
 
 use std::io::Write;
 
-use canary_core::alerts::{default_rules, Alert, Status};
+use canary_core::alerts::{default_rules, Alert, Status, VerdictNow};
 use canary_core::cohort::CohortComparison;
 use canary_core::cohort_rules::{default_cohort_rules, CohortEvaluation};
 use canary_core::histogram::RELATIVE_ERROR_BOUND;
@@ -245,13 +245,25 @@ fn alert_line(a: &Alert) -> String {
 pub fn check_command(_a: &MetricsArgs, r: &RollupWindow, _now: Micros) -> u8 {
     let (evaluation, _) = evaluate(r);
     let events: u64 = r.totals.iter().map(|row| row.counters.events).sum();
-    if events == 0 {
-        println!(
-            "No Data: no events from {} to {} (exclusive); no verdict",
-            format_rfc3339(r.window.from),
-            format_rfc3339(r.window.to)
-        );
-        return crate::EXIT_NO_DATA;
+    match evaluation.evaluation.verdict_now(events) {
+        VerdictNow::NoEvents => {
+            println!(
+                "No Data: no events from {} to {} (exclusive); no verdict",
+                format_rfc3339(r.window.from),
+                format_rfc3339(r.window.to)
+            );
+            return crate::EXIT_NO_DATA;
+        }
+        VerdictNow::TooFewAtEnd => {
+            // The window's end is exclusive: its last instant is the one judged.
+            let end = format_rfc3339(r.window.to - 1);
+            println!(
+                "No Data: {}; no verdict",
+                canary_core::text::too_few_at_end(&end)
+            );
+            return crate::EXIT_NO_DATA;
+        }
+        VerdictNow::Status(_) => {}
     }
     println!("{}", human::verdict_line(&evaluation.evaluation));
     for a in evaluation.uncertain.iter().filter(|a| a.until.is_none()) {

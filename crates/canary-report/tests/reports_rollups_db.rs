@@ -290,4 +290,29 @@ fn email_and_signoff_read_the_rollups_above_the_limit() {
         cli(&stack, &args, "5000").0
     };
     assert_eq!(check(&[]), check(&["--exact"]), "check's verdict");
+
+    // A window ending an hour after the data (an export that stopped): no verdict from silence,
+    // from the rollups as from the rows.
+    let later =
+        format_rfc3339(canary_core::time::parse_timestamp(&to).expect("a time") + MICROS_PER_HOUR);
+    for extra in [&[][..], &["--exact"][..]] {
+        let mut args = vec![
+            "check",
+            "--supabase-url",
+            &stack.url,
+            "--from",
+            &from,
+            "--to",
+            &later,
+            "--now",
+            &later,
+        ];
+        args.extend_from_slice(extra);
+        let (code, out, err) = cli(&stack, &args, "5000");
+        assert_eq!(code, 4, "{extra:?}: {out}{err}");
+        assert!(
+            out.starts_with("No Data: fewer than") && out.contains("too few for any rule to judge"),
+            "{extra:?}: {out}"
+        );
+    }
 }
