@@ -287,8 +287,9 @@ pub fn CanaryVsControl(
         let bound = a.metrics.window.percentile_relative_error;
         let rules = if a.from_rollups() {
             view! {
-                <p class="verdict-line" data-testid="cohort-rules-need-rows">
-                    "Cohort rules: not evaluated from the rollups. They test the canary against control over every trailing 30 minutes on the request values themselves, which only the rows have."
+                {rules_view(&a.cohort_rules)}
+                <p class="verdict-sentence" data-testid="cohort-rules-from-rollups">
+                    "From the rollups: the error and mem0 rules count exactly; the latency rules compare binned latencies within ±1 %, and an alert that bound leaves open is listed as uncertain with the others. The endpoints and error types behind an alert need the rows."
                 </p>
                 <ReadRowsButton />
             }

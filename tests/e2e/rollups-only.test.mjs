@@ -6,8 +6,9 @@
 //   alerts, the error breakdown, the endpoint table, cache, mem0, the breaker, canary against
 //   control, the phase; every percentile worded "≈ … (±… %)" and within its bound of
 //   PostgreSQL's percentile_cont, the counts exact; no NaN anywhere;
-// - what the rollups cannot give (the cohort rules, the previous phase, the hourly checks, the
-//   reports) says so, with a button that reads the rows;
+// - the cohort rules come from the per-cohort minutes, labelled; what the rollups cannot give
+//   (an alert's evidence, the previous phase, the hourly checks, the reports) says so, with a
+//   button that reads the rows;
 // - not one request reads the table or the exact read's functions, until that button is used:
 //   then the rows are read and the exact numbers replace the bounded ones.
 //
@@ -175,11 +176,12 @@ test('past the exact limit every panel comes from the rollups, labelled, with no
     // Alerts: evaluated per minute from the rollups (the error rate of 11 % fires).
     assert.match(await text('[data-testid="alerts-timeline"]'), /Error rate/);
 
-    // Canary against control: binned, labelled; the cohort rules need the rows.
+    // Canary against control: binned, labelled; the cohort rules from the per-cohort minutes.
     const cohorts = await text('[data-testid="canary-vs-control"]');
     assert.match(cohorts, /≈ [\d.]+ ms \(±1 %\)/);
     assert.ok(await page.$('[data-testid="cohort-test-binned"]'));
-    assert.ok(await page.$('[data-testid="cohort-rules-need-rows"]'));
+    assert.ok(await page.$('[data-testid="cohort-rules-from-rollups"]'));
+    assert.match(await text('[data-testid="cohort-call"]'), /\S/u);
 
     // The phase: judged on this window, or said why not; the rest say what they need.
     assert.ok(await page.$('[data-testid="phase-panel"]'));

@@ -1,33 +1,34 @@
 //! The analysis of a window read from the database's rollups (`supabase::rollups`) rather than
 //! from its rows: the same [`Analysis`] the panels draw, built by the rollup functions of the
-//! engine (`rollup::metrics_from_rollups`, `evaluate_from_rollups`, `compare_cohorts`), with the
-//! charts' series from the per-minute rows and the phase's criteria judged on the window's
-//! numbers. Counts and rates are exact; every percentile is within
+//! engine (`rollup::metrics_from_rollups`, `evaluate_from_rollups`, `compare_cohorts`) and the
+//! cohort rules over the per-cohort minutes ([`crate::report_cohorts`]), with the charts' series
+//! from the per-minute rows and the phase's criteria judged on the window's numbers. Counts and rates are exact; every percentile is within
 //! [`RELATIVE_ERROR_BOUND`](crate::histogram::RELATIVE_ERROR_BOUND) and carries that bound
 //! (`Metrics::window.percentile_relative_error`, `Series::percentile_relative_error`).
 //!
-//! What the rollups cannot give is left out, never filled with a guess: the cohort rules (they
-//! test every trailing 30 minutes on the values), the comparison with the previous phase (its
-//! window is not read) and the hourly checks' verdicts. [`RollupGaps`] names them for the page.
+//! What the rollups cannot give is left out, never filled with a guess: the evidence behind a
+//! cohort alert (endpoints and error types over its span), the comparison with the previous
+//! phase (its window is not read) and the hourly checks' verdicts; the page says so where each
+//! would be.
 
 use std::sync::Arc;
 
 use crate::alerts::Rule;
 use crate::analysis::{add_redis_info, breaker_timeline, Analysis};
-use crate::cohort_rules::{default_cohort_rules, evaluate_cohorts};
+use crate::cohort_rules::{default_cohort_rules, CohortEvaluation};
 use crate::event::{EventType, Micros, MICROS_PER_MINUTE};
 use crate::histogram::{Histogram, RELATIVE_ERROR_BOUND};
 use crate::metrics::{rate_pct, Window};
 use crate::phases::{
     elapsed, evaluate_criteria, next_check, remaining, PhaseAssessment, PhaseDefinition,
 };
+use crate::report_cohorts::evaluate_cohorts_from_rollups;
 use crate::rollup::{
     compare_cohorts, evaluate_from_rollups, metrics_from_rollups, minute_ceil, minute_floor,
-    Counters, RollupRow,
+    Counters, RollupEvaluation, RollupRow,
 };
 use crate::series::{bucket_width, Series, SeriesPoint};
 use crate::supabase::rollups::RollupWindow;
-use crate::EventStore;
 
 /// The series of `window` from per-minute rollup rows (`at`: the end of the minute
 /// `(at − 1 min, at]`, drawn as the bucket of the minute that starts at `at − 1 min`), with
@@ -86,11 +87,27 @@ pub fn series_from_rollups(minutes: &[RollupRow], window: Window) -> Series {
     }
 }
 
+/// The alerts of the window of `rollups`: the absolute `rules`' and the cohort rules' (the
+/// guide's), each certain within the percentiles' bounds (in the evaluation) or uncertain, and
+/// the cohort rules' own evaluation (their call and rules) for the canary panel and `--json`.
+pub fn evaluate_rollups(
+    rollups: &RollupWindow,
+    rules: &[Rule],
+) -> (RollupEvaluation, CohortEvaluation) {
+    let mut evaluation =
+        evaluate_from_rollups(&rollups.minutes, &rollups.exact, rollups.window, rules);
+    let cohorts =
+        evaluate_cohorts_from_rollups(&rollups.minutes, rollups.window, &default_cohort_rules());
+    cohorts.evaluation.add_to(&mut evaluation.evaluation);
+    evaluation.uncertain.extend(cohorts.uncertain);
+    (evaluation, cohorts.evaluation)
+}
+
 /// Everything the panels show for the window of `rollups`, as of `now`, with the alerts of the
 /// `redis-cli INFO` text `redis_info` (if given): metrics, series, alerts (certain ones in
-/// `evaluation`, the ones whose percentile band straddles a threshold in `uncertain`), the
-/// cohorts on binned counts and the breaker's timeline from the exact rows. The cohort rules
-/// are not evaluated (an evaluation of no rows: no data).
+/// `evaluation`, the ones a percentile's band leaves open in `uncertain`;
+/// [`evaluate_rollups`]), the cohorts on binned counts and the breaker's timeline from the
+/// exact rows.
 pub fn analyse_rollups(
     rollups: &RollupWindow,
     now: Micros,
@@ -99,7 +116,7 @@ pub fn analyse_rollups(
 ) -> Analysis {
     let window = rollups.window;
     let metrics = metrics_from_rollups(&rollups.totals, &rollups.exact, window);
-    let from_rollups = evaluate_from_rollups(&rollups.minutes, &rollups.exact, window, rules);
+    let (from_rollups, cohort_rules) = evaluate_rollups(rollups, rules);
     let mut evaluation = from_rollups.evaluation;
     let redis = match redis_info {
         None => Ok(None),
@@ -115,11 +132,7 @@ pub fn analyse_rollups(
         evaluation: Arc::new(evaluation),
         uncertain: from_rollups.uncertain,
         cohorts: Some(Arc::new(compare_cohorts(&rollups.totals, window))),
-        cohort_rules: Arc::new(evaluate_cohorts(
-            &EventStore::new(),
-            None,
-            &default_cohort_rules(),
-        )),
+        cohort_rules: Arc::new(cohort_rules),
         metrics: Arc::new(metrics),
         redis,
         breaker_timeline: breaker,
@@ -185,6 +198,7 @@ mod tests {
     use crate::histogram::RELATIVE_ERROR;
     use crate::rollup::{rollup_rows, whole_minutes, ExactParts};
     use crate::series;
+    use crate::EventStore;
 
     const M: Micros = MICROS_PER_MINUTE;
 
@@ -306,8 +320,10 @@ mod tests {
         let cohorts = a.cohorts.as_deref().unwrap();
         let exact_cohorts = exact.cohorts.as_deref().unwrap();
         assert_eq!(cohorts.canary.requests, exact_cohorts.canary.requests);
-        // The cohort rules are not evaluated from rollups: no data, no alert.
-        assert!(!a.cohort_rules.tagged && a.cohort_rules.alerts.is_empty());
+        // The cohort rules from the per-cohort minutes: the demo is tagged, and its cohorts
+        // make the same call as on the rows.
+        assert!(a.cohort_rules.tagged);
+        assert_eq!(a.cohort_rules.call, exact.cohort_rules.call);
         // Every alert of the rows is certain or uncertain from the rollups, none is invented
         // (the alert engine's agreement is the rollup module's own test).
         for alert in a.evaluation.alerts.iter().chain(&a.uncertain) {

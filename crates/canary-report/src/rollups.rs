@@ -9,14 +9,12 @@ use std::io::Write;
 
 use canary_core::alerts::{default_rules, Alert, Status, VerdictNow};
 use canary_core::cohort::CohortComparison;
-use canary_core::cohort_rules::{default_cohort_rules, CohortEvaluation};
+use canary_core::cohort_rules::CohortEvaluation;
 use canary_core::histogram::RELATIVE_ERROR_BOUND;
 use canary_core::metrics::Metrics;
 use canary_core::phases::{self, evaluate_criteria, CriterionResult};
-use canary_core::report_cohorts::evaluate_cohorts_from_rollups;
-use canary_core::rollup::{
-    compare_cohorts, evaluate_from_rollups, metrics_from_rollups, RollupEvaluation,
-};
+use canary_core::rollup::{compare_cohorts, metrics_from_rollups, RollupEvaluation};
+use canary_core::rollup_analysis::evaluate_rollups;
 use canary_core::summary::{format_bounded_ms, format_ms, format_pct};
 use canary_core::supabase::rollups::RollupWindow;
 use canary_core::text::{alert_threshold, alert_worst};
@@ -41,11 +39,7 @@ struct RollupRun {
 /// The alerts of the window: the absolute rules' and the cohort rules', each certain within the
 /// bounds or uncertain.
 fn evaluate(r: &RollupWindow) -> (RollupEvaluation, CohortEvaluation) {
-    let mut evaluation = evaluate_from_rollups(&r.minutes, &r.exact, r.window, &default_rules());
-    let cohorts = evaluate_cohorts_from_rollups(&r.minutes, r.window, &default_cohort_rules());
-    cohorts.evaluation.add_to(&mut evaluation.evaluation);
-    evaluation.uncertain.extend(cohorts.uncertain);
-    (evaluation, cohorts.evaluation)
+    evaluate_rollups(r, &default_rules())
 }
 
 fn analyse(a: &MetricsArgs, r: &RollupWindow, now: Micros) -> RollupRun {
