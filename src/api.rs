@@ -389,25 +389,36 @@ pub async fn read_supabase(
     check_not_expired(config, crate::clock::now())?;
     check_membership(config).await?;
     if let ExactRead::UpTo(limit) = exact {
+        let fail = |e: SupabaseError| supabase_error(e, Some(config));
         let window = match from {
             Some(from) => Window::new(from, to.unwrap_or(now)),
-            None => rollup_extent(config).await.and_then(|extent| {
-                Window::new(extent.from, to.map_or(extent.to, |to| to.min(extent.to)))
-            }),
+            None => rollup_extent(config)
+                .await
+                .map_err(fail)?
+                .and_then(|extent| {
+                    Window::new(extent.from, to.map_or(extent.to, |to| to.min(extent.to)))
+                }),
         };
         if let Some(window) = window {
-            if let Ok(rollups) = read_rollups(config, window).await {
-                let rows: u64 = rollups.totals.iter().map(|r| r.counters.events).sum();
-                if rows > limit {
-                    return Ok(SupabaseRead {
-                        store: EventStore::new(),
-                        warnings: Vec::new(),
-                        newest_id: None,
-                        rollups: Some(rollups),
-                    });
+            match read_rollups(config, window).await {
+                Ok(rollups) => {
+                    let rows: u64 = rollups.totals.iter().map(|r| r.counters.events).sum();
+                    if rows > limit {
+                        return Ok(SupabaseRead {
+                            store: EventStore::new(),
+                            warnings: Vec::new(),
+                            newest_id: None,
+                            rollups: Some(rollups),
+                        });
+                    }
+                    let w = rollups.window;
+                    on_estimate(metrics_from_rollups(&rollups.totals, &rollups.exact, w));
                 }
-                let w = rollups.window;
-                on_estimate(metrics_from_rollups(&rollups.totals, &rollups.exact, w));
+                // A project without the rollups' migration: its rows are read.
+                Err(SupabaseError::RollupsMissing { .. }) => {}
+                // Any other failure is said, never answered by reading every row instead: on a
+                // whole rollout that read would not end in a tab.
+                Err(e) => return Err(fail(e)),
             }
         }
     }
@@ -469,17 +480,24 @@ async fn read_rollups(
 }
 
 /// The whole minutes the rollups hold (`canary_rollup_extent`), or `None` when they hold none
-/// or the project cannot say (the rows are then read).
-async fn rollup_extent(config: &SupabaseConfig) -> Option<Window> {
-    let answer = send(&extent_request(config)).await.ok()?;
+/// or the project has no rollups (the rows are then read).
+async fn rollup_extent(config: &SupabaseConfig) -> Result<Option<Window>, SupabaseError> {
+    let answer = send(&extent_request(config))
+        .await
+        .map_err(|detail| SupabaseError::Network {
+            url: config.project_url().to_owned(),
+            detail,
+        })?;
     let content_type = answer
         .headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
         .map(|(_, v)| v.as_str());
-    read_extent(config, answer.status, content_type, &answer.body)
-        .ok()?
-        .0
+    match read_extent(config, answer.status, content_type, &answer.body) {
+        Ok((extent, _)) => Ok(extent),
+        Err(SupabaseError::RollupsMissing { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Parts of a window the exact read fetches at the same time: the browser keeps six

@@ -217,3 +217,36 @@ test('past the exact limit every panel comes from the rollups, labelled, with no
     await context.close();
   }
 });
+
+test('a failed rollup read is said, and no row is read in its place', async () => {
+  loadRows();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  // The database answers the other rollup requests; this one fails as a gateway would.
+  await page.route('**/rest/v1/rpc/canary_rollup_minutes*', (route) =>
+    route.fulfill({ status: 503, contentType: 'text/plain', body: 'upstream unavailable' }));
+  const reads = [];
+  page.on('request', (r) => {
+    const url = r.url();
+    if (url.includes('/rest/v1/observability_events') || /\/rpc\/canary_exact_(page|extent)/.test(url)) {
+      reads.push(`${r.method()} ${url}`);
+    }
+  });
+  try {
+    await page.goto(`${SITE_URL}?range=${FROM * 1000}..${TO * 1000}&exact_limit=${EXACT_LIMIT}`, { waitUntil: 'load' });
+    await page.waitForSelector('[data-testid="success-metrics"] td.num', { timeout: TIMEOUT_MS });
+    await page.selectOption('[data-testid="source-select"]', 'supabase');
+    await page.fill('[data-testid="supabase-url"]', stack.url);
+    await page.fill('[data-testid="supabase-key"]', stack.anon);
+    await page.$eval('details.advanced', (d) => { d.open = true; });
+    await page.fill('[data-testid="supabase-token"]', stack.user);
+    await page.click('[data-testid="supabase-form"] button[type="submit"]');
+    await page.waitForSelector('[data-testid="load-error"]', { timeout: TIMEOUT_MS });
+    const message = (await page.textContent('[data-testid="load-error"]')).trim();
+    assert.match(message, /503|unavailable/u, message);
+    assert.equal(await page.$('[data-testid="from-rollups"]'), null);
+    assert.deepEqual(reads, [], 'the rows were read in place of the rollups');
+  } finally {
+    await context.close();
+  }
+});
