@@ -17,8 +17,8 @@
 use crate::alerts::{Alert, RuleState, RuleStatus, Status};
 use crate::cohort::p_canary_slower;
 use crate::cohort_rules::{
-    evaluate_cohort_rule, proportion_test, CohortAlert, CohortCall, CohortEvaluation, CohortMetric,
-    CohortRules, CohortSample, CohortTests, Evidence,
+    call_of, evaluate_cohort_rule, proportion_test, CohortAlert, CohortCall, CohortEvaluation,
+    CohortMetric, CohortRules, CohortSample, CohortTests, Evidence,
 };
 use crate::event::{from_datetime, to_datetime, EventType, Micros, MICROS_PER_MINUTE};
 use crate::histogram::{error_band, RELATIVE_ERROR};
@@ -314,20 +314,7 @@ pub fn evaluate_cohorts_from_rollups(
         (a.alert.since, a.alert.metric, a.alert.level)
     });
     stdx::sort::sort_by_key(&mut uncertain, |a| (a.since, a.metric, a.level));
-    let status_now = Status::of_levels(
-        alerts
-            .iter()
-            .filter(|a| a.alert.until.is_none())
-            .map(|a| a.alert.level),
-    );
-    let status_in_window = Status::of_levels(alerts.iter().map(|a| a.alert.level));
-    let call = if status_now != Status::OnTrack {
-        CohortCall::CanaryWorse
-    } else if states.iter().all(|s| s.state == RuleState::NoData) {
-        CohortCall::NotEnoughData
-    } else {
-        CohortCall::NotWorse
-    };
+    let (status_now, status_in_window, call) = call_of(&alerts, &states);
     // What the rules see at the window's end, as on the rows: the trailing span of the last
     // sample and the minute after it, `(last − span, end]`.
     let end: Micros = window.to;

@@ -661,6 +661,27 @@ impl CohortEvaluation {
     }
 }
 
+/// The statuses of cohort `alerts` now and anywhere in the window, and the call they and the
+/// rules' `states` make: canary worse while an alert fires, not enough data when no rule had
+/// any, else not worse.
+pub fn call_of(alerts: &[CohortAlert], states: &[RuleStatus]) -> (Status, Status, CohortCall) {
+    let status_now = Status::of_levels(
+        alerts
+            .iter()
+            .filter(|a| a.alert.until.is_none())
+            .map(|a| a.alert.level),
+    );
+    let status_in_window = Status::of_levels(alerts.iter().map(|a| a.alert.level));
+    let call = if status_now != Status::OnTrack {
+        CohortCall::CanaryWorse
+    } else if states.iter().all(|s| s.state == RuleState::NoData) {
+        CohortCall::NotEnoughData
+    } else {
+        CohortCall::NotWorse
+    };
+    (status_now, status_in_window, call)
+}
+
 /// Whether any request or mem0 write in the window carries a boolean `details.canary`.
 fn any_tagged(store: &EventStore, window: Window) -> bool {
     store.rows_in(window.from, window.to).any(|row| {
@@ -732,20 +753,7 @@ pub fn evaluate_cohorts(
     sort_by_key(&mut alerts, |a| {
         (a.alert.since, a.alert.metric, a.alert.level)
     });
-    let status_now = Status::of_levels(
-        alerts
-            .iter()
-            .filter(|a| a.alert.until.is_none())
-            .map(|a| a.alert.level),
-    );
-    let status_in_window = Status::of_levels(alerts.iter().map(|a| a.alert.level));
-    let call = if status_now != Status::OnTrack {
-        CohortCall::CanaryWorse
-    } else if states.iter().all(|s| s.state == RuleState::NoData) {
-        CohortCall::NotEnoughData
-    } else {
-        CohortCall::NotWorse
-    };
+    let (status_now, status_in_window, call) = call_of(&alerts, &states);
     // What the rules see at the window's end: its last sample's trailing span.
     let last_minute = (minute_ceil(window.to) - 1) * MICROS_PER_MINUTE;
     let span_from =
