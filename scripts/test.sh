@@ -176,8 +176,10 @@ supabase_start
 run_tests supabase cargo \
   cargo test --release -p canary-report --test supabase -- --include-ignored
 # The rollups of sql/004_rollups.sql: pg_cron's job, recomputation, RPCs with RLS, the CLI's path.
+# One test at a time: a test's own refresh holds the refresh lock, and pg_cron's run of the job
+# waits for it, so beside a long one the job test would be waiting on another test, not on cron.
 run_tests rollups-db cargo \
-  cargo test --release -p canary-report --test rollups_db -- --include-ignored --nocapture
+  cargo test --release -p canary-report --test rollups_db -- --include-ignored --nocapture --test-threads=1
 # The email and the sign-off from the rollups above the row limit, and from the rows below it.
 run_tests reports-rollups-db cargo \
   cargo test --release -p canary-report --test reports_rollups_db -- --include-ignored
