@@ -14,11 +14,11 @@
 //! The evidence behind an alert (endpoints, error types over its span) needs the rows: from
 //! rollups it is empty and the reports say so.
 
-use crate::alerts::{Alert, RuleState, RuleStatus, Status};
+use crate::alerts::{Alert, RuleStatus};
 use crate::cohort::p_canary_slower;
 use crate::cohort_rules::{
-    call_of, evaluate_cohort_rule, proportion_test, CohortAlert, CohortCall, CohortEvaluation,
-    CohortMetric, CohortRules, CohortSample, CohortTests, Evidence,
+    call_of, evaluate_cohort_rule, proportion_test, CohortAlert, CohortEvaluation, CohortMetric,
+    CohortRules, CohortSample, CohortTests, Evidence,
 };
 use crate::event::{from_datetime, to_datetime, EventType, Micros, MICROS_PER_MINUTE};
 use crate::histogram::{error_band, RELATIVE_ERROR};
@@ -208,33 +208,9 @@ pub fn evaluate_cohorts_from_rollups(
     });
     let mut sorted: Vec<RollupRow> = minutes.to_vec();
     sorted.sort_by_key(|r| r.at);
-    let statuses = |state: RuleState| -> Vec<RuleStatus> {
-        rules
-            .rules
-            .iter()
-            .map(|r| RuleStatus {
-                metric: r.metric.id(),
-                level: r.level,
-                rule: r.describe(),
-                state,
-                value_now: None,
-            })
-            .collect()
-    };
     if !tagged {
         return RollupCohorts {
-            evaluation: CohortEvaluation {
-                call: CohortCall::NoCohortTags,
-                tagged: false,
-                window_minutes: rules.window_minutes,
-                min_samples_per_side: rules.min_samples_per_side,
-                alpha: rules.alpha,
-                now: None,
-                rules: statuses(RuleState::NoData),
-                alerts: Vec::new(),
-                status_now: Status::OnTrack,
-                status_in_window: Status::OnTrack,
-            },
+            evaluation: CohortEvaluation::without_tags(rules),
             uncertain: Vec::new(),
         };
     }

@@ -692,42 +692,46 @@ fn any_tagged(store: &EventStore, window: Window) -> bool {
     })
 }
 
+impl CohortEvaluation {
+    /// The evaluation of data without cohort tags (or without data): every rule without data,
+    /// nothing firing, the absolute rules deciding alone.
+    pub fn without_tags(rules: &CohortRules) -> CohortEvaluation {
+        CohortEvaluation {
+            call: CohortCall::NoCohortTags,
+            tagged: false,
+            window_minutes: rules.window_minutes,
+            min_samples_per_side: rules.min_samples_per_side,
+            alpha: rules.alpha,
+            now: None,
+            rules: rules
+                .rules
+                .iter()
+                .map(|r| RuleStatus {
+                    metric: r.metric.id(),
+                    level: r.level,
+                    rule: r.describe(),
+                    state: RuleState::NoData,
+                    value_now: None,
+                })
+                .collect(),
+            alerts: Vec::new(),
+            status_now: Status::OnTrack,
+            status_in_window: Status::OnTrack,
+        }
+    }
+}
+
 /// Evaluates the cohort rules over `window` (`None`: no data, nothing fires).
 pub fn evaluate_cohorts(
     store: &EventStore,
     window: Option<Window>,
     rules: &CohortRules,
 ) -> CohortEvaluation {
-    let statuses = |state: RuleState| -> Vec<RuleStatus> {
-        rules
-            .rules
-            .iter()
-            .map(|r| RuleStatus {
-                metric: r.metric.id(),
-                level: r.level,
-                rule: r.describe(),
-                state,
-                value_now: None,
-            })
-            .collect()
-    };
-    let empty = |call| CohortEvaluation {
-        call,
-        tagged: false,
-        window_minutes: rules.window_minutes,
-        min_samples_per_side: rules.min_samples_per_side,
-        alpha: rules.alpha,
-        now: None,
-        rules: statuses(RuleState::NoData),
-        alerts: Vec::new(),
-        status_now: Status::OnTrack,
-        status_in_window: Status::OnTrack,
-    };
     let Some(window) = window else {
-        return empty(CohortCall::NoCohortTags);
+        return CohortEvaluation::without_tags(rules);
     };
     if !any_tagged(store, window) {
-        return empty(CohortCall::NoCohortTags);
+        return CohortEvaluation::without_tags(rules);
     }
     let samples = sample_cohorts(store, window, rules);
     let mut alerts = Vec::new();
