@@ -106,6 +106,31 @@ function assertWithin(text, exact, what) {
   assert.ok(Math.abs(value - exact) <= bound * exact + 0.5, `${what}: ≈ ${value}, percentile_cont ${exact}`);
 }
 
+/// Records in `reads` every request for rows: the table, or the exact read's functions
+/// (canary_exact_rows is the rollups' small read of breaker and stampede rows).
+function recordRowReads(page, reads) {
+  page.on('request', (r) => {
+    const url = r.url();
+    if (url.includes('/rest/v1/observability_events') || /\/rpc\/canary_exact_(page|extent)/.test(url)) {
+      reads.push(`${r.method()} ${url}`);
+    }
+  });
+}
+
+/// Opens the page on this file's window and limit and fills in the local project's settings;
+/// the caller submits them.
+async function openAndFill(page) {
+  await page.goto(`${SITE_URL}?range=${FROM * 1000}..${TO * 1000}&exact_limit=${EXACT_LIMIT}`, { waitUntil: 'load' });
+  await page.waitForSelector('[data-testid="success-metrics"] td.num', { timeout: TIMEOUT_MS });
+  await page.selectOption('[data-testid="source-select"]', 'supabase');
+  await page.fill('[data-testid="supabase-url"]', stack.url);
+  await page.fill('[data-testid="supabase-key"]', stack.anon);
+  await page.$eval('details.advanced', (d) => { d.open = true; });
+  await page.fill('[data-testid="supabase-token"]', stack.user);
+}
+
+const submit = (page) => page.click('[data-testid="supabase-form"] button[type="submit"]');
+
 test('past the exact limit every panel comes from the rollups, labelled, with no read of the rows', async () => {
   const expected = loadRows();
   assert.ok(expected.events > EXACT_LIMIT);
@@ -114,24 +139,11 @@ test('past the exact limit every panel comes from the rollups, labelled, with no
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   const reads = [];
-  page.on('request', (r) => {
-    const url = r.url();
-    // The table, or the exact read's functions (canary_exact_rows is the rollups' small read of
-    // breaker and stampede rows).
-    if (url.includes('/rest/v1/observability_events') || /\/rpc\/canary_exact_(page|extent)/.test(url)) {
-      reads.push(`${r.method()} ${url}`);
-    }
-  });
+  recordRowReads(page, reads);
   try {
-    await page.goto(`${SITE_URL}?range=${FROM * 1000}..${TO * 1000}&exact_limit=${EXACT_LIMIT}`, { waitUntil: 'load' });
-    await page.waitForSelector('[data-testid="success-metrics"] td.num', { timeout: TIMEOUT_MS });
-    await page.selectOption('[data-testid="source-select"]', 'supabase');
-    await page.fill('[data-testid="supabase-url"]', stack.url);
-    await page.fill('[data-testid="supabase-key"]', stack.anon);
-    await page.$eval('details.advanced', (d) => { d.open = true; });
-    await page.fill('[data-testid="supabase-token"]', stack.user);
+    await openAndFill(page);
     const clicked = Date.now();
-    await page.click('[data-testid="supabase-form"] button[type="submit"]');
+    await submit(page);
     await page.waitForSelector('[data-testid="from-rollups"]', { timeout: TIMEOUT_MS });
     const shownMs = Date.now() - clicked;
     await page.waitForFunction(
@@ -226,21 +238,10 @@ test('a failed rollup read is said, and no row is read in its place', async () =
   await page.route('**/rest/v1/rpc/canary_rollup_minutes*', (route) =>
     route.fulfill({ status: 503, contentType: 'text/plain', body: 'upstream unavailable' }));
   const reads = [];
-  page.on('request', (r) => {
-    const url = r.url();
-    if (url.includes('/rest/v1/observability_events') || /\/rpc\/canary_exact_(page|extent)/.test(url)) {
-      reads.push(`${r.method()} ${url}`);
-    }
-  });
+  recordRowReads(page, reads);
   try {
-    await page.goto(`${SITE_URL}?range=${FROM * 1000}..${TO * 1000}&exact_limit=${EXACT_LIMIT}`, { waitUntil: 'load' });
-    await page.waitForSelector('[data-testid="success-metrics"] td.num', { timeout: TIMEOUT_MS });
-    await page.selectOption('[data-testid="source-select"]', 'supabase');
-    await page.fill('[data-testid="supabase-url"]', stack.url);
-    await page.fill('[data-testid="supabase-key"]', stack.anon);
-    await page.$eval('details.advanced', (d) => { d.open = true; });
-    await page.fill('[data-testid="supabase-token"]', stack.user);
-    await page.click('[data-testid="supabase-form"] button[type="submit"]');
+    await openAndFill(page);
+    await submit(page);
     await page.waitForSelector('[data-testid="load-error"]', { timeout: TIMEOUT_MS });
     const message = (await page.textContent('[data-testid="load-error"]')).trim();
     assert.match(message, /503|unavailable/u, message);
